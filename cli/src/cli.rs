@@ -1,0 +1,160 @@
+//! Command-line syntax: every command, flag and default, in one place.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use marshal_shared::{DEFAULT_VALIDITY_DAYS, KeyType, policy::DEFAULT_TOPIC_PREFIX};
+
+/// Self-service onboarding of AWS IoT Core device certificates (Multi-Account
+/// Registration: certificates registered without a CA).
+///
+/// Exit status: 0 success, 1 a check failed, 2 an input could not be read or parsed.
+#[derive(Debug, Parser)]
+#[command(name = "marshal", version, about, long_about)]
+pub(crate) struct Cli {
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Make a private key and a self-signed device certificate; print its certificate ID.
+    Keygen(KeygenArgs),
+    /// Print the AWS IoT certificate ID (SHA-256 of the DER) of a certificate.
+    Fingerprint(InputArgs),
+    /// Show what a certificate, key or PKCS#12 file holds.
+    Inspect(InputArgs),
+    /// Check whether AWS IoT will accept certificates, before registering them.
+    Preflight(PreflightArgs),
+    /// Convert between DER, PEM, PKCS#12 and the private key forms (to PKCS#8).
+    Convert(ConvertArgs),
+    /// Print a least-privilege AWS IoT policy document for devices.
+    Policy(PolicyArgs),
+}
+
+/// Key types as command-line values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum KeyArg {
+    /// ECDSA P-256 (default).
+    #[value(name = "ec-p256")]
+    EcP256,
+    /// ECDSA P-384.
+    #[value(name = "ec-p384")]
+    EcP384,
+    /// RSA 2048.
+    #[value(name = "rsa-2048")]
+    Rsa2048,
+    /// RSA 3072.
+    #[value(name = "rsa-3072")]
+    Rsa3072,
+    /// RSA 4096.
+    #[value(name = "rsa-4096")]
+    Rsa4096,
+}
+
+impl From<KeyArg> for KeyType {
+    fn from(k: KeyArg) -> KeyType {
+        match k {
+            KeyArg::EcP256 => KeyType::EcP256,
+            KeyArg::EcP384 => KeyType::EcP384,
+            KeyArg::Rsa2048 => KeyType::Rsa2048,
+            KeyArg::Rsa3072 => KeyType::Rsa3072,
+            KeyArg::Rsa4096 => KeyType::Rsa4096,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct KeygenArgs {
+    /// Key type.
+    #[arg(long, value_enum, default_value = "ec-p256")]
+    pub(crate) key: KeyArg,
+    /// Subject common name; by convention the thing name. Also names the files.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) cn: String,
+    /// Days of validity, starting now.
+    #[arg(long, default_value_t = DEFAULT_VALIDITY_DAYS)]
+    pub(crate) days: u32,
+    /// Subject organisation (O).
+    #[arg(long, value_name = "O")]
+    pub(crate) org: Option<String>,
+    /// Subject organisational unit (OU).
+    #[arg(long, value_name = "OU")]
+    pub(crate) org_unit: Option<String>,
+    /// Subject country (C), two capital letters.
+    #[arg(long, value_name = "C")]
+    pub(crate) country: Option<String>,
+    /// Directory to write NAME.cert.pem and NAME.private.key into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) out: PathBuf,
+    /// Also write a PKCS#10 certificate signing request, NAME.csr.pem.
+    #[arg(long)]
+    pub(crate) csr: bool,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct InputArgs {
+    /// A certificate (PEM or DER), private key, or PKCS#12 file.
+    pub(crate) file: PathBuf,
+    /// Read the PKCS#12 or key password from the first line of standard input
+    /// (without it the password is empty).
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PreflightArgs {
+    /// Certificates (PEM, DER or PKCS#12). Several files are also checked as one batch.
+    #[arg(required = true)]
+    pub(crate) files: Vec<PathBuf>,
+    /// Read the PKCS#12 password from the first line of standard input.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ConvertArgs {
+    /// The input: certificate (PEM or DER), PKCS#12, or a private key in any form.
+    pub(crate) file: PathBuf,
+    /// A separate private key file to pair with the input certificate.
+    #[arg(long, value_name = "KEYFILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// Write the certificate(s) here: PEM, or DER when the name ends in .der or .cer.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) out_cert: Option<PathBuf>,
+    /// Write the private key here as PKCS#8 PEM (mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) out_key: Option<PathBuf>,
+    /// Write certificate and key as a modern PKCS#12 (AES-256, SHA-256 MAC), encrypted with the password.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) out_p12: Option<PathBuf>,
+    /// Read the password (for the input and for --out-p12) from the first line of standard input.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct PolicyArgs {
+    /// Devices may use topics under PREFIX/<thing name>/.
+    #[arg(long, default_value = DEFAULT_TOPIC_PREFIX)]
+    pub(crate) prefix: String,
+    /// Region for the resource ARNs (default: any).
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// Account ID for the resource ARNs (default: any).
+    #[arg(long)]
+    pub(crate) account: Option<String>,
+    /// Also allow the thing's own device shadow topics.
+    #[arg(long)]
+    pub(crate) shadow: bool,
+}

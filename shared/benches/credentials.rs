@@ -1,0 +1,63 @@
+//! Criterion benchmarks of the credential paths a user waits for: making a
+//! P-256 key and certificate, RSA-2048 key generation, the certificate ID, and
+//! importing a legacy PKCS#12 file. Run with `cargo xtask bench`.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use marshal_shared::{
+    CertificateRequest, KeyType, OffsetDateTime, certificate_id, generate, pkcs12,
+};
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap()
+}
+
+fn p256_credentials(c: &mut Criterion) {
+    let request = CertificateRequest::new("bench-thing");
+    c.bench_function("p256 key + self-signed certificate", |b| {
+        b.iter(|| generate(KeyType::EcP256, black_box(&request), now()).unwrap())
+    });
+}
+
+fn rsa_keygen(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rsa");
+    group.sample_size(10);
+    group.bench_function("rsa-2048 key + self-signed certificate", |b| {
+        b.iter(|| {
+            generate(
+                KeyType::Rsa2048,
+                &CertificateRequest::new("bench-rsa"),
+                now(),
+            )
+            .unwrap()
+        })
+    });
+    group.finish();
+}
+
+fn fingerprint(c: &mut Criterion) {
+    let creds = generate(KeyType::EcP256, &CertificateRequest::new("bench"), now()).unwrap();
+    let der = creds.certificate.der().to_vec();
+    c.bench_function("certificate ID (sha-256 of DER)", |b| {
+        b.iter(|| certificate_id(black_box(&der)))
+    });
+}
+
+fn legacy_pkcs12(c: &mut Criterion) {
+    let p12 = include_bytes!("../tests/examples/p256.legacy.p12");
+    c.bench_function("legacy PKCS#12 import (RC2-40 + 3DES, SHA-1 MAC)", |b| {
+        b.iter(|| pkcs12::import(black_box(p12), "").unwrap())
+    });
+}
+
+criterion_group!(
+    benches,
+    p256_credentials,
+    rsa_keygen,
+    fingerprint,
+    legacy_pkcs12
+);
+criterion_main!(benches);

@@ -1,0 +1,153 @@
+//! Reading whatever a user brings: PEM (certificates and keys), DER certificates
+//! and keys, and PKCS#12 files, detected from the bytes themselves.
+
+use serde::Serialize;
+
+use crate::{
+    certificate::Certificate,
+    error::{Error, Result},
+    key::PrivateKey,
+    pem, pkcs12,
+};
+
+/// The encoding an input was recognised as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputFormat {
+    /// PEM text with one or more blocks.
+    Pem,
+    /// A DER certificate (`.cer`, `.der`, as macOS Keychain exports).
+    DerCertificate,
+    /// A DER private key (PKCS#8, SEC1 or PKCS#1).
+    DerPrivateKey,
+    /// A PKCS#12 file (`.p12`, `.pfx`).
+    Pkcs12,
+}
+
+/// Certificates and at most one private key read from one input.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// How the input was encoded.
+    pub format: InputFormat,
+    /// Every certificate, in input order.
+    pub certificates: Vec<Certificate>,
+    /// The private key, if the input held one.
+    pub private_key: Option<PrivateKey>,
+}
+
+impl Imported {
+    /// The device certificate: the one matching the key when there is a key,
+    /// else the first. `NoCertificate` when there is none.
+    pub fn leaf(&self) -> Result<&Certificate> {
+        if let Some(key) = &self.private_key
+            && let Some(cert) = self
+                .certificates
+                .iter()
+                .find(|c| key.check_matches(c).is_ok())
+        {
+            return Ok(cert);
+        }
+        self.certificates.first().ok_or(Error::NoCertificate)
+    }
+
+    /// The private key, or `NoPrivateKey`.
+    pub fn key(&self) -> Result<&PrivateKey> {
+        self.private_key.as_ref().ok_or(Error::NoPrivateKey)
+    }
+
+    /// When the input holds both a key and certificates: whether the key
+    /// belongs to one of them.
+    pub fn key_matches(&self) -> Option<Result<()>> {
+        let key = self.private_key.as_ref()?;
+        if self.certificates.is_empty() {
+            return None;
+        }
+        Some(
+            if self
+                .certificates
+                .iter()
+                .any(|c| key.check_matches(c).is_ok())
+            {
+                Ok(())
+            } else {
+                Err(Error::KeyMismatch)
+            },
+        )
+    }
+}
+
+/// Reads `input`, whatever it is. `password` opens PKCS#12 files and encrypted
+/// keys; the empty string is the empty password.
+pub fn import(input: &[u8], password: &str) -> Result<Imported> {
+    if input.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::Empty);
+    }
+    if pem::looks_like_pem(input) {
+        return import_pem(&String::from_utf8_lossy(input), password);
+    }
+    if pkcs12::looks_like_pkcs12(input) {
+        let contents = pkcs12::import(input, password)?;
+        return Ok(Imported {
+            format: InputFormat::Pkcs12,
+            certificates: contents.certificates,
+            private_key: contents.private_key,
+        });
+    }
+    let cert_error = match Certificate::from_der(input) {
+        Ok(cert) => {
+            return Ok(Imported {
+                format: InputFormat::DerCertificate,
+                certificates: vec![cert],
+                private_key: None,
+            });
+        }
+        Err(e) => e,
+    };
+    if let Ok(key) = PrivateKey::from_der_any(input) {
+        return Ok(Imported {
+            format: InputFormat::DerPrivateKey,
+            certificates: Vec::new(),
+            private_key: Some(key),
+        });
+    }
+    if let Ok(key) = PrivateKey::from_encrypted_pkcs8_der(input, password) {
+        return Ok(Imported {
+            format: InputFormat::DerPrivateKey,
+            certificates: Vec::new(),
+            private_key: Some(key),
+        });
+    }
+    Err(match cert_error {
+        truncated @ Error::TruncatedDer(_) => truncated,
+        _ => Error::UnrecognisedInput,
+    })
+}
+
+fn import_pem(text: &str, password: &str) -> Result<Imported> {
+    let mut certificates = Vec::new();
+    let mut keys = Vec::new();
+    for block in pem::parse_blocks(text)? {
+        match block.label.as_str() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                certificates.push(Certificate::from_der(&block.der)?);
+            }
+            _ => match PrivateKey::from_pem_block(&block, password)? {
+                Some(key) => keys.push(key),
+                None => {
+                    return Err(Error::WrongPemLabel {
+                        found: block.label.clone(),
+                        expected: "CERTIFICATE or a PRIVATE KEY",
+                    });
+                }
+            },
+        }
+    }
+    if keys.len() > 1 {
+        return Err(Error::SeveralPrivateKeys(keys.len()));
+    }
+    Ok(Imported {
+        format: InputFormat::Pem,
+        certificates,
+        private_key: keys.pop(),
+    })
+}

@@ -1,0 +1,350 @@
+//! Private keys: the kinds we generate, and reading any common encoding into PKCS#8.
+
+use std::{fmt, str::FromStr};
+
+use const_oid::ObjectIdentifier;
+use der::{Decode, Encode, asn1::BitStringRef};
+use pkcs8::PrivateKeyInfoRef;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::{
+    algorithm::{Curve, KeyAlgorithm, oids, uint_bits},
+    certificate::Certificate,
+    error::{Error, Result},
+    pem,
+};
+
+/// The kinds of key Marshal generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum KeyType {
+    /// ECDSA on P-256: small, fast, accepted everywhere AWS IoT runs. The default.
+    #[default]
+    #[serde(rename = "ec-p256")]
+    EcP256,
+    /// ECDSA on P-384.
+    #[serde(rename = "ec-p384")]
+    EcP384,
+    /// RSA 2048.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+    /// RSA 3072.
+    #[serde(rename = "rsa-3072")]
+    Rsa3072,
+    /// RSA 4096.
+    #[serde(rename = "rsa-4096")]
+    Rsa4096,
+}
+
+impl KeyType {
+    /// Every key type, in the order a menu should show them.
+    pub const ALL: [KeyType; 5] = [
+        KeyType::EcP256,
+        KeyType::EcP384,
+        KeyType::Rsa2048,
+        KeyType::Rsa3072,
+        KeyType::Rsa4096,
+    ];
+
+    /// The stable name used on command lines and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::EcP256 => "ec-p256",
+            KeyType::EcP384 => "ec-p384",
+            KeyType::Rsa2048 => "rsa-2048",
+            KeyType::Rsa3072 => "rsa-3072",
+            KeyType::Rsa4096 => "rsa-4096",
+        }
+    }
+
+    /// The RSA modulus size, or `None` for elliptic-curve keys.
+    pub fn rsa_bits(self) -> Option<usize> {
+        match self {
+            KeyType::Rsa2048 => Some(2048),
+            KeyType::Rsa3072 => Some(3072),
+            KeyType::Rsa4096 => Some(4096),
+            KeyType::EcP256 | KeyType::EcP384 => None,
+        }
+    }
+}
+
+impl fmt::Display for KeyType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<KeyType> {
+        KeyType::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                Error::InvalidRequest(format!(
+                    "unknown key type \"{s}\" (expected one of ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096)"
+                ))
+            })
+    }
+}
+
+/// A private key, held as PKCS#8 DER that is wiped from memory on drop.
+#[derive(Clone)]
+pub struct PrivateKey {
+    pkcs8: Zeroizing<Vec<u8>>,
+    algorithm: KeyAlgorithm,
+    /// The public key as it appears in a certificate's SubjectPublicKeyInfo BIT STRING.
+    public_key: Vec<u8>,
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("PrivateKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Reads an unencrypted PKCS#8 `PrivateKeyInfo`.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
+        let info = PrivateKeyInfoRef::from_der(der)
+            .map_err(|e| Error::MalformedKey(format!("PKCS#8: {e}")))?;
+        let oid = info.algorithm.oid;
+        let secret = info.private_key.as_bytes();
+        let (algorithm, public_key) = match oid {
+            oids::RSA_ENCRYPTION | oids::RSASSA_PSS => {
+                let rsa = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(secret)
+                    .map_err(|e| Error::MalformedKey(format!("RSA key: {e}")))?;
+                let public = pkcs1::RsaPublicKey {
+                    modulus: rsa.modulus,
+                    public_exponent: rsa.public_exponent,
+                }
+                .to_der()
+                .map_err(|e| Error::MalformedKey(format!("RSA key: {e}")))?;
+                let bits = uint_bits(rsa.modulus.as_bytes());
+                let algorithm = if oid == oids::RSASSA_PSS {
+                    KeyAlgorithm::RsaPss { bits }
+                } else {
+                    KeyAlgorithm::Rsa { bits }
+                };
+                (algorithm, public)
+            }
+            oids::EC_PUBLIC_KEY => {
+                let ec = sec1::EcPrivateKey::from_der(secret)
+                    .map_err(|e| Error::MalformedKey(format!("EC key: {e}")))?;
+                let curve_oid = info
+                    .algorithm
+                    .parameters
+                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                    .or(ec.parameters.map(|sec1::EcParameters::NamedCurve(oid)| oid))
+                    .ok_or_else(|| Error::MalformedKey("EC key without a named curve".into()))?;
+                let public = ec.public_key.ok_or_else(|| {
+                    Error::UnsupportedKeyType(
+                        "EC private key without its public key (re-export it with openssl pkey)"
+                            .into(),
+                    )
+                })?;
+                (
+                    KeyAlgorithm::Ec {
+                        curve: Curve::from_oid(curve_oid),
+                    },
+                    public.to_vec(),
+                )
+            }
+            oids::ED25519 => {
+                let public = match info.public_key {
+                    Some(bits) => bits.raw_bytes().to_vec(),
+                    None => ed25519_public(secret)?,
+                };
+                (KeyAlgorithm::Ed25519, public)
+            }
+            other => {
+                return Err(Error::UnsupportedKeyType(
+                    KeyAlgorithm::from_plain_oid(other).to_string(),
+                ));
+            }
+        };
+        Ok(PrivateKey {
+            pkcs8: Zeroizing::new(der.to_vec()),
+            algorithm,
+            public_key,
+        })
+    }
+
+    /// Reads a SEC1 `ECPrivateKey` (`-----BEGIN EC PRIVATE KEY-----`).
+    pub fn from_sec1_der(der: &[u8]) -> Result<PrivateKey> {
+        let ec = sec1::EcPrivateKey::from_der(der)
+            .map_err(|e| Error::MalformedKey(format!("SEC1 EC key: {e}")))?;
+        let Some(sec1::EcParameters::NamedCurve(curve)) = ec.parameters else {
+            return Err(Error::MalformedKey(
+                "SEC1 EC key without a named curve".into(),
+            ));
+        };
+        let algorithm = spki::AlgorithmIdentifierRef {
+            oid: oids::EC_PUBLIC_KEY,
+            parameters: Some(der::asn1::AnyRef::from(&curve)),
+        };
+        wrap_pkcs8(algorithm, der)
+    }
+
+    /// Reads a PKCS#1 `RSAPrivateKey` (`-----BEGIN RSA PRIVATE KEY-----`).
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey> {
+        pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(der)
+            .map_err(|e| Error::MalformedKey(format!("PKCS#1 RSA key: {e}")))?;
+        let algorithm = spki::AlgorithmIdentifierRef {
+            oid: oids::RSA_ENCRYPTION,
+            parameters: Some(der::asn1::AnyRef::NULL),
+        };
+        wrap_pkcs8(algorithm, der)
+    }
+
+    /// Reads a password-encrypted PKCS#8 `EncryptedPrivateKeyInfo`.
+    pub fn from_encrypted_pkcs8_der(der: &[u8], password: &str) -> Result<PrivateKey> {
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
+            .map_err(|e| Error::MalformedKey(format!("encrypted PKCS#8: {e}")))?;
+        let plain = info.decrypt(password).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
+                Error::WrongPassword("the encrypted private key")
+            }
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
+                oid,
+            })
+            | pkcs8::Error::EncryptedPrivateKey(
+                pkcs8::pkcs5::Error::AlgorithmParametersInvalid { oid },
+            ) => Error::UnsupportedEncryption {
+                context: "encrypted private key",
+                algorithm: crate::pkcs12::algorithm_name(oid),
+            },
+            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => {
+                Error::UnsupportedEncryption {
+                    context: "encrypted private key",
+                    algorithm: "PBES1 (legacy PKCS#5 v1.5 encryption)".into(),
+                }
+            }
+            other => Error::MalformedKey(format!("encrypted PKCS#8: {other}")),
+        })?;
+        PrivateKey::from_pkcs8_der(plain.as_bytes())
+    }
+
+    /// Reads the one private key in PEM text, whatever its PEM label.
+    ///
+    /// `password` decrypts an `ENCRYPTED PRIVATE KEY`; it is ignored otherwise.
+    pub fn from_pem(text: &str, password: &str) -> Result<PrivateKey> {
+        let mut keys = Vec::new();
+        for block in pem::parse_blocks(text)? {
+            if let Some(key) = PrivateKey::from_pem_block(&block, password)? {
+                keys.push(key);
+            }
+        }
+        match keys.len() {
+            0 => Err(Error::NoPrivateKey),
+            1 => Ok(keys.remove(0)),
+            n => Err(Error::SeveralPrivateKeys(n)),
+        }
+    }
+
+    /// Decodes a PEM block if its label names a private key; `Ok(None)` otherwise.
+    pub(crate) fn from_pem_block(
+        block: &pem::PemBlock,
+        password: &str,
+    ) -> Result<Option<PrivateKey>> {
+        let key = match block.label.as_str() {
+            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&block.der)?,
+            "ENCRYPTED PRIVATE KEY" => PrivateKey::from_encrypted_pkcs8_der(&block.der, password)?,
+            "EC PRIVATE KEY" | "RSA PRIVATE KEY" if block.has_headers => {
+                return Err(Error::UnsupportedEncryption {
+                    context: "PEM private key",
+                    algorithm: "legacy OpenSSL PEM encryption (Proc-Type: 4,ENCRYPTED); convert with `openssl pkey -in KEY -out KEY.pk8`".into(),
+                });
+            }
+            "EC PRIVATE KEY" => PrivateKey::from_sec1_der(&block.der)?,
+            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&block.der)?,
+            label if label.ends_with("PRIVATE KEY") => {
+                return Err(Error::UnsupportedKeyType(format!("PEM \"{label}\"")));
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(key))
+    }
+
+    /// Tries each DER private key form in turn (PKCS#8, SEC1, PKCS#1).
+    pub fn from_der_any(der: &[u8]) -> Result<PrivateKey> {
+        PrivateKey::from_pkcs8_der(der)
+            .or_else(|_| PrivateKey::from_sec1_der(der))
+            .or_else(|_| PrivateKey::from_pkcs1_der(der))
+            .map_err(|_| Error::MalformedKey("not a PKCS#8, SEC1 or PKCS#1 private key".into()))
+    }
+
+    /// The key as PKCS#8 DER.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// The key as a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), wiped on drop.
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(pem::encode("PRIVATE KEY", &self.pkcs8))
+    }
+
+    /// What kind of key this is.
+    pub fn algorithm(&self) -> &KeyAlgorithm {
+        &self.algorithm
+    }
+
+    /// The public key bits as they appear in a certificate.
+    pub fn public_key_bits(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// Checks that `certificate` carries this key's public key.
+    pub fn check_matches(&self, certificate: &Certificate) -> Result<()> {
+        let cert_key = certificate.public_key_bits();
+        let same = match self.algorithm {
+            // Compare numbers, not encodings: a non-minimal DER integer is still the same key.
+            KeyAlgorithm::Rsa { .. } | KeyAlgorithm::RsaPss { .. } => {
+                rsa_public_numbers(&self.public_key) == rsa_public_numbers(cert_key)
+            }
+            _ => self.public_key == cert_key,
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(Error::KeyMismatch)
+        }
+    }
+}
+
+fn rsa_public_numbers(pkcs1_public: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_public).ok()?;
+    Some((
+        key.modulus.as_bytes().to_vec(),
+        key.public_exponent.as_bytes().to_vec(),
+    ))
+}
+
+fn ed25519_public(secret: &[u8]) -> Result<Vec<u8>> {
+    let seed = <&der::asn1::OctetStringRef>::from_der(secret)
+        .map_err(|e| Error::MalformedKey(format!("Ed25519 key: {e}")))?;
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.as_bytes())
+        .map_err(|_| Error::MalformedKey("Ed25519 key: bad seed".into()))?;
+    Ok(ring::signature::KeyPair::public_key(&pair)
+        .as_ref()
+        .to_vec())
+}
+
+fn wrap_pkcs8(algorithm: spki::AlgorithmIdentifierRef<'_>, inner: &[u8]) -> Result<PrivateKey> {
+    let octets =
+        der::asn1::OctetStringRef::new(inner).map_err(|e| Error::MalformedKey(e.to_string()))?;
+    let info: PrivateKeyInfoRef<'_> = pkcs8::PrivateKeyInfo {
+        algorithm,
+        private_key: octets,
+        public_key: None::<BitStringRef<'_>>,
+    };
+    let der = Zeroizing::new(
+        info.to_der()
+            .map_err(|e| Error::MalformedKey(format!("re-encoding as PKCS#8: {e}")))?,
+    );
+    PrivateKey::from_pkcs8_der(&der)
+}

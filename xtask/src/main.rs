@@ -1,0 +1,67 @@
+//! `cargo xtask`: Marshal's workflows as code, so CI and developers run the same steps.
+
+mod bench;
+mod cmd;
+mod dev;
+mod install;
+mod lockfile;
+mod project;
+mod steps;
+mod test;
+mod wasm;
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::project::Project;
+
+const USAGE: &str = "\
+Usage: cargo xtask <command>
+
+Commands:
+  install   Install what building and testing need, skipping what is present:
+            Debian packages (clang, chromium, chromium-driver, openssl,
+            mosquitto, ...), the wasm32 target, clippy and rustfmt,
+            wasm-bindgen-cli at the version in Cargo.lock, and the Python
+            virtualenv for tests/requirements.txt.
+  test      install, then everything CI checks: fmt, clippy (native and
+            wasm32), build, native tests, browser tests in headless Chromium.
+  bench     install, then the criterion benches and the browser bench.
+  dev       install, then the local development setup.
+  help      This text.
+
+Environment:
+  CARGO_TARGET_DIR  where child cargo commands build
+                    (default: $HOME/.cache/marshal/target)
+  MARSHAL_VENV      the Python virtualenv (default: $HOME/.cache/marshal/venv)
+";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        [] | ["help" | "-h" | "--help"] => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        ["install"] => install::install(&Project::locate()?),
+        ["test"] => test::test(&Project::locate()?),
+        ["bench"] => bench::bench(&Project::locate()?),
+        ["dev"] => dev::dev(&Project::locate()?),
+        _ => {
+            eprint!("{USAGE}");
+            bail!("unknown arguments: {}", args.join(" "))
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Where the workspace, build cache and Python virtualenv live, and the
+//! environment every child cargo command gets.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result};
+
+/// Locations shared by all workflows.
+#[derive(Debug)]
+pub(crate) struct Project {
+    /// The workspace root (holds `Cargo.lock`).
+    pub(crate) root: PathBuf,
+    /// `CARGO_TARGET_DIR` for child cargo commands: outside the work tree
+    /// so repeated CI runs on one machine reuse builds.
+    pub(crate) target_dir: PathBuf,
+    /// The virtualenv holding `tests/requirements.txt`.
+    pub(crate) venv: PathBuf,
+}
+
+impl Project {
+    pub(crate) fn locate() -> Result<Self> {
+        // xtask/ sits directly in the workspace root.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .context("xtask's manifest directory has no parent")?
+            .to_path_buf();
+        let cache = home()?.join(".cache/marshal");
+        let target_dir = env_path("CARGO_TARGET_DIR")?.unwrap_or_else(|| cache.join("target"));
+        let venv = env_path("MARSHAL_VENV")?.unwrap_or_else(|| cache.join("venv"));
+        Ok(Self {
+            root,
+            target_dir,
+            venv,
+        })
+    }
+
+    /// The virtualenv's interpreter, handed to tests as `MARSHAL_PYTHON`.
+    pub(crate) fn python(&self) -> PathBuf {
+        self.venv.join("bin/python")
+    }
+
+    /// The file listing the Python packages tests need.
+    pub(crate) fn requirements(&self) -> PathBuf {
+        self.root.join("tests/requirements.txt")
+    }
+
+    /// `cargo <args>` in the workspace root with the project's environment.
+    pub(crate) fn cargo(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("cargo");
+        cmd.args(args)
+            .current_dir(&self.root)
+            .env("CARGO_TARGET_DIR", &self.target_dir)
+            .env("MARSHAL_PYTHON", self.python());
+        cmd
+    }
+
+    /// Prints the environment child commands get, for reading CI logs.
+    pub(crate) fn print_environment(&self) {
+        println!("CARGO_TARGET_DIR={}", self.target_dir.display());
+        println!("MARSHAL_PYTHON={}", self.python().display());
+    }
+}
+
+fn home() -> Result<PathBuf> {
+    env_path("HOME")?.context("HOME is not set")
+}
+
+/// A non-empty path from the environment, made absolute so it means the same
+/// in every child's working directory.
+fn env_path(name: &str) -> Result<Option<PathBuf>> {
+    match std::env::var_os(name) {
+        Some(value) if !value.is_empty() => {
+            let path = std::path::absolute(&value)
+                .with_context(|| format!("{name}={} is not a usable path", value.display()))?;
+            Ok(Some(path))
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,75 @@
+//! `cargo xtask test`: everything CI checks, fastest feedback first.
+
+use anyhow::Result;
+
+use crate::{cmd::run, install::install, project::Project, steps::Steps, wasm};
+
+pub(crate) fn test(project: &Project) -> Result<()> {
+    let mut steps = Steps::default();
+    let result = run_steps(project, &mut steps);
+    steps.print_summary();
+    result
+}
+
+fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
+    steps.run("install", || install(project))?;
+    project.print_environment();
+
+    steps.run("fmt", || {
+        run(&mut project.cargo(&["fmt", "--all", "--", "--check"]))
+    })?;
+    steps.run("clippy", || {
+        run(&mut project.cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    for krate in wasm::CRATES {
+        let name = format!("clippy {} ({})", krate.package, wasm::TARGET);
+        steps.run(&name, || {
+            run(&mut project.cargo(&[
+                "clippy",
+                "-p",
+                krate.package,
+                "--target",
+                wasm::TARGET,
+                "--lib",
+                "--tests",
+                "--locked",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+    }
+    // Binaries first: the black-box tests in tests/ run the built `marshal`.
+    steps.run("build binaries", || {
+        run(&mut project.cargo(&["build", "--workspace", "--bins", "--locked"]))
+    })?;
+    steps.run("test", || {
+        run(&mut project.cargo(&["test", "--workspace", "--locked"]))
+    })?;
+    for krate in wasm::CRATES {
+        let name = format!("test {} in headless chromium", krate.package);
+        steps.run(&name, || {
+            let mut cmd = project.cargo(&[
+                "test",
+                "-p",
+                krate.package,
+                "--target",
+                wasm::TARGET,
+                "--test",
+                krate.browser_test,
+                "--locked",
+            ]);
+            wasm::use_chromedriver(&mut cmd)?;
+            run(&mut cmd)
+        })?;
+    }
+    Ok(())
+}
