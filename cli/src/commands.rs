@@ -56,14 +56,13 @@ fn fingerprint(args: &InputArgs) -> Result<Report, Failure> {
         .leaf()
         .map_err(|e| Failure::from(e).at(&args.file))?;
     let fingerprints = Fingerprints::of(cert.der());
-    Ok(Report {
-        text: format!("{}\n", fingerprints.sha256),
-        json: json!({
+    Ok(Report::ok(
+        format!("{}\n", fingerprints.sha256),
+        json!({
             "certificateId": fingerprints.sha256,
             "sha256": fingerprints.sha256,
             "sha1": fingerprints.sha1,
             "sha256Colon": fingerprints.sha256_colon,
         }),
-        status: 0,
-    })
+    ))
 }

@@ -54,6 +54,20 @@ pub(crate) struct Report {
     pub(crate) json: serde_json::Value,
     /// Exit status: 0, or 1 when a check failed, 2 when some input was unreadable.
     pub(crate) status: u8,
+    /// Problems to explain on stderr, even with `--json`.
+    pub(crate) errors: Vec<String>,
+}
+
+impl Report {
+    /// A successful report.
+    pub(crate) fn ok(text: String, json: serde_json::Value) -> Report {
+        Report {
+            text,
+            json,
+            status: 0,
+            errors: Vec::new(),
+        }
+    }
 }
 
 pub(crate) fn finish(result: Result<Report, Failure>, json: bool) -> ExitCode {
@@ -63,6 +77,9 @@ pub(crate) fn finish(result: Result<Report, Failure>, json: bool) -> ExitCode {
                 println!("{}", pretty(&report.json));
             } else if !report.text.is_empty() {
                 print!("{}", report.text);
+            }
+            for error in &report.errors {
+                eprintln!("error: {error}");
             }
             ExitCode::from(report.status)
         }

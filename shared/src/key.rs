@@ -187,7 +187,16 @@ impl PrivateKey {
             oid: oids::EC_PUBLIC_KEY,
             parameters: Some(der::asn1::AnyRef::from(&curve)),
         };
-        wrap_pkcs8(algorithm, der)
+        // The curve moves to the PKCS#8 AlgorithmIdentifier, as `openssl pkcs8 -topk8` writes it.
+        let inner = Zeroizing::new(
+            sec1::EcPrivateKey {
+                parameters: None,
+                ..ec
+            }
+            .to_der()
+            .map_err(|e| Error::MalformedKey(format!("SEC1 EC key: {e}")))?,
+        );
+        wrap_pkcs8(algorithm, &inner)
     }
 
     /// Reads a PKCS#1 `RSAPrivateKey` (`-----BEGIN RSA PRIVATE KEY-----`).

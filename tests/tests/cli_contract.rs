@@ -113,7 +113,9 @@ fn preflight(files: &[PathBuf]) -> (Run, Vec<Verdict>) {
             warnings,
         });
     }
-    let want_exit = if verdicts.iter().all(|v| v.accepted) {
+    // Batch-level findings (duplicates) refuse the batch even when every file passes.
+    let batch_ok = report["batchFindings"].as_array().is_none_or(Vec::is_empty);
+    let want_exit = if verdicts.iter().all(|v| v.accepted) && batch_ok {
         0
     } else {
         1
@@ -197,15 +199,24 @@ fn preflight_reports_every_file_of_a_batch() {
     }
 }
 
-/// The same certificate twice (PEM and DER) in one batch is pointed out.
+/// The same certificate twice (PEM and DER) in one batch is an error of the
+/// batch as a whole: each file passes alone, the batch is refused (exit 1).
 #[test]
 fn preflight_flags_duplicates_in_a_batch() {
     let (run, verdicts) = preflight(&[example("p256.cert.pem"), example("p256.cer")]);
-    if verdicts
-        .iter()
-        .all(|v| v.errors.is_empty() && v.warnings.is_empty())
-    {
-        run.fail("the same certificate twice in a batch deserves a finding");
+    run.assert_exit(1);
+    if !verdicts.iter().all(|v| v.accepted) {
+        run.fail("each file alone is acceptable");
+    }
+    let report = run.json();
+    let codes: Vec<&str> = report["batchFindings"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["code"].as_str()).collect())
+        .unwrap_or_default();
+    if codes != ["duplicate_in_batch"] {
+        run.fail(format_args!(
+            "expected one duplicate_in_batch finding, got {codes:?}"
+        ));
     }
 }
 
@@ -259,7 +270,8 @@ fn bad_usage_is_exit_2() {
         vec!["keygen", "--key", "ed448", "--cn", "x", "--out", out],
         vec!["keygen", "--cn", "x", "--days", "many", "--out", out],
         vec!["fingerprint"],
-        vec!["policy"],
+        vec!["policy", "--prefix"],
+        vec!["preflight"],
     ] {
         Cmd::marshal().args(&args).run().assert_exit(2);
     }

@@ -91,11 +91,10 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<Report, Failure> {
     if let Some(id) = &certificate_id {
         text.push_str(&format!("certificate ID: {id}\n"));
     }
-    Ok(Report {
+    Ok(Report::ok(
         text,
-        json: json!({"certificateId": certificate_id, "written": written}),
-        status: 0,
-    })
+        json!({"certificateId": certificate_id, "written": written}),
+    ))
 }
 
 /// The leaf first, then any other certificates; DER (leaf only) for `.der`/`.cer` names.

@@ -51,6 +51,7 @@ pub(crate) fn run(args: &InputArgs) -> Result<Report, Failure> {
             })),
         }),
         status: if matches == Some(false) { 1 } else { 0 },
+        errors: Vec::new(),
     })
 }
 

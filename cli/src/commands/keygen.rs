@@ -66,7 +66,7 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Report, Failure> {
     let info = cert.info()?;
     let id = cert.id();
     let mut text = format!(
-        "certificate:    {}\nprivate key:    {} (mode 0600, keep it secret)\n",
+        "certificate:    {}\nprivate key:    {}\n",
         cert_path.display(),
         key_path.display()
     );
@@ -74,12 +74,13 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Report, Failure> {
         text.push_str(&format!("request:        {}\n", csr_path.display()));
     }
     text.push_str(&format!(
-        "key:            {}\nvalid:          {} to {}\ncertificate ID: {id}\n",
+        "key:            {}\nvalid:          {} to {}\ncertificate ID: {id}\n\
+         The private key file is readable only by you (mode 0600). Keep it secret; only the certificate is ever sent to AWS.\n",
         info.key, info.not_before, info.not_after
     ));
-    Ok(Report {
+    Ok(Report::ok(
         text,
-        json: json!({
+        json!({
             "certificateId": id,
             "certificatePath": cert_path,
             "privateKeyPath": key_path,
@@ -89,8 +90,7 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Report, Failure> {
             "notBefore": info.not_before,
             "notAfter": info.not_after,
         }),
-        status: 0,
-    })
+    ))
 }
 
 /// The common name as a file name, refusing what would escape the directory.

@@ -19,9 +19,5 @@ pub(crate) fn run(args: &PolicyArgs) -> Result<Report, Failure> {
         .map_err(|e| Failure::input("invalid_request", e.to_string()))?;
     let text = serde_json::to_string_pretty(&json)
         .map_err(|e| Failure::input("invalid_request", e.to_string()))?;
-    Ok(Report {
-        text: format!("{text}\n"),
-        json,
-        status: 0,
-    })
+    Ok(Report::ok(format!("{text}\n"), json))
 }

@@ -22,6 +22,7 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<Report, Failure> {
     let mut results = Vec::new();
     let mut all_certs: Vec<Certificate> = Vec::new();
     let mut unreadable = 0usize;
+    let mut errors = Vec::new();
     let mut refused = 0usize;
 
     for path in &args.files {
@@ -40,7 +41,7 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<Report, Failure> {
             Ok(ok) => ok,
             Err(failure) => {
                 unreadable += 1;
-                let _ = writeln!(text, "cannot be checked: {}", failure.message);
+                errors.push(format!("cannot be checked: {}", failure.message));
                 results.push(json!({
                     "path": path,
                     "accepted": false,
@@ -106,7 +107,12 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<Report, Failure> {
     } else {
         1
     };
-    Ok(Report { text, json, status })
+    Ok(Report {
+        text,
+        json,
+        status,
+        errors,
+    })
 }
 
 fn write_findings(text: &mut String, findings: &[Finding]) {

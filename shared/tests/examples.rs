@@ -1,0 +1,320 @@
+//! Table tests over the fixtures in `tests/examples/`, which openssl made
+//! (see its README): every import form, every refusal, every error kind.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::{collections::HashMap, fs, path::PathBuf};
+
+use marshal_shared::{
+    Curve, Error, InputFormat, KeyAlgorithm, OffsetDateTime, import,
+    preflight::{self, FindingCode, Severity},
+};
+
+fn example(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/examples")
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
+}
+
+/// The certificate IDs openssl computed (`openssl-fingerprints.txt`).
+fn openssl_ids() -> HashMap<String, String> {
+    String::from_utf8(example("openssl-fingerprints.txt"))
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let (file, rest) = line.split_once(' ')?;
+            let hex = rest
+                .split_once('=')?
+                .1
+                .replace(':', "")
+                .to_ascii_lowercase();
+            Some((file.to_owned(), hex))
+        })
+        .collect()
+}
+
+/// A fixed "now" inside the fixtures' validity (2026-11-29 to 2036-11-26).
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_830_000_000).unwrap() // 2027-12-28
+}
+
+#[test]
+fn certificate_ids_equal_openssl_sha256_fingerprints() {
+    let ids = openssl_ids();
+    assert!(
+        ids.len() >= 12,
+        "openssl-fingerprints.txt looks incomplete: {ids:?}"
+    );
+    for (file, expected) in &ids {
+        let imported = import(&example(file), "").unwrap_or_else(|e| panic!("{file}: {e}"));
+        let cert = imported.leaf().unwrap();
+        assert_eq!(
+            &cert.id(),
+            expected,
+            "{file}: our certificate ID differs from openssl's"
+        );
+    }
+}
+
+#[test]
+fn every_form_of_the_p256_credential_imports_to_the_same_certificate_and_key() {
+    let reference = import(&example("p256.cert.pem"), "").unwrap();
+    let cert_id = reference.leaf().unwrap().id();
+    let key_pkcs8 = import(&example("p256.key.pem"), "")
+        .unwrap()
+        .private_key
+        .unwrap();
+    // (file, password, format, has certificate, has key)
+    let cases: &[(&str, &str, InputFormat, bool, bool)] = &[
+        (
+            "p256.cert.der",
+            "",
+            InputFormat::DerCertificate,
+            true,
+            false,
+        ),
+        ("p256.cer", "", InputFormat::DerCertificate, true, false),
+        ("p256.key.der", "", InputFormat::DerPrivateKey, false, true),
+        ("p256.sec1.pem", "", InputFormat::Pem, false, true),
+        (
+            "p256.key.enc.pem",
+            "marshal-test",
+            InputFormat::Pem,
+            false,
+            true,
+        ),
+        ("p256.legacy.p12", "", InputFormat::Pkcs12, true, true),
+        (
+            "p256.legacy.pw.p12",
+            "marshal-test",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
+        ("p256.modern.p12", "", InputFormat::Pkcs12, true, true),
+        (
+            "p256.modern.pw.p12",
+            "marshal-test",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
+    ];
+    for &(file, password, format, has_cert, has_key) in cases {
+        let got = import(&example(file), password).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(got.format, format, "{file}");
+        if has_cert {
+            assert_eq!(got.leaf().unwrap().id(), cert_id, "{file}");
+        } else {
+            assert!(got.certificates.is_empty(), "{file}");
+        }
+        match (&got.private_key, has_key) {
+            (Some(key), true) => {
+                assert_eq!(
+                    key.pkcs8_der(),
+                    key_pkcs8.pkcs8_der(),
+                    "{file}: not the same PKCS#8"
+                );
+                assert_eq!(
+                    key.algorithm(),
+                    &KeyAlgorithm::Ec { curve: Curve::P256 },
+                    "{file}"
+                );
+                key.check_matches(reference.leaf().unwrap()).unwrap();
+            }
+            (None, false) => {}
+            (key, _) => panic!("{file}: expected key {has_key}, got {key:?}"),
+        }
+        if has_cert && has_key {
+            assert_eq!(got.key_matches(), Some(Ok(())), "{file}");
+        }
+    }
+}
+
+#[test]
+fn rsa_forms_import() {
+    let cert = import(&example("rsa2048.cert.pem"), "").unwrap();
+    for file in ["rsa2048.key.pem", "rsa2048.pkcs1.pem", "rsa2048.legacy.pfx"] {
+        let got = import(&example(file), "").unwrap_or_else(|e| panic!("{file}: {e}"));
+        let key = got.private_key.unwrap();
+        assert_eq!(key.algorithm(), &KeyAlgorithm::Rsa { bits: 2048 }, "{file}");
+        key.check_matches(cert.leaf().unwrap())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+#[test]
+fn key_and_certificate_that_do_not_belong_together() {
+    let cert = import(&example("p256.cert.pem"), "").unwrap();
+    let other = import(&example("other.key.pem"), "")
+        .unwrap()
+        .private_key
+        .unwrap();
+    assert_eq!(
+        other.check_matches(cert.leaf().unwrap()),
+        Err(Error::KeyMismatch)
+    );
+    let rsa = import(&example("rsa2048.key.pem"), "")
+        .unwrap()
+        .private_key
+        .unwrap();
+    assert_eq!(
+        rsa.check_matches(cert.leaf().unwrap()),
+        Err(Error::KeyMismatch)
+    );
+    let mut both = example("p256.cert.pem");
+    both.extend(example("other.key.pem"));
+    assert_eq!(
+        import(&both, "").unwrap().key_matches(),
+        Some(Err(Error::KeyMismatch))
+    );
+}
+
+#[test]
+fn wrong_and_missing_passwords_say_so() {
+    for file in ["p256.legacy.pw.p12", "p256.modern.pw.p12"] {
+        for password in ["", "wrong"] {
+            assert_eq!(
+                import(&example(file), password).unwrap_err(),
+                Error::WrongPassword("the PKCS#12 file"),
+                "{file} with {password:?}"
+            );
+        }
+    }
+    assert_eq!(
+        import(&example("p256.key.enc.pem"), "wrong").unwrap_err(),
+        Error::WrongPassword("the encrypted private key")
+    );
+}
+
+#[test]
+fn bundle_with_crlf_and_bag_attributes() {
+    let text = String::from_utf8(example("bundle.crlf.pem")).unwrap();
+    assert!(text.contains("\r\n"), "fixture should have CRLF line ends");
+    let got = import(text.as_bytes(), "").unwrap();
+    assert_eq!(got.certificates.len(), 2);
+    let findings = preflight::check_pem(&text, &got.certificates, now());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.code == FindingCode::SeveralCertificates)
+    );
+    assert!(preflight::accepted(&findings));
+}
+
+#[test]
+fn preflight_of_each_fixture() {
+    // (file, the error or warning codes expected; empty = clean)
+    let cases: &[(&str, &[FindingCode])] = &[
+        ("p256.cert.pem", &[]),
+        ("p384.cert.pem", &[]),
+        ("p521.cert.pem", &[]),
+        ("rsa2048.cert.pem", &[]),
+        ("rsa1024.cert.pem", &[FindingCode::RsaKeyTooSmall]),
+        (
+            "ed25519.cert.pem",
+            &[
+                FindingCode::KeyTypeUnsupported,
+                FindingCode::SignatureAlgorithmUnsupported,
+            ],
+        ),
+        ("secp256k1.cert.pem", &[FindingCode::CurveUnsupported]),
+        ("sha1-rsa2048.cert.pem", &[FindingCode::SignatureDigestWeak]),
+        ("md5-rsa2048.cert.pem", &[FindingCode::SignatureDigestWeak]),
+        ("expired.cert.pem", &[FindingCode::Expired]),
+        ("not-yet-valid.cert.pem", &[FindingCode::NotYetValid]),
+        ("ca.cert.pem", &[FindingCode::CaCertificate]),
+    ];
+    for &(file, expected) in cases {
+        let cert = import(&example(file), "").unwrap().leaf().unwrap().clone();
+        let findings = preflight::check_certificate(&cert, now());
+        let codes: Vec<FindingCode> = findings.iter().map(|f| f.code).collect();
+        assert_eq!(codes, expected, "{file}: {findings:#?}");
+        let is_error = |c: &FindingCode| *c != FindingCode::CaCertificate;
+        assert_eq!(
+            preflight::accepted(&findings),
+            !expected.iter().any(is_error),
+            "{file}: {findings:#?}"
+        );
+        for f in &findings {
+            let expect_error = is_error(&f.code);
+            assert_eq!(f.severity == Severity::Error, expect_error, "{file}: {f:?}");
+            assert!(!f.message.is_empty());
+        }
+    }
+}
+
+#[test]
+fn preflight_pem_size_and_duplicates() {
+    let cert = import(&example("p256.cert.pem"), "")
+        .unwrap()
+        .leaf()
+        .unwrap()
+        .clone();
+    let big = format!("{}{}", cert.to_pem(), "x".repeat(preflight::MAX_PEM_CHARS));
+    let findings = preflight::check_pem(&big, std::slice::from_ref(&cert), now());
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.code == FindingCode::PemTooLarge && f.severity == Severity::Error)
+    );
+    let dups = preflight::check_duplicates(&[cert.clone(), cert.clone()]);
+    assert_eq!(dups.len(), 1);
+    assert_eq!(dups[0].code, FindingCode::DuplicateInBatch);
+    assert!(dups[0].message.contains(&cert.id()));
+}
+
+#[test]
+fn inspect_reports_what_openssl_reports() {
+    let info = import(&example("p384.cert.pem"), "")
+        .unwrap()
+        .leaf()
+        .unwrap()
+        .info()
+        .unwrap();
+    assert_eq!(info.subject, "CN=fixture-p384");
+    assert_eq!(info.common_name.as_deref(), Some("fixture-p384"));
+    assert_eq!(info.key.to_string(), "ECDSA P-384");
+    assert_eq!(info.signature.to_string(), "ECDSA with SHA-384");
+    assert!(info.self_signed);
+    assert!(!info.is_ca);
+    assert_eq!(info.key_usage, ["digitalSignature"]);
+    assert_eq!(info.extended_key_usage, ["clientAuth"]);
+    assert_eq!(info.fingerprints.sha256, info.certificate_id);
+    let ca = import(&example("ca.cert.pem"), "")
+        .unwrap()
+        .leaf()
+        .unwrap()
+        .info()
+        .unwrap();
+    assert!(ca.is_ca);
+    assert!(ca.key_usage.contains(&"keyCertSign".to_owned()));
+}
+
+#[test]
+fn specific_errors_for_bad_inputs() {
+    let der = example("p256.cert.der");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty", Vec::new(), "empty_input"),
+        ("whitespace", b"  \n\t".to_vec(), "empty_input"),
+        ("garbage", b"hello, not a certificate".to_vec(), "unrecognised_input"),
+        ("truncated DER", der[..der.len() / 2].to_vec(), "truncated_der"),
+        ("PEM without END", b"-----BEGIN CERTIFICATE-----\nMIIB\n".to_vec(), "malformed_pem"),
+        ("CSR label", b"-----BEGIN CERTIFICATE REQUEST-----\nAQID\n-----END CERTIFICATE REQUEST-----\n".to_vec(), "wrong_pem_label"),
+        ("public key label", b"-----BEGIN PUBLIC KEY-----\nAQID\n-----END PUBLIC KEY-----\n".to_vec(), "wrong_pem_label"),
+        ("junk in CERTIFICATE", b"-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n".to_vec(), "not_a_certificate"),
+        ("two keys", [example("p256.key.pem"), example("other.key.pem")].concat(), "several_private_keys"),
+        ("legacy PEM encryption", b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAQID\n-----END RSA PRIVATE KEY-----\n".to_vec(), "unsupported_encryption"),
+        ("DSA key label", b"-----BEGIN DSA PRIVATE KEY-----\nAQID\n-----END DSA PRIVATE KEY-----\n".to_vec(), "unsupported_key_type"),
+    ];
+    for (what, input, code) in cases {
+        let err = import(&input, "").unwrap_err();
+        assert_eq!(err.code(), code, "{what}: got {err:?}");
+        let message = err.to_string();
+        assert!(
+            !message.contains("PRIVATE KEY-----"),
+            "{what}: message echoes input: {message}"
+        );
+    }
+}
