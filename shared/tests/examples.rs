@@ -2,6 +2,7 @@
 //! (see its README): every import form, every refusal, every error kind.
 
 #![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{collections::HashMap, fs, path::PathBuf};
 
