@@ -48,8 +48,11 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
         })?;
     }
     // Binaries first: the black-box tests in tests/ run the built `marshal`.
-    steps.run("build binaries", || {
-        run(&mut project.cargo(&["build", "--workspace", "--bins", "--locked"]))
+    // Building the tests in the same invocation unifies dev-dependency
+    // features, so `cargo test` below reuses every artifact instead of
+    // compiling ring & co. a second time with other features.
+    steps.run("build binaries and tests", || {
+        run(&mut project.cargo(&["build", "--workspace", "--bins", "--tests", "--locked"]))
     })?;
     steps.run("test", || {
         run(&mut project.cargo(&["test", "--workspace", "--locked"]))
