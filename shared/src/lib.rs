@@ -8,12 +8,14 @@
 //! `wasm32-unknown-unknown`, where the page runs it.
 
 mod algorithm;
+pub mod api;
 mod certificate;
 mod error;
 mod fingerprint;
 mod generate;
 mod import;
 mod key;
+mod key_material;
 pub mod pem;
 pub mod pkcs12;
 pub mod policy;
@@ -30,4 +32,5 @@ pub use generate::{
 };
 pub use import::{Imported, InputFormat, import};
 pub use key::{KeyType, PrivateKey};
+pub use key_material::{KeyMaterial, find_key_material};
 pub use time::OffsetDateTime;
