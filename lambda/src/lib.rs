@@ -1,4 +1,18 @@
-//! Marshal's HTTP API: one router served by AWS Lambda and by a local server.
+//! Marshal's HTTP API: one axum [`Router`](axum::Router) that AWS Lambda runs
+//! through `lambda_http` and that the local server runs with axum, so both
+//! take the same code path.
 //!
-//! Empty on purpose until the API issue lands; nothing here pretends to work.
-//! The crate exists so the workspace layout, lints and CI cover it from day one.
+//! Layers: `routes` parse and validate HTTP; `service` holds the use cases,
+//! written against the ports in `service::registry`; `aws` implements those
+//! ports with the AWS SDK. Handlers never call the SDK.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod openapi;
+pub mod routes;
+pub mod service;
+pub mod testing;
+
+pub use routes::router;

@@ -1,0 +1,16 @@
+//! The ports of `service::registry` implemented with aws-sdk-iot and aws-sdk-sts.
+//!
+//! [`AwsRegistryProvider`] assumes each target's role (with its ExternalId)
+//! and hands out an [`AwsIotRegistry`] per target. Credentials, clients and
+//! ATS endpoints are cached; every SDK error is classified into a
+//! [`RegistryErrorKind`](crate::service::registry::RegistryErrorKind) here,
+//! so nothing outside this module sees an SDK type.
+
+mod cache;
+mod errors;
+mod iot;
+mod provider;
+mod sts;
+
+pub use iot::AwsIotRegistry;
+pub use provider::AwsRegistryProvider;

@@ -1,0 +1,276 @@
+//! The API's configuration: targets, allowed policies, limits and auth mode,
+//! read from TOML or JSON and checked field by field at start.
+
+use std::{collections::HashSet, path::Path};
+
+use marshal_shared::{policy::PolicyTemplate, validate};
+use serde::Deserialize;
+
+/// How callers are identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// API Gateway's JWT authorizer: claims from the request context. The default.
+    #[default]
+    Jwt,
+    /// Nobody is identified; every target is visible. Only for loopback.
+    None,
+}
+
+/// One place a certificate can be registered: an account and a region.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Target {
+    /// Stable id used in requests (e.g. `dev-tokyo`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// AWS account ID.
+    pub account_id: String,
+    /// AWS region.
+    pub region: String,
+    /// Role to assume in the target account; absent = the function's own credentials.
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// ExternalId for AssumeRole.
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// Only callers in one of these groups may use the target; absent = everyone.
+    #[serde(default)]
+    pub allowed_groups: Option<Vec<String>>,
+}
+
+/// A policy callers may attach, optionally created from a template when missing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// The IoT policy name.
+    pub name: String,
+    /// When set, the API creates the policy in a target where it is missing.
+    #[serde(default)]
+    pub template: Option<TemplateConfig>,
+}
+
+/// The inputs of [`PolicyTemplate`] (region and account come from the target).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// Topics under `<prefix>/<thing name>/`.
+    pub topic_prefix: String,
+    /// Also allow the thing's shadow topics.
+    #[serde(default)]
+    pub allow_shadow: bool,
+}
+
+impl TemplateConfig {
+    /// The policy document for `target`.
+    pub fn document_for(&self, target: &Target) -> Result<String, marshal_shared::Error> {
+        PolicyTemplate {
+            topic_prefix: self.topic_prefix.clone(),
+            region: Some(target.region.clone()),
+            account_id: Some(target.account_id.clone()),
+            allow_shadow: self.allow_shadow,
+        }
+        .to_json()
+    }
+}
+
+/// Limits the server enforces whatever the page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Most targets in one request.
+    pub max_targets_per_request: usize,
+    /// Most certificates in one request.
+    pub max_certificates_per_request: usize,
+    /// Concurrent (certificate, target) jobs per request.
+    pub concurrency: usize,
+    /// Timeout of one AWS call, in milliseconds.
+    pub aws_call_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 1024 * 1024,
+            max_targets_per_request: 16,
+            max_certificates_per_request: 100,
+            concurrency: 16,
+            aws_call_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// How callers are identified.
+    #[serde(default)]
+    pub auth: AuthMode,
+    /// Where certificates may be registered.
+    pub targets: Vec<Target>,
+    /// Policies callers may attach.
+    pub policies: Vec<PolicyConfig>,
+    /// Thing names must match this pattern (a regular expression, anchored).
+    #[serde(default = "default_thing_pattern")]
+    pub thing_name_pattern: String,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+fn default_thing_pattern() -> String {
+    "[a-zA-Z0-9:_-]{1,128}".to_owned()
+}
+
+/// A configuration that cannot be used; the message names the field.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads `MARSHAL_CONFIG_JSON` (content) or the file named by `MARSHAL_CONFIG`.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        if let Ok(json) = std::env::var("MARSHAL_CONFIG_JSON") {
+            return Config::parse(&json, Format::Json);
+        }
+        let path = std::env::var("MARSHAL_CONFIG").map_err(|_| {
+            ConfigError("set MARSHAL_CONFIG (a TOML or JSON file) or MARSHAL_CONFIG_JSON".into())
+        })?;
+        Config::from_file(Path::new(&path))
+    }
+
+    /// Reads a `.toml` or `.json` file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let format = if path.extension().is_some_and(|e| e == "json") {
+            Format::Json
+        } else {
+            Format::Toml
+        };
+        Config::parse(&text, format)
+            .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+
+    /// Parses and checks a configuration.
+    pub fn parse(text: &str, format: Format) -> Result<Config, ConfigError> {
+        let config: Config = match format {
+            Format::Json => serde_json::from_str(text).map_err(|e| ConfigError(e.to_string()))?,
+            Format::Toml => toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?,
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let fail = |field: String, why: String| Err(ConfigError(format!("{field}: {why}")));
+        if self.targets.is_empty() {
+            return fail("targets".into(), "at least one target is needed".into());
+        }
+        let mut ids = HashSet::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            let at = |f: &str| format!("targets[{i}].{f}");
+            if t.id.is_empty()
+                || !t
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                || t.id.len() > 64
+            {
+                return fail(
+                    at("id"),
+                    format!("\"{}\" must be 1-64 letters, digits, '-' or '_'", t.id),
+                );
+            }
+            if !ids.insert(t.id.as_str()) {
+                return fail(at("id"), format!("\"{}\" is used twice", t.id));
+            }
+            if let Err(e) = validate::account_id(&t.account_id) {
+                return fail(at("accountId"), e.to_string());
+            }
+            if let Err(e) = validate::region(&t.region) {
+                return fail(at("region"), e.to_string());
+            }
+            if let Some(arn) = &t.role_arn {
+                let prefix = format!(":iam::{}:role/", t.account_id);
+                if !arn.starts_with("arn:") || !arn.contains(&prefix) {
+                    return fail(
+                        at("roleArn"),
+                        format!(
+                            "\"{arn}\" must be an IAM role ARN in account {}",
+                            t.account_id
+                        ),
+                    );
+                }
+            }
+            if let Some(ext) = &t.external_id
+                && (ext.len() < 2 || ext.len() > 1224)
+            {
+                return fail(at("externalId"), "must be 2 to 1224 characters".into());
+            }
+            if t.external_id.is_some() && t.role_arn.is_none() {
+                return fail(at("externalId"), "only makes sense with roleArn".into());
+            }
+        }
+        if self.policies.is_empty() {
+            return fail(
+                "policies".into(),
+                "at least one allowed policy is needed".into(),
+            );
+        }
+        for (i, p) in self.policies.iter().enumerate() {
+            if let Err(e) = validate::policy_name(&p.name) {
+                return fail(format!("policies[{i}].name"), e.to_string());
+            }
+            if let Some(template) = &p.template {
+                let check = PolicyTemplate {
+                    topic_prefix: template.topic_prefix.clone(),
+                    ..PolicyTemplate::default()
+                };
+                if let Err(e) = check.validate() {
+                    return fail(format!("policies[{i}].template.topicPrefix"), e.to_string());
+                }
+            }
+        }
+        if let Err(e) = regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)) {
+            return fail("thingNamePattern".into(), e.to_string());
+        }
+        let l = &self.limits;
+        for (field, value) in [
+            ("limits.maxBodyBytes", l.max_body_bytes as u64),
+            (
+                "limits.maxTargetsPerRequest",
+                l.max_targets_per_request as u64,
+            ),
+            (
+                "limits.maxCertificatesPerRequest",
+                l.max_certificates_per_request as u64,
+            ),
+            ("limits.concurrency", l.concurrency as u64),
+            ("limits.awsCallTimeoutMs", l.aws_call_timeout_ms),
+        ] {
+            if value == 0 {
+                return fail(field.into(), "must be greater than 0".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The compiled thing-name pattern (checked at start, so it compiles).
+    pub fn thing_name_regex(&self) -> Option<regex_lite::Regex> {
+        regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)).ok()
+    }
+}
+
+/// Configuration file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// TOML.
+    Toml,
+}

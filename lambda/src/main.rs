@@ -1,0 +1,122 @@
+//! `marshal-lambda`: in AWS Lambda (`AWS_LAMBDA_RUNTIME_API` set) the router
+//! runs under `lambda_http`; elsewhere axum serves it on `--listen`
+//! (default 127.0.0.1:8080), optionally with the built page from `--static-dir`.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{Context, bail};
+use marshal_lambda::{
+    aws::AwsRegistryProvider,
+    config::{AuthMode, Config},
+    router,
+    service::Service,
+};
+
+struct Args {
+    listen: SocketAddr,
+    config: Option<PathBuf>,
+    static_dir: Option<PathBuf>,
+}
+
+const USAGE: &str = "usage: marshal-lambda [--listen ADDR] [--config FILE] [--static-dir DIR]\n\
+  --listen ADDR     address to serve on (default 127.0.0.1:8080)\n\
+  --config FILE     TOML or JSON configuration (default: $MARSHAL_CONFIG or $MARSHAL_CONFIG_JSON)\n\
+  --static-dir DIR  also serve this directory (the built page) at /";
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        config: None,
+        static_dir: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .with_context(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--listen" => {
+                args.listen = value("--listen")?
+                    .parse()
+                    .context("--listen: not an address like 127.0.0.1:8080")?
+            }
+            "--config" => args.config = Some(PathBuf::from(value("--config")?)),
+            "--static-dir" => args.static_dir = Some(PathBuf::from(value("--static-dir")?)),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument {other}\n{USAGE}"),
+        }
+    }
+    Ok(args)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+            }),
+        )
+        .with_current_span(false)
+        .init();
+
+    let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let args = if in_lambda { None } else { Some(parse_args()?) };
+    let config = match args.as_ref().and_then(|a| a.config.as_deref()) {
+        Some(path) => Config::from_file(path)?,
+        None => Config::from_env()?,
+    };
+    let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
+    let provider = AwsRegistryProvider::from_env(timeout).await;
+    let auth = config.auth;
+    let service = Service::new(Arc::new(config), Arc::new(provider));
+    let app = router(service);
+
+    if in_lambda {
+        if auth == AuthMode::None {
+            bail!("auth = \"none\" is refused in AWS Lambda: use the JWT authorizer");
+        }
+        return lambda_http::run(app)
+            .await
+            .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"));
+    }
+
+    let Some(args) = args else {
+        unreachable!("args are parsed outside Lambda")
+    };
+    if auth == AuthMode::None {
+        if !args.listen.ip().is_loopback() {
+            bail!(
+                "auth = \"none\" may only listen on loopback, not {}",
+                args.listen
+            );
+        }
+        tracing::warn!(
+            "AUTH IS OFF (auth = \"none\"): every caller may use every target. Loopback only, for development."
+        );
+        eprintln!(
+            "WARNING: auth = \"none\": no caller is identified and every target is open. For local development only."
+        );
+    }
+    let app = match &args.static_dir {
+        Some(dir) => app.fallback_service(tower_http::services::ServeDir::new(dir)),
+        None => app,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    tracing::info!(listen = %args.listen, "marshal API listening");
+    eprintln!("marshal API listening on http://{}", args.listen);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server failed")?;
+    Ok(())
+}

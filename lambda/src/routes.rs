@@ -1,0 +1,158 @@
+//! HTTP: the router, request ids and access logs, and one module per resource.
+//! Handlers parse and check; the service does the work.
+
+mod body;
+mod certificates;
+mod meta;
+mod registrations;
+
+use std::{sync::Arc, time::Instant};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{HeaderValue, StatusCode, request::Parts},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use lambda_http::request::RequestContext;
+use marshal_shared::api::ErrorCode;
+
+use crate::{
+    error::{ApiError, PendingRequestId},
+    identity::Caller,
+    service::Service,
+};
+
+/// The request id: API Gateway's when there is one, else random.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Shared state of every handler.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases.
+    pub service: Service,
+}
+
+/// The API under `/v1`. Body limits come from the configuration.
+pub fn router(service: Service) -> Router {
+    let limit = service.config().limits.max_body_bytes;
+    let state = Arc::new(AppState { service });
+    let v1 = Router::new()
+        .route("/health", get(meta::health))
+        .route("/config", get(meta::config))
+        .route("/openapi.json", get(meta::openapi))
+        .route("/registrations", post(registrations::create))
+        .route(
+            "/certificates/{id}",
+            get(certificates::get).delete(certificates::delete),
+        )
+        .route(
+            "/certificates/{id}/status",
+            post(certificates::update_status),
+        )
+        .route("/certificates/{id}/transfer", post(certificates::transfer));
+    Router::new()
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The body extractor enforces the limit itself to answer with our
+        // error body; axum's default (2 MB) is lifted accordingly.
+        .layer(DefaultBodyLimit::max(limit.saturating_add(1)))
+        .layer(middleware::from_fn(request_id_and_log))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::NotFound,
+        "no such route; the API lives under /v1",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not take that method",
+    )
+}
+
+/// Gives every request an id, stamps it into error bodies and the
+/// `x-request-id` header, and logs one line per request (no bodies, no tokens).
+async fn request_id_and_log(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(random_id);
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let method = request.method().clone();
+    let path = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| request.uri().path().to_owned());
+
+    let mut response = next.run(request).await;
+    if let Some(PendingRequestId(error)) = response.extensions_mut().remove::<PendingRequestId>() {
+        response = error.into_response_with(&id);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status();
+    tracing::info!(
+        request_id = %id, method = %method, path = %path, status = status.as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64, "request"
+    );
+    response
+}
+
+fn random_id() -> String {
+    let mut bytes = [0u8; 12];
+    // A failing OS RNG leaves zeros: still a usable (if not unique) id.
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The caller of a request, or 401.
+pub(crate) struct Authenticated(pub(crate) Caller);
+
+impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        Caller::from_parts(parts, state.service.config().auth)
+            .map(Authenticated)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "no caller identity: a valid JWT is required",
+                )
+            })
+    }
+}
+
+/// 200 when every part succeeded, 207 when some failed.
+pub(crate) fn multi_status(all_ok: bool) -> StatusCode {
+    if all_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::MULTI_STATUS
+    }
+}
+
+/// Shorthand for handlers.
+pub(crate) type Handled = Result<Response, ApiError>;
+
+pub(crate) fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+pub(crate) type AppStateRef = State<Arc<AppState>>;

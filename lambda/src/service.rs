@@ -1,0 +1,51 @@
+//! The use cases, independent of HTTP and of the AWS SDK: they take checked
+//! requests and a caller, and drive [`registry::CertificateRegistry`] ports.
+
+mod failure;
+mod manage;
+mod registration;
+pub mod registry;
+mod targets;
+mod transfer;
+
+use std::sync::Arc;
+
+use crate::config::Config;
+
+pub use targets::TargetContext;
+
+/// Everything the use cases need; cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    config: Arc<Config>,
+    provider: Arc<dyn registry::RegistryProvider>,
+    thing_pattern: regex_lite::Regex,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("targets", &self.config.targets.len())
+            .finish()
+    }
+}
+
+impl Service {
+    /// A service over a checked configuration and a registry provider.
+    pub fn new(config: Arc<Config>, provider: Arc<dyn registry::RegistryProvider>) -> Service {
+        // Config::check compiled the pattern already; the fallback only matches AWS's own rule.
+        let thing_pattern = config.thing_name_regex().unwrap_or_else(|| {
+            regex_lite::Regex::new("^[a-zA-Z0-9:_-]{1,128}$").unwrap_or_else(|_| unreachable!())
+        });
+        Service {
+            config,
+            provider,
+            thing_pattern,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}
