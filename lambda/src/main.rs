@@ -62,7 +62,8 @@ async fn main() -> anyhow::Result<()> {
                 tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
             }),
         )
-        .with_current_span(false)
+        .with_current_span(true)
+        .with_span_list(false)
         .init();
 
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();

@@ -96,7 +96,9 @@ async fn request_id_and_log(mut request: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| request.uri().path().to_owned());
 
-    let mut response = next.run(request).await;
+    // Every log line inside the request carries its id (JSON logs show the span).
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = tracing::Instrument::instrument(next.run(request), span).await;
     if let Some(PendingRequestId(error)) = response.extensions_mut().remove::<PendingRequestId>() {
         response = error.into_response_with(&id);
     }
