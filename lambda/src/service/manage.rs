@@ -80,17 +80,9 @@ impl Service {
                 "status must be ACTIVE, INACTIVE or REVOKED",
             ));
         }
-        let targets = self.resolve_targets(caller, target_ids)?;
-        let results = join_all(targets.iter().map(|t| async move {
-            let outcome = async {
-                let ctx = self.open(t, caller).await?;
-                set_status(&ctx, id, status).await
-            }
-            .await;
-            log("set_status", caller, id, t, &outcome);
-            outcome_of(t, outcome)
-        }))
-        .await;
+        let results = self
+            .in_each_target(caller, id, target_ids, Action::SetStatus(status))
+            .await?;
         Ok(UpdateStatusResponse {
             certificate_id: id.to_owned(),
             results,
@@ -104,21 +96,52 @@ impl Service {
         id: &str,
         target_ids: &[String],
     ) -> Result<DeleteCertificateResponse, ApiError> {
-        let targets = self.resolve_targets(caller, target_ids)?;
-        let results = join_all(targets.iter().map(|t| async move {
-            let outcome = async {
-                let ctx = self.open(t, caller).await?;
-                delete_in(&ctx, id).await
-            }
-            .await;
-            log("delete", caller, id, t, &outcome);
-            outcome_of(t, outcome)
-        }))
-        .await;
+        let results = self
+            .in_each_target(caller, id, target_ids, Action::Delete)
+            .await?;
         Ok(DeleteCertificateResponse {
             certificate_id: id.to_owned(),
             results,
         })
+    }
+
+    /// Runs `action` in every requested target concurrently, one outcome each.
+    async fn in_each_target(
+        &self,
+        caller: &Caller,
+        id: &str,
+        target_ids: &[String],
+        action: Action,
+    ) -> Result<Vec<TargetOutcome>, ApiError> {
+        let targets = self.resolve_targets(caller, target_ids)?;
+        Ok(join_all(targets.iter().map(|t| async move {
+            let outcome = match self.open(t, caller).await {
+                Ok(ctx) => match action {
+                    Action::SetStatus(status) => set_status(&ctx, id, status).await,
+                    Action::Delete => delete_in(&ctx, id).await,
+                },
+                Err(e) => Err(e),
+            };
+            log(action.name(), caller, id, t, &outcome);
+            outcome_of(t, outcome)
+        }))
+        .await)
+    }
+}
+
+/// What to do in each target.
+#[derive(Debug, Clone, Copy)]
+enum Action {
+    SetStatus(CertificateStatus),
+    Delete,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::SetStatus(_) => "set_status",
+            Action::Delete => "delete",
+        }
     }
 }
 
