@@ -7,7 +7,10 @@ use marshal_shared::api::{
     TargetCertificate, TargetError, TargetErrorCode, TargetOutcome, UpdateStatusResponse,
 };
 
-use super::{Service, TargetContext, failure, registry::RegistryError};
+use super::{
+    Service, TargetContext, failure,
+    registry::{RegistryError, RegistryErrorKind},
+};
 use crate::{config::Target, error::ApiError, identity::Caller};
 
 impl Service {
@@ -210,8 +213,15 @@ pub(crate) async fn delete_in(ctx: &TargetContext, id: &str) -> ActionResult {
             .await
             .map_err(aws)?;
     }
-    ctx.registry.delete_certificate(id).await.map_err(aws)?;
-    Ok((None, "deleted".into()))
+    match ctx.registry.delete_certificate(id).await {
+        // A retried DeleteCertificate whose first attempt went through.
+        Ok(())
+        | Err(RegistryError {
+            kind: RegistryErrorKind::NotFound,
+            ..
+        }) => Ok((None, "deleted".into())),
+        Err(e) => Err(aws(e)),
+    }
 }
 
 pub(crate) fn outcome_of(target: &Target, outcome: ActionResult) -> TargetOutcome {

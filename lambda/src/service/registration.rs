@@ -432,10 +432,11 @@ async fn roll_back(
     let registry = &ready.context.registry;
     let arn = undo.arn.clone().unwrap_or_default();
     let mut problems = Vec::new();
-    let mut note = |what: &str, r: Result<(), super::registry::RegistryError>| {
-        if let Err(e) = r {
-            problems.push(format!("{what}: {}", e.message));
-        }
+    let mut note = |what: &str, r: Result<(), super::registry::RegistryError>| match r {
+        // Already gone (a retried call may have done it): that is the goal.
+        Err(e) if e.kind == RegistryErrorKind::NotFound => {}
+        Err(e) => problems.push(format!("{what}: {}", e.message)),
+        Ok(()) => {}
     };
     if let Some(previous) = undo.previous_status {
         note(
