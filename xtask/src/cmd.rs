@@ -25,6 +25,21 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `cmd` (stdin closed, stderr inherited) and returns its stdout; fails
+/// with the command line and exit status if it does not succeed.
+pub(crate) fn capture(cmd: &mut Command) -> Result<String> {
+    let line = display(cmd);
+    let output = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not start `{line}`"))?;
+    if !output.status.success() {
+        bail!("`{line}` failed ({})", output.status);
+    }
+    String::from_utf8(output.stdout).with_context(|| format!("`{line}` printed non-UTF-8"))
+}
+
 /// Runs `cmd` silently and returns its stdout if it started and succeeded.
 /// For checking what is installed, where "missing" and "broken" mean the same.
 pub(crate) fn probe(cmd: &mut Command) -> Option<String> {

@@ -1,45 +1,352 @@
-//! `cargo xtask dev`: a local Marshal to click through. The API and the page
-//! do not exist yet, so for now this installs the tools and says what it
-//! will start once they do.
+//! `cargo xtask dev`: a local Marshal to click through with no AWS account.
+//! moto server (fake IoT and STS) seeded with two accounts × two regions,
+//! and the API serving `dev/marshal.dev.toml` against it, until Ctrl-C.
 
-use anyhow::Result;
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
 
-use crate::{install::install, project::Project};
+use anyhow::{Context, Result, bail};
 
-/// A process `dev` will run in the foreground until Ctrl-C, in start order.
-/// Starting one becomes a `Command` from `Project` (cargo with the project's
-/// environment, or `Project::python` for moto) spawned and killed on exit.
+use crate::{
+    cmd::{capture, run},
+    install::install,
+    project::Project,
+    services::{Output, Services, ensure_port_free},
+};
+
+/// Where a target is; mirrors the `[[targets]]` of [`CONFIG`], which the API
+/// reads. (Kept apart because xtask has no TOML parser; if they drift, the
+/// policy template in the configuration still creates what is missing.)
 #[derive(Debug)]
-struct Service {
-    name: &'static str,
-    role: &'static str,
+struct DevTarget {
+    id: &'static str,
+    account_id: &'static str,
+    region: &'static str,
 }
 
-const PLANNED: &[Service] = &[
-    Service {
-        name: "moto server",
-        role: "fake AWS (IoT, STS) on loopback, from the Python virtualenv",
+const TARGETS: &[DevTarget] = &[
+    DevTarget {
+        id: "dev-a-tokyo",
+        account_id: "111111111111",
+        region: "ap-northeast-1",
     },
-    Service {
-        name: "API",
-        role: "the lambda crate's router served locally, talking to moto",
+    DevTarget {
+        id: "dev-a-virginia",
+        account_id: "111111111111",
+        region: "us-east-1",
     },
-    Service {
-        name: "page",
-        role: "the frontend served on loopback, talking to the API",
+    DevTarget {
+        id: "dev-b-tokyo",
+        account_id: "222222222222",
+        region: "ap-northeast-1",
+    },
+    DevTarget {
+        id: "dev-b-virginia",
+        account_id: "222222222222",
+        region: "us-east-1",
     },
 ];
 
-pub(crate) fn dev(project: &Project) -> Result<()> {
-    install(project)?;
-    println!();
-    println!("Nothing to start yet: the API and the page arrive in later issues.");
-    println!("Once they exist, `cargo xtask dev` will start, until Ctrl-C:");
-    for (number, service) in PLANNED.iter().enumerate() {
-        println!("  {}. {}: {}", number + 1, service.name, service.role);
+/// The API's configuration, relative to the workspace root.
+const CONFIG: &str = "dev/marshal.dev.toml";
+/// The role the API assumes in each target account, with [`EXTERNAL_ID`].
+const ROLE_NAME: &str = "MarshalTarget";
+const EXTERNAL_ID: &str = "marshal-dev";
+/// The IoT policy seeded in every target, and its topic prefix.
+const POLICY: &str = "MarshalDevice";
+const TOPIC_PREFIX: &str = "devices";
+/// Dummy credentials of the "hub": moto maps an access key it does not know
+/// to its default account (123456789012) and never checks the secret.
+const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_ACCESS_KEY: &str = "dummy";
+const HUB_REGION: &str = "ap-northeast-1";
+/// Importing moto takes a few seconds on a cold cache.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long moto and the API get to exit on their own after Ctrl-C.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Set by the signal handler (SIGINT, SIGTERM, SIGHUP).
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// `cargo xtask dev [--port N] [--moto-port N]`.
+#[derive(Debug)]
+pub(crate) struct Options {
+    /// The API's port on 127.0.0.1.
+    port: u16,
+    /// moto's port on 127.0.0.1.
+    moto_port: u16,
+}
+
+impl Options {
+    pub(crate) fn parse(args: &[&str]) -> Result<Options> {
+        let mut options = Options {
+            port: 8080,
+            moto_port: 5055,
+        };
+        let mut args = args.iter();
+        while let Some(&flag) = args.next() {
+            let slot = match flag {
+                "--port" => &mut options.port,
+                "--moto-port" => &mut options.moto_port,
+                other => bail!("dev: unknown argument {other} (expected --port N, --moto-port N)"),
+            };
+            let value = args
+                .next()
+                .with_context(|| format!("{flag} needs a port"))?;
+            *slot = value
+                .parse()
+                .ok()
+                .filter(|&port| port != 0)
+                .with_context(|| format!("{flag} {value}: not a port (1-65535)"))?;
+        }
+        if options.port == options.moto_port {
+            bail!("--port and --moto-port must differ");
+        }
+        Ok(options)
     }
-    println!();
-    println!("Today, the offline CLI works without any of them:");
-    println!("  cargo run -p marshal-cli -- keygen --cn my-thing");
+}
+
+pub(crate) fn dev(project: &Project, options: &Options) -> Result<()> {
+    // Before the slow steps, so a second `cargo xtask dev` fails at once.
+    ensure_port_free(options.moto_port, "--moto-port")?;
+    ensure_port_free(options.port, "--port")?;
+    install(project)?;
+    println!("\n==> build the API and the CLI");
+    run(&mut project.cargo(&["build", "-p", "marshal-lambda", "-p", "marshal-cli"]))?;
+    let bins = Binaries::of(project)?;
+
+    // From here on Ctrl-C must not kill xtask before it has stopped its
+    // children: the handler only asks, and the loops below check.
+    ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
+    let mut services = Services::default();
+    let result = start_and_watch(project, options, &bins, &mut services);
+    println!("\n==> stopping");
+    let stopped = STOP.load(Ordering::SeqCst);
+    // After Ctrl-C the children are exiting on their own; otherwise
+    // (a child died, startup failed) there is nothing to wait for.
+    services.stop_all(if stopped { GRACE } else { Duration::ZERO });
+    if stopped {
+        println!("stopped by signal; nothing left running");
+        return Ok(());
+    }
+    result
+}
+
+/// The built binaries `dev` runs.
+#[derive(Debug)]
+struct Binaries {
+    api: PathBuf,
+    cli: PathBuf,
+}
+
+impl Binaries {
+    fn of(project: &Project) -> Result<Binaries> {
+        let bin = |name: &str| {
+            let path = project.target_dir.join("debug").join(name);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                bail!("{} is missing after the build", path.display())
+            }
+        };
+        Ok(Binaries {
+            api: bin("marshal-lambda")?,
+            cli: bin("marshal")?,
+        })
+    }
+}
+
+fn start_and_watch(
+    project: &Project,
+    options: &Options,
+    bins: &Binaries,
+    services: &mut Services,
+) -> Result<()> {
+    let logs = project.target_dir.join("marshal-dev");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let moto_log = logs.join("moto.log");
+    let endpoint = format!("http://127.0.0.1:{}", options.moto_port);
+
+    println!(
+        "\n==> moto server on {endpoint} (log: {})",
+        moto_log.display()
+    );
+    // Checked again: the build may have taken minutes, and a readiness probe
+    // answered by someone else's server would hide our own failing to bind.
+    ensure_port_free(options.moto_port, "--moto-port")?;
+    services.start(
+        "moto server",
+        Command::new(project.python())
+            .arg(project.root.join("tests/moto/launcher.py"))
+            .arg(options.moto_port.to_string()),
+        Output::File(moto_log),
+    )?;
+    services.wait_until_answers(options.moto_port, "/moto-api/", None, START_TIMEOUT, &STOP)?;
+
+    println!("\n==> seed moto: role {ROLE_NAME} per account, policy {POLICY} per target");
+    seed(project, &bins.cli, &endpoint)?;
+
+    let api = format!("http://127.0.0.1:{}", options.port);
+    println!("\n==> API on {api} ({CONFIG})");
+    let mut cmd = Command::new(&bins.api);
+    cmd.arg("--listen")
+        .arg(format!("127.0.0.1:{}", options.port))
+        .arg("--config")
+        .arg(project.root.join(CONFIG))
+        .current_dir(&project.root);
+    fake_aws_env(&mut cmd, &endpoint);
+    ensure_port_free(options.port, "--port")?;
+    services.start("API", &mut cmd, Output::Inherit)?;
+    services.wait_until_answers(options.port, "/v1/health", Some(200), START_TIMEOUT, &STOP)?;
+
+    print_banner(&api, &endpoint, &logs, &bins.cli);
+    services.watch(&STOP)
+}
+
+/// Points the AWS SDK (Rust or boto3) at moto with the hub's dummy
+/// credentials, and drops anything that could send it elsewhere.
+fn fake_aws_env(cmd: &mut Command, endpoint: &str) {
+    for name in [
+        "MARSHAL_CONFIG",
+        "MARSHAL_CONFIG_JSON",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_IOT",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_IOT_DATA_PLANE",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", HUB_REGION)
+        .env("AWS_DEFAULT_REGION", HUB_REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+}
+
+/// Runs `tests/moto/seed.py` with each target's policy document as the
+/// `marshal policy` CLI makes it (least privilege, never `iot:*`).
+fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
+    let mut targets = Vec::new();
+    for target in TARGETS {
+        let document = capture(Command::new(cli).args([
+            "policy",
+            "--prefix",
+            TOPIC_PREFIX,
+            "--region",
+            target.region,
+            "--account",
+            target.account_id,
+        ]))?;
+        // Every value but the document is one of the constants above, none
+        // of which needs escaping; the document is JSON already.
+        targets.push(format!(
+            r#"{{"accountId":"{account}","region":"{region}","roleArn":"arn:aws:iam::{account}:role/{ROLE_NAME}","externalId":"{EXTERNAL_ID}","policies":[{{"name":"{POLICY}","document":{document}}}]}}"#,
+            account = target.account_id,
+            region = target.region,
+            document = document.trim(),
+        ));
+    }
+    let spec = format!(r#"{{"targets":[{}]}}"#, targets.join(","));
+
+    let script = project.root.join("tests/moto/seed.py");
+    let mut cmd = Command::new(project.python());
+    cmd.arg(&script).arg("--endpoint").arg(endpoint);
+    fake_aws_env(&mut cmd, endpoint);
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not run {}", script.display()))?;
+    child
+        .stdin
+        .take()
+        .context("seed.py's stdin is piped")?
+        .write_all(spec.as_bytes())
+        .context("writing the seed spec")?;
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "{} failed ({}); it read:\n{spec}",
+            script.display(),
+            output.status
+        );
+    }
+    let mut accounts: Vec<&str> = TARGETS.iter().map(|t| t.account_id).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    println!(
+        "seeded   {} targets in accounts {} (role {ROLE_NAME}, ExternalId {EXTERNAL_ID}, policy {POLICY})",
+        TARGETS.len(),
+        accounts.join(", ")
+    );
     Ok(())
+}
+
+fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path) {
+    let cli = cli.display();
+    let ids: Vec<&str> = TARGETS.iter().map(|t| t.id).collect();
+    let cert = "/tmp/marshal-dev/my-thing.cert.pem";
+    println!(
+        "
+================================================================================
+Marshal is running locally (Ctrl-C stops everything):
+
+  API     {api}/v1   auth none, config {CONFIG}
+  moto    {moto}     fake AWS IoT + STS, log in {logs}
+  targets {targets}
+          (accounts 111111111111 and 222222222222 × ap-northeast-1 and us-east-1)
+  policy  {POLICY}
+
+Try it:
+
+  curl -s {api}/v1/health
+  curl -s {api}/v1/config
+
+  mkdir -p /tmp/marshal-dev
+  {cli} keygen --cn my-thing --out /tmp/marshal-dev --force
+  python3 -c 'import json, sys; print(json.dumps({{\"certificates\": [{{\"certificatePem\": open(sys.argv[1]).read()}}], \"targets\": [\"dev-a-tokyo\", \"dev-b-virginia\"], \"policy\": \"{POLICY}\"}}))' {cert} \\
+    | curl -s -H 'content-type: application/json' --data-binary @- {api}/v1/registrations
+  curl -s {api}/v1/certificates/$({cli} fingerprint {cert})
+
+The private key stays in /tmp/marshal-dev; only the certificate is sent.
+================================================================================
+",
+        logs = logs.display(),
+        targets = ids.join(", "),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options() {
+        let parse = |args: &[&str]| Options::parse(args).map(|o| (o.port, o.moto_port));
+        assert_eq!(parse(&[]).ok(), Some((8080, 5055)));
+        assert_eq!(
+            parse(&["--port", "9000", "--moto-port", "6000"]).ok(),
+            Some((9000, 6000))
+        );
+        for bad in [
+            &["--port"][..],
+            &["--port", "0"],
+            &["--port", "x"],
+            &["--port", "70000"],
+            &["--moto-port", "8080"],
+            &["--verbose"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod dev;
 mod install;
 mod lockfile;
 mod project;
+mod services;
 mod steps;
 mod test;
 mod wasm;
@@ -28,7 +29,10 @@ Commands:
   test      install, then everything CI checks: fmt, clippy (native and
             wasm32), build, native tests, browser tests in headless Chromium.
   bench     install, then the criterion benches and the browser bench.
-  dev       install, then the local development setup.
+  dev       install, build, then run locally until Ctrl-C: moto server (fake
+            AWS, two accounts × two regions, seeded) on 127.0.0.1:5055 and
+            the API (dev/marshal.dev.toml) on 127.0.0.1:8080.
+            Options: --port N (the API), --moto-port N.
   help      This text.
 
 Environment:
@@ -58,7 +62,7 @@ fn run() -> Result<()> {
         ["install"] => install::install(&Project::locate()?),
         ["test"] => test::test(&Project::locate()?),
         ["bench"] => bench::bench(&Project::locate()?),
-        ["dev"] => dev::dev(&Project::locate()?),
+        ["dev", options @ ..] => dev::dev(&Project::locate()?, &dev::Options::parse(options)?),
         _ => {
             eprint!("{USAGE}");
             bail!("unknown arguments: {}", args.join(" "))

@@ -50,6 +50,15 @@ impl Project {
     /// `cargo <args>` in the workspace root with the project's environment.
     pub(crate) fn cargo(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("cargo");
+        // What `cargo run` set for xtask itself must not reach the child's
+        // build scripts: ring's tracks CARGO_MANIFEST_DIR, so a build from
+        // xtask and one from a plain shell would each recompile ring and
+        // everything above it (minutes on two cores).
+        for (name, _) in std::env::vars_os() {
+            if name.to_str().is_some_and(set_by_cargo_run) {
+                cmd.env_remove(name);
+            }
+        }
         cmd.args(args)
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target_dir)
@@ -62,6 +71,19 @@ impl Project {
         println!("CARGO_TARGET_DIR={}", self.target_dir.display());
         println!("MARSHAL_PYTHON={}", self.python().display());
     }
+}
+
+/// Variables `cargo run` gives the program it runs (here: xtask).
+fn set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+        )
 }
 
 fn home() -> Result<PathBuf> {
