@@ -6,8 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod api;
 pub mod fault_proxy;
+pub mod http;
 pub mod moto;
+pub mod moto_state;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
