@@ -3,6 +3,8 @@
 //! AWS-style throttling, drops the connection before forwarding, or forwards
 //! and then drops the reply (the change happened, the client never hears).
 //! Deterministic: the n-th request's fate comes from a seeded generator.
+//! It can also add a fixed delay to every request, to stand in for the
+//! network round trip to a real AWS region.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -42,6 +44,16 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy to `upstream` (`127.0.0.1:PORT`) failing `percent`% of requests.
     pub fn start(upstream: SocketAddr, percent: u64, seed: u64) -> FaultProxy {
+        FaultProxy::start_with_delay(upstream, percent, seed, Duration::ZERO)
+    }
+
+    /// Like [`FaultProxy::start`], and every forwarded request waits `delay` first.
+    pub fn start_with_delay(
+        upstream: SocketAddr,
+        percent: u64,
+        seed: u64,
+        delay: Duration,
+    ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fault proxy");
         let addr = listener.local_addr().expect("fault proxy address");
         listener
@@ -61,7 +73,8 @@ impl FaultProxy {
                                 (enabled.clone(), counts.clone(), sequence.clone());
                             thread::spawn(move || {
                                 let _ = serve(
-                                    client, upstream, percent, seed, &enabled, &counts, &sequence,
+                                    client, upstream, percent, seed, delay, &enabled, &counts,
+                                    &sequence,
                                 );
                             });
                         }
@@ -136,11 +149,13 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Vec
     Ok(Some(head))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn serve(
     client: TcpStream,
     upstream: SocketAddr,
     percent: u64,
     seed: u64,
+    delay: Duration,
     enabled: &AtomicBool,
     counts: &Mutex<FaultCounts>,
     sequence: &AtomicU64,
@@ -184,6 +199,9 @@ fn serve(
             bump(|c| c.dropped_before += 1);
             let _ = writer.shutdown(Shutdown::Both);
             return Ok(());
+        }
+        if !delay.is_zero() {
+            thread::sleep(delay);
         }
         let mut up = TcpStream::connect(upstream)?;
         up.write_all(&request)?;
