@@ -1,5 +1,6 @@
-//! `cargo xtask bench`: native criterion benches, then the same work timed
-//! in headless Chromium.
+//! `cargo xtask bench`: native criterion benches, the same work timed in
+//! headless Chromium, then the API against moto (release build) with the
+//! boto3 floor beside it. Each prints its figures; none asserts on time.
 
 use anyhow::Result;
 
@@ -35,5 +36,26 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
         ]);
         wasm::use_chromedriver(&mut cmd)?;
         run(&mut cmd)
+    })?;
+    steps.run("bench API onboarding (release, against moto)", || {
+        run(&mut project.cargo(&[
+            "build",
+            "--release",
+            "-p",
+            "marshal-lambda",
+            "-p",
+            "marshal-cli",
+        ]))?;
+        run(&mut project.cargo(&[
+            "test",
+            "--release",
+            "-p",
+            "marshal-tests",
+            "--test",
+            "api_bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+        ]))
     })
 }
