@@ -1,21 +1,27 @@
-"""The floor our API is measured against: the same AWS calls, made directly
-with boto3 against moto, one target after another.
+"""What our API is measured against: the same AWS calls, made directly
+against moto, one target after another, either with boto3 in this process
+(`--via boto3`, the floor) or with the AWS CLI, one `aws` process per call, as
+an operator following the blog would (`--via awscli`).
 
-Per target: AssumeRole (once per role, cached as the API caches it),
-RegisterCertificateWithoutCA (INACTIVE), AttachPolicy, CreateThing,
-AttachThingPrincipal, UpdateCertificate ACTIVE, DescribeEndpoint iot:Data-ATS.
+Per target: AssumeRole (boto3: once per role, cached as the API caches it;
+AWS CLI: every target, as a shell script does), RegisterCertificateWithoutCA
+(INACTIVE), AttachPolicy, CreateThing, AttachThingPrincipal, UpdateCertificate
+ACTIVE, DescribeEndpoint iot:Data-ATS.
 
 Reads {"targets": [{accountId, region, roleArn, externalId}], "policy": NAME,
 "certificates": [PEM, ...]} on stdin (one certificate per target, in order)
 and prints {"perTargetMs": [...], "totalMs": N} on stdout.
 
-Usage: python tests/moto/bench_sdk.py --endpoint http://127.0.0.1:PORT < spec.json
+Usage: python tests/moto/bench_sdk.py --endpoint http://127.0.0.1:PORT [--via awscli] < spec.json
 (run by `cargo xtask bench` through tests/tests/api_bench.rs)
 """
 
 import argparse
 import json
+import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import boto3
@@ -24,12 +30,60 @@ import botocore.config
 CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
 
 
+HUB_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+def aws(endpoint, env, *args):
+    """One AWS CLI call, as its own process; its JSON answer."""
+    aws_bin = os.path.join(os.path.dirname(sys.executable), "aws")
+    done = subprocess.run(
+        [aws_bin, "--endpoint-url", endpoint, "--output", "json", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(f"aws {' '.join(args[:2])} failed ({done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout) if done.stdout.strip() else {}
+
+
+def via_awscli(endpoint, spec):
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base.update(AWS_ACCESS_KEY_ID=HUB_KEY, AWS_SECRET_ACCESS_KEY="dummy", AWS_DEFAULT_REGION="us-east-1")
+    per_target = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (target, pem) in enumerate(zip(spec["targets"], spec["certificates"])):
+            t0 = time.perf_counter()
+            creds = aws(endpoint, base, "sts", "assume-role", "--role-arn", target["roleArn"],
+                        "--role-session-name", "marshal-bench", "--external-id", target["externalId"])["Credentials"]
+            env = dict(base, AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                       AWS_SESSION_TOKEN=creds["SessionToken"], AWS_DEFAULT_REGION=target["region"])
+            path = os.path.join(tmp, f"cert-{i}.pem")
+            with open(path, "w") as f:
+                f.write(pem)
+            reg = aws(endpoint, env, "iot", "register-certificate-without-ca",
+                      "--certificate-pem", f"file://{path}", "--status", "INACTIVE")
+            aws(endpoint, env, "iot", "attach-policy", "--policy-name", spec["policy"], "--target", reg["certificateArn"])
+            thing = "cli-" + reg["certificateId"][:16]
+            aws(endpoint, env, "iot", "create-thing", "--thing-name", thing)
+            aws(endpoint, env, "iot", "attach-thing-principal", "--thing-name", thing, "--principal", reg["certificateArn"])
+            aws(endpoint, env, "iot", "update-certificate", "--certificate-id", reg["certificateId"], "--new-status", "ACTIVE")
+            aws(endpoint, env, "iot", "describe-endpoint", "--endpoint-type", "iot:Data-ATS")
+            per_target.append((time.perf_counter() - t0) * 1000)
+    return {"perTargetMs": per_target, "totalMs": (time.perf_counter() - started) * 1000}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--via", choices=["boto3", "awscli"], default="boto3")
     args = parser.parse_args()
     spec = json.load(sys.stdin)
-    hub = boto3.session.Session(aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="dummy", region_name="us-east-1")
+    if args.via == "awscli":
+        json.dump(via_awscli(args.endpoint, spec), sys.stdout)
+        return
+    hub = boto3.session.Session(aws_access_key_id=HUB_KEY, aws_secret_access_key="dummy", region_name="us-east-1")
     sts = hub.client("sts", endpoint_url=args.endpoint, config=CONFIG)
     sessions = {}
     per_target = []

@@ -2,8 +2,10 @@
 //! in release mode and it prints figures, asserting nothing about time).
 //!
 //! One certificate into 1, 4 and 16 targets through the API, a batch of 100
-//! into one target, and the floor: the same AWS calls made directly with
-//! boto3 against the same moto, target after target. moto answers one call
+//! into one target, the floor: the same AWS calls made directly with boto3
+//! against the same moto, target after target, and what an operator does
+//! without Marshal: the same four-target onboarding with the AWS CLI, one
+//! process per call, compared with one call to our API in the same run. moto answers one call
 //! at a time (Python), so fan-out cannot show against it directly; a second
 //! run puts a proxy adding 25 ms per AWS call (a real region's round trip)
 //! between the API and moto, where concurrency across targets does show.
@@ -183,6 +185,25 @@ fn onboarding_figures() {
     }
     let floor_per_target = median(floor);
 
+    // Without Marshal: the AWS CLI, one process per call, 4 targets.
+    let mut cli = Vec::new();
+    for r in 0..3 {
+        let pems = certificates(dir.path(), &format!("cli-{r}"), 4);
+        let input = json!({
+            "targets": targets.iter().take(4).map(Target::spec).collect::<Vec<_>>(),
+            "policy": POLICY,
+            "certificates": pems,
+        });
+        let run = Cmd::new(python())
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/moto/bench_sdk.py"))
+            .args(["--endpoint", &moto.endpoint(), "--via", "awscli"])
+            .stdin(input.to_string())
+            .run();
+        run.assert_success();
+        cli.push(run.json()["totalMs"].as_f64().unwrap());
+    }
+    let cli_four = median(cli);
+
     report("direct to moto", &direct);
     report("with 25 ms per AWS call (proxy)", &delayed);
     println!(
@@ -195,6 +216,16 @@ fn onboarding_figures() {
     println!(
         "  API 4 targets / floor 4 targets sequential: {:.2}×",
         direct.0[1].1 / (4.0 * floor_per_target)
+    );
+    println!(
+        "AWS CLI, same onboarding into 4 targets (assume-role, register, attach, thing, \
+         activate, endpoint; one process per call, median of 3): {cli_four:.0} ms"
+    );
+    println!(
+        "  one API call into 4 targets: {:.1} ms = {:.3}× the AWS CLI ({:.0}× faster)",
+        direct.0[1].1,
+        direct.0[1].1 / cli_four,
+        cli_four / direct.0[1].1
     );
 }
 
