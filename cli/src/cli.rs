@@ -34,6 +34,22 @@ pub(crate) enum Command {
     Convert(ConvertArgs),
     /// Print a least-privilege AWS IoT policy document for devices.
     Policy(PolicyArgs),
+    /// List the targets (account × region) and policies the Marshal API lets you use.
+    Targets(TargetsArgs),
+    /// Register certificates without a CA into targets through the Marshal API
+    /// (one file, several, or a factory batch).
+    Register(RegisterArgs),
+    /// Show a certificate in every target you may see: registered or not,
+    /// status, attached policies and things.
+    Status(StatusArgs),
+    /// Set a registered certificate ACTIVE in targets.
+    Activate(ChangeArgs),
+    /// Set a registered certificate INACTIVE in targets (devices can no longer connect).
+    Deactivate(ChangeArgs),
+    /// Deactivate, detach and delete a certificate in targets; absent is not an error.
+    Delete(DeleteArgs),
+    /// Copy or move a registered certificate to other targets (make before break).
+    Transfer(TransferArgs),
 }
 
 /// Key types as command-line values.
@@ -157,4 +173,154 @@ pub(crate) struct PolicyArgs {
     /// Also allow the thing's own device shadow topics.
     #[arg(long)]
     pub(crate) shadow: bool,
+}
+
+/// How to reach the Marshal API.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ApiArgs {
+    /// The Marshal API's base URL (API Gateway's, or http://127.0.0.1:8080 from
+    /// `cargo xtask dev`).
+    #[arg(long, env = "MARSHAL_API", value_name = "URL")]
+    pub(crate) api: String,
+    /// Read the bearer token from the first line of standard input (default:
+    /// the MARSHAL_TOKEN environment variable; none when unset).
+    #[arg(long)]
+    pub(crate) token_stdin: bool,
+    /// Seconds to wait for one API request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub(crate) api_timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct TargetsArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+}
+
+/// Targets by id; `all` means every target the API lets you use.
+#[derive(Debug, clap::Args)]
+pub(crate) struct TargetSelection {
+    /// Target ids from `marshal targets` (repeat, or separate with commas), or `all`.
+    #[arg(
+        long = "target",
+        value_name = "ID",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub(crate) targets: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct RegisterArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) targets: TargetSelection,
+    /// Certificate files (PEM, DER or PKCS#12 without a password); only the
+    /// certificate is ever sent, never a key.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub(crate) files: Vec<PathBuf>,
+    /// A factory batch: a directory of certificates (*.pem, *.crt, *.cer, *.der),
+    /// a PEM bundle, or a CSV of `thing_name,certificate_path`.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub(crate) batch: Option<PathBuf>,
+    /// The IoT policy to attach; may be left out when the API allows only one.
+    #[arg(long)]
+    pub(crate) policy: Option<String>,
+    /// The thing to create and attach (one certificate only); default: the
+    /// certificate's common name.
+    #[arg(long, value_name = "NAME", conflicts_with = "batch")]
+    pub(crate) thing: Option<String>,
+    /// Register but leave the certificate INACTIVE.
+    #[arg(long)]
+    pub(crate) inactive: bool,
+    /// Leave out certificates that fail preflight instead of sending nothing.
+    #[arg(long)]
+    pub(crate) skip_invalid: bool,
+    /// Write a results CSV here (thing, certificate ID, status and endpoint per
+    /// target); default with --batch: marshal-results.csv.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) results: Option<PathBuf>,
+}
+
+/// A certificate by ID, or by a file holding it.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CertificateArg {
+    /// The certificate ID (64 hex characters) or a certificate file.
+    #[arg(value_name = "ID|FILE")]
+    pub(crate) certificate: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ChangeArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArg,
+    #[command(flatten)]
+    pub(crate) targets: TargetSelection,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct DeleteArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) targets: TargetSelection,
+    /// The certificate ID (64 hex characters) or a certificate file.
+    #[arg(
+        value_name = "ID|FILE",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub(crate) certificate: Option<String>,
+    /// Delete every certificate of a factory batch (as for `register --batch`).
+    #[arg(long, value_name = "DIR|FILE")]
+    pub(crate) batch: Option<PathBuf>,
+}
+
+/// What happens at the source of a transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TransferModeArg {
+    /// Leave the source as it is.
+    Copy,
+    /// Deactivate at the source once every destination is ACTIVE.
+    MoveDeactivate,
+    /// Delete at the source once every destination is ACTIVE.
+    MoveDelete,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct TransferArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArg,
+    /// The target it is registered in now (its PEM is read there).
+    #[arg(long, value_name = "ID")]
+    pub(crate) from: String,
+    /// Destination target ids (repeat, or separate with commas).
+    #[arg(long, value_name = "ID", value_delimiter = ',', required = true)]
+    pub(crate) to: Vec<String>,
+    /// The IoT policy to attach at the destinations; may be left out when the API allows only one.
+    #[arg(long)]
+    pub(crate) policy: Option<String>,
+    /// The thing at the destinations; default: the certificate's common name.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) thing: Option<String>,
+    /// copy, move-deactivate or move-delete.
+    #[arg(long, value_enum, default_value = "copy")]
+    pub(crate) mode: TransferModeArg,
 }

@@ -3,12 +3,14 @@
 mod convert;
 mod inspect;
 mod keygen;
+mod online;
 mod policy;
 mod preflight;
+mod register;
 
 use std::path::Path;
 
-use marshal_shared::{Fingerprints, Imported, import};
+use marshal_shared::{Fingerprints, Imported, api::CertificateStatus, import};
 use serde_json::json;
 
 use crate::{
@@ -25,6 +27,13 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Preflight(args) => preflight::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Policy(args) => policy::run(&args),
+        Command::Targets(args) => online::targets(&args),
+        Command::Register(args) => register::run(&args),
+        Command::Status(args) => online::status(&args),
+        Command::Activate(args) => online::change(&args, CertificateStatus::Active),
+        Command::Deactivate(args) => online::change(&args, CertificateStatus::Inactive),
+        Command::Delete(args) => online::delete(&args),
+        Command::Transfer(args) => online::transfer(&args),
     }
 }
 

@@ -1,10 +1,15 @@
 //! The `marshal` command: make, inspect, check and convert AWS IoT device
-//! credentials from a terminal. A thin shell over `marshal-shared`.
+//! credentials from a terminal, and onboard them through the Marshal API.
+//! A thin shell over `marshal-shared` and the API's wire types.
 
+mod api;
+mod batch;
 mod cli;
 mod commands;
 mod files;
 mod outcome;
+mod progress;
+mod table;
 
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! How a command ends: what it prints, and the exit status (0 ok, 1 check failed, 2 bad input).
 
-use std::process::ExitCode;
+use std::{borrow::Cow, process::ExitCode};
 
 use serde_json::json;
 
@@ -9,8 +9,9 @@ use serde_json::json;
 pub(crate) struct Failure {
     /// 1 when a check failed, 2 when an input could not be read or parsed.
     pub(crate) status: u8,
-    /// Stable snake_case code for `--json` output.
-    pub(crate) code: &'static str,
+    /// Stable snake_case code for `--json` output (the API's own code when
+    /// the API refused a request).
+    pub(crate) code: Cow<'static, str>,
     pub(crate) message: String,
 }
 
@@ -19,7 +20,16 @@ impl Failure {
     pub(crate) fn input(code: &'static str, message: impl Into<String>) -> Failure {
         Failure {
             status: 2,
-            code,
+            code: Cow::Borrowed(code),
+            message: message.into(),
+        }
+    }
+
+    /// A check failed: the API refused or could not be reached (exit 1).
+    pub(crate) fn check(code: &'static str, message: impl Into<String>) -> Failure {
+        Failure {
+            status: 1,
+            code: Cow::Borrowed(code),
             message: message.into(),
         }
     }
@@ -39,7 +49,7 @@ impl From<marshal_shared::Error> for Failure {
         };
         Failure {
             status,
-            code: e.code(),
+            code: Cow::Borrowed(e.code()),
             message: e.to_string(),
         }
     }

@@ -309,14 +309,13 @@ Marshal is running locally (Ctrl-C stops everything):
 
 Try it:
 
-  curl -s {api}/v1/health
-  curl -s {api}/v1/config
-
+  export MARSHAL_API={api}
   mkdir -p /tmp/marshal-dev
+  {cli} targets
   {cli} keygen --cn my-thing --out /tmp/marshal-dev --force
-  python3 -c 'import json, sys; print(json.dumps({{\"certificates\": [{{\"certificatePem\": open(sys.argv[1]).read()}}], \"targets\": [\"dev-a-tokyo\", \"dev-b-virginia\"], \"policy\": \"{POLICY}\"}}))' {cert} \\
-    | curl -s -H 'content-type: application/json' --data-binary @- {api}/v1/registrations
-  curl -s {api}/v1/certificates/$({cli} fingerprint {cert})
+  {cli} register {cert} --target dev-a-tokyo,dev-b-virginia
+  {cli} status {cert}
+  curl -s {api}/v1/openapi.json
 
 The private key stays in /tmp/marshal-dev; only the certificate is sent.
 ================================================================================

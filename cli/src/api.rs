@@ -1,0 +1,310 @@
+//! The Marshal API from the terminal: one blocking client, the bearer token
+//! kept out of argv and logs, and every failure turned into words.
+//!
+//! Exit statuses follow the rest of the CLI: an API that cannot be reached or
+//! refuses a request is a failed check (1); a URL or token that cannot be
+//! used at all is bad input (2).
+
+use std::{borrow::Cow, io::BufRead, time::Duration};
+
+use marshal_shared::api::{
+    CreateRegistrationRequest, CreateRegistrationResponse, DeleteCertificateResponse, ErrorBody,
+    GetCertificateResponse, GetConfigResponse, TransferCertificateRequest,
+    TransferCertificateResponse, UpdateStatusRequest, UpdateStatusResponse,
+};
+use serde::{Serialize, de::DeserializeOwned};
+use zeroize::Zeroizing;
+
+use crate::{cli::ApiArgs, outcome::Failure};
+
+/// Where the token comes from when `--token-stdin` is not given.
+const TOKEN_ENV: &str = "MARSHAL_TOKEN";
+
+/// A client of one Marshal API.
+pub(crate) struct ApiClient {
+    base: String,
+    token: Option<Zeroizing<String>>,
+    agent: ureq::Agent,
+}
+
+impl ApiClient {
+    /// Checks the URL and reads the token (stdin when asked, else `MARSHAL_TOKEN`).
+    pub(crate) fn new(args: &ApiArgs) -> Result<ApiClient, Failure> {
+        let base = args.api.trim().trim_end_matches('/').to_owned();
+        if base.is_empty() {
+            return Err(Failure::input(
+                "missing_api",
+                "no API URL: give --api URL or set MARSHAL_API",
+            ));
+        }
+        let Some((scheme, rest)) = base.split_once("://") else {
+            return Err(Failure::input(
+                "invalid_api_url",
+                format!("--api {base}: not a URL (expected http(s)://host[:port][/stage])"),
+            ));
+        };
+        if !matches!(scheme, "http" | "https") || rest.is_empty() {
+            return Err(Failure::input(
+                "invalid_api_url",
+                format!("--api {base}: only http:// and https:// URLs are supported"),
+            ));
+        }
+        let token = if args.token_stdin {
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+                Failure::input(
+                    "unreadable_input",
+                    format!("cannot read the token from stdin: {e}"),
+                )
+            })?;
+            Some(Zeroizing::new(line.trim().to_owned()))
+        } else {
+            std::env::var(TOKEN_ENV)
+                .ok()
+                .map(|t| Zeroizing::new(t.trim().to_owned()))
+        }
+        .filter(|t| !t.is_empty());
+        if token
+            .as_ref()
+            .is_some_and(|t| t.chars().any(char::is_control))
+        {
+            return Err(Failure::input(
+                "invalid_token",
+                "the bearer token contains control characters",
+            ));
+        }
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(args.api_timeout)))
+            .user_agent(concat!("marshal-cli/", env!("CARGO_PKG_VERSION")))
+            .build();
+        Ok(ApiClient {
+            base,
+            token,
+            agent: config.into(),
+        })
+    }
+
+    /// `GET /v1/config`.
+    pub(crate) fn config(&self) -> Result<GetConfigResponse, Failure> {
+        self.call(Method::Get, "/v1/config", None::<&()>)
+    }
+
+    /// `POST /v1/registrations` (200 or 207).
+    pub(crate) fn register(
+        &self,
+        request: &CreateRegistrationRequest,
+    ) -> Result<CreateRegistrationResponse, Failure> {
+        self.call(Method::Post, "/v1/registrations", Some(request))
+    }
+
+    /// `GET /v1/certificates/{id}`.
+    pub(crate) fn certificate(&self, id: &str) -> Result<GetCertificateResponse, Failure> {
+        self.call(Method::Get, &format!("/v1/certificates/{id}"), None::<&()>)
+    }
+
+    /// `POST /v1/certificates/{id}/status`.
+    pub(crate) fn update_status(
+        &self,
+        id: &str,
+        request: &UpdateStatusRequest,
+    ) -> Result<UpdateStatusResponse, Failure> {
+        let path = format!("/v1/certificates/{id}/status");
+        self.call(Method::Post, &path, Some(request))
+    }
+
+    /// `DELETE /v1/certificates/{id}?targets=...`.
+    pub(crate) fn delete(
+        &self,
+        id: &str,
+        targets: &[String],
+    ) -> Result<DeleteCertificateResponse, Failure> {
+        let path = format!("/v1/certificates/{id}?targets={}", query_list(targets));
+        self.call(Method::Delete, &path, None::<&()>)
+    }
+
+    /// `POST /v1/certificates/{id}/transfer`.
+    pub(crate) fn transfer(
+        &self,
+        id: &str,
+        request: &TransferCertificateRequest,
+    ) -> Result<TransferCertificateResponse, Failure> {
+        let path = format!("/v1/certificates/{id}/transfer");
+        self.call(Method::Post, &path, Some(request))
+    }
+
+    fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Failure> {
+        let url = format!("{}{path}", self.base);
+        let auth = self
+            .token
+            .as_ref()
+            .map(|t| Zeroizing::new(format!("Bearer {}", t.as_str())));
+        let result = match method {
+            Method::Get | Method::Delete => {
+                let mut request = if matches!(method, Method::Get) {
+                    self.agent.get(&url)
+                } else {
+                    self.agent.delete(&url)
+                };
+                if let Some(auth) = &auth {
+                    request = request.header("Authorization", auth.as_str());
+                }
+                request.call()
+            }
+            Method::Post => {
+                let mut request = self.agent.post(&url);
+                if let Some(auth) = &auth {
+                    request = request.header("Authorization", auth.as_str());
+                }
+                let body = serde_json::to_vec(&body).map_err(|e| {
+                    Failure::check("internal_error", format!("cannot encode the request: {e}"))
+                })?;
+                request
+                    .header("Content-Type", "application/json")
+                    .send(&body[..])
+            }
+        };
+        let mut response = result.map_err(|e| self.unreachable(&e))?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| self.unreachable(&e))?;
+        if (200..300).contains(&status) {
+            return serde_json::from_str(&text).map_err(|e| {
+                Failure::check(
+                    "unexpected_response",
+                    format!(
+                        "{url} answered {status} with a body this marshal does not understand \
+                         ({e}); is --api the Marshal API, and of a compatible version?"
+                    ),
+                )
+            });
+        }
+        Err(api_error(&url, status, &text))
+    }
+
+    fn unreachable(&self, error: &ureq::Error) -> Failure {
+        let hint = match error {
+            ureq::Error::Timeout(_) => "it did not answer in time (see --api-timeout)",
+            ureq::Error::HostNotFound => "the host name does not resolve",
+            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "nothing listens there (is the API running? `cargo xtask dev` starts one locally)"
+            }
+            _ => "check --api / MARSHAL_API",
+        };
+        Failure::check(
+            "api_unreachable",
+            format!(
+                "cannot reach the Marshal API at {}: {error}; {hint}",
+                self.base
+            ),
+        )
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+/// A comma-separated list for a query string, each item percent-encoded.
+fn query_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| {
+            item.bytes()
+                .map(|b| match b {
+                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                        (b as char).to_string()
+                    }
+                    _ => format!("%{b:02X}"),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An error answer in words: the API's own code and message when it sent
+/// one, with the preflight findings; the status otherwise.
+fn api_error(url: &str, status: u16, text: &str) -> Failure {
+    let Ok(body) = serde_json::from_str::<ErrorBody>(text) else {
+        let hint = match status {
+            401 | 403 => " (is MARSHAL_TOKEN / --token-stdin a valid token for this API?)",
+            404 => " (is --api the Marshal API's base URL, without /v1?)",
+            502..=504 => " (the API or its gateway is failing; try again)",
+            _ => "",
+        };
+        return Failure::check("api_error", format!("{url} answered HTTP {status}{hint}"));
+    };
+    let detail = body.error;
+    let code = serde_json::to_value(detail.code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "api_error".to_owned());
+    let mut message = format!(
+        "the API refused the request: {} [{code}, HTTP {status}, request {}]",
+        detail.message, detail.request_id
+    );
+    for finding in &detail.findings {
+        message.push_str(&format!(
+            "\n  certificate #{}: {} {}: {}",
+            finding.index + 1,
+            finding.severity,
+            finding.code,
+            finding.message
+        ));
+    }
+    Failure {
+        status: 1,
+        code: Cow::Owned(code),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_lists_are_encoded() {
+        assert_eq!(
+            query_list(&["a-tokyo".into(), "b virginia".into()]),
+            "a-tokyo,b%20virginia"
+        );
+        assert_eq!(query_list(&["x,y&z".into()]), "x%2Cy%26z");
+    }
+
+    #[test]
+    fn api_errors_keep_the_code_and_findings() {
+        let body = r#"{"error":{"code":"preflight_failed","message":"1 certificate refused",
+            "requestId":"r-1","findings":[{"index":0,"code":"weak_key","severity":"error","message":"RSA 1024"}]}}"#;
+        let failure = api_error("http://x/v1/registrations", 422, body);
+        assert_eq!(failure.code, "preflight_failed");
+        assert_eq!(failure.status, 1);
+        assert!(
+            failure
+                .message
+                .contains("certificate #1: error weak_key: RSA 1024")
+        );
+        assert!(failure.message.contains("request r-1"));
+    }
+
+    #[test]
+    fn non_json_errors_say_the_status() {
+        let failure = api_error("http://x/v1/config", 404, "<html>");
+        assert_eq!(failure.code, "api_error");
+        assert!(failure.message.contains("HTTP 404"));
+        assert!(failure.message.contains("without /v1"));
+    }
+}
