@@ -88,6 +88,21 @@ pub fn seed(endpoint: &str, spec: &Value) -> Value {
     run_script("seed.py", endpoint, spec)
 }
 
+/// Seeds every target with its role and `policy`, whose document is the
+/// least-privilege one `marshal policy` makes for that account and region.
+pub fn seed_with_device_policy(endpoint: &str, targets: &[Target], policy: &str) -> Value {
+    let spec = json!({"targets": targets.iter().map(|t| {
+        let run = Cmd::marshal()
+            .args(["policy", "--region", &t.region, "--account", &t.account_id])
+            .run();
+        run.assert_success();
+        let mut s = t.spec();
+        s["policies"] = json!([{"name": policy, "document": run.json()}]);
+        s
+    }).collect::<Vec<_>>()});
+    seed(endpoint, &spec)
+}
+
 /// What `targets` hold now, describing only `certificate_ids` in detail.
 pub fn inspect(endpoint: &str, targets: &[Target], certificate_ids: &[&str]) -> AwsState {
     let input = json!({

@@ -132,14 +132,7 @@ fn measure(
 fn onboarding_figures() {
     let moto = Moto::start();
     let targets = targets();
-    let spec = json!({"targets": targets.iter().map(|t| {
-        let run = Cmd::marshal().args(["policy", "--region", &t.region, "--account", &t.account_id]).run();
-        run.assert_success();
-        let mut s = t.spec();
-        s["policies"] = json!([{"name": POLICY, "document": run.json()}]);
-        s
-    }).collect::<Vec<_>>()});
-    moto_state::seed(&moto.endpoint(), &spec);
+    moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
     let dir = tempfile::tempdir().unwrap();
     let direct = measure(
         &Api::start(&config(&targets), &moto.endpoint()),
@@ -159,19 +152,13 @@ fn onboarding_figures() {
     // The floor: boto3 straight to moto, 4 targets one after another, repeated.
     let mut floor = Vec::new();
     for r in 0..REPEATS {
-        let pems = certificates(dir.path(), &format!("sdk-{r}"), 4);
-        let input = json!({
-            "targets": targets.iter().take(4).map(Target::spec).collect::<Vec<_>>(),
-            "policy": POLICY,
-            "certificates": pems,
-        });
-        let run = Cmd::new(python())
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/moto/bench_sdk.py"))
-            .args(["--endpoint", &moto.endpoint()])
-            .stdin(input.to_string())
-            .run();
-        run.assert_success();
-        let out: Value = run.json();
+        let out = direct_calls(
+            &moto,
+            &targets[..4],
+            dir.path(),
+            &format!("sdk-{r}"),
+            "boto3",
+        );
         // The first run pays AssumeRole and client set-up; keep warm runs.
         if r > 0 {
             floor.extend(
@@ -186,22 +173,18 @@ fn onboarding_figures() {
     let floor_per_target = median(floor);
 
     // Without Marshal: the AWS CLI, one process per call, 4 targets.
-    let mut cli = Vec::new();
-    for r in 0..3 {
-        let pems = certificates(dir.path(), &format!("cli-{r}"), 4);
-        let input = json!({
-            "targets": targets.iter().take(4).map(Target::spec).collect::<Vec<_>>(),
-            "policy": POLICY,
-            "certificates": pems,
-        });
-        let run = Cmd::new(python())
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/moto/bench_sdk.py"))
-            .args(["--endpoint", &moto.endpoint(), "--via", "awscli"])
-            .stdin(input.to_string())
-            .run();
-        run.assert_success();
-        cli.push(run.json()["totalMs"].as_f64().unwrap());
-    }
+    let cli: Vec<f64> = (0..3)
+        .map(|r| {
+            let out = direct_calls(
+                &moto,
+                &targets[..4],
+                dir.path(),
+                &format!("cli-{r}"),
+                "awscli",
+            );
+            out["totalMs"].as_f64().unwrap()
+        })
+        .collect();
     let cli_four = median(cli);
 
     report("direct to moto", &direct);
@@ -227,6 +210,29 @@ fn onboarding_figures() {
         direct.0[1].1 / cli_four,
         cli_four / direct.0[1].1
     );
+}
+
+/// One fresh certificate per target, onboarded by `bench_sdk.py --via VIA`
+/// straight against moto; the script's figures.
+fn direct_calls(
+    moto: &Moto,
+    targets: &[Target],
+    dir: &std::path::Path,
+    prefix: &str,
+    via: &str,
+) -> Value {
+    let input = json!({
+        "targets": targets.iter().map(Target::spec).collect::<Vec<_>>(),
+        "policy": POLICY,
+        "certificates": certificates(dir, prefix, targets.len()),
+    });
+    let run = Cmd::new(python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/moto/bench_sdk.py"))
+        .args(["--endpoint", &moto.endpoint(), "--via", via])
+        .stdin(input.to_string())
+        .run();
+    run.assert_success();
+    run.json()
 }
 
 fn report(label: &str, (api_ms, batch_ms): &(Vec<(usize, f64)>, f64)) {

@@ -66,14 +66,7 @@ fn config(targets: &[Target]) -> String {
 fn faults_never_leave_an_active_half_done_certificate_and_retries_converge() {
     let moto = Moto::start();
     let targets = targets();
-    let spec = json!({"targets": targets.iter().map(|t| {
-        let run = Cmd::marshal().args(["policy", "--region", &t.region, "--account", &t.account_id]).run();
-        run.assert_success();
-        let mut s = t.spec();
-        s["policies"] = json!([{"name": POLICY, "document": run.json()}]);
-        s
-    }).collect::<Vec<_>>()});
-    moto_state::seed(&moto.endpoint(), &spec);
+    moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
 
     let upstream: SocketAddr = format!("127.0.0.1:{}", moto.port()).parse().unwrap();
     let proxy = FaultProxy::start(upstream, 20, 0x5eed);

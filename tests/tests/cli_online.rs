@@ -15,7 +15,7 @@ use marshal_tests::api::Api;
 use marshal_tests::moto::Moto;
 use marshal_tests::moto_state::{self, AwsState, Target};
 use marshal_tests::{Cmd, Run, example, fixture_id, is_certificate_id};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const POLICY: &str = "MarshalDevice";
 /// Small, so a batch of 100 needs several requests.
@@ -78,18 +78,7 @@ fn stack() -> Arc<Stack> {
         return stack;
     }
     let moto = Moto::start();
-    let spec = json!({
-        "targets": targets().iter().map(|t| {
-            let policy = Cmd::marshal()
-                .args(["policy", "--region", &t.region, "--account", &t.account_id])
-                .run();
-            policy.assert_success();
-            let mut s = t.spec();
-            s["policies"] = json!([{"name": POLICY, "document": policy.json()}]);
-            s
-        }).collect::<Vec<_>>(),
-    });
-    moto_state::seed(&moto.endpoint(), &spec);
+    moto_state::seed_with_device_policy(&moto.endpoint(), &targets(), POLICY);
     let api = Api::start(&config_toml(), &moto.endpoint());
     let stack = Arc::new(Stack { api, moto });
     *shared = Arc::downgrade(&stack);
