@@ -454,6 +454,32 @@ fn keygen_refuses_to_overwrite_without_force() {
 }
 
 #[test]
+fn keygen_makes_a_missing_output_directory_private_and_refuses_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("creds").join("line-1");
+    let made = keygen("ec-p256", 30, &out);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        if mode != 0o700 {
+            made.run.fail(format_args!(
+                "{} has mode {mode:o}, expected 700",
+                out.display()
+            ));
+        }
+    }
+
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let run = keygen_cmd("ec-p256", 30, &file).run();
+    run.assert_exit(2);
+    if !run.stderr_text().contains("is not a directory") {
+        run.fail("keygen --out FILE should say it is not a directory");
+    }
+}
+
+#[test]
 fn convert_refuses_to_overwrite_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.cert.pem");

@@ -25,11 +25,25 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Report, Failure> {
     let cert_path = args.out.join(format!("{name}.cert.pem"));
     let key_path = args.out.join(format!("{name}.private.key"));
     let csr_path = args.out.join(format!("{name}.csr.pem"));
-    if !args.out.is_dir() {
+    if args.out.exists() && !args.out.is_dir() {
         return Err(Failure::input(
             "unwritable_output",
             format!("{} is not a directory", args.out.display()),
         ));
+    }
+    // A missing output directory is made (mode 0700 where it is new: it will
+    // hold a private key), as `--out creds/` suggests.
+    if !args.out.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&args.out).map_err(|e| {
+            Failure::input(
+                "unwritable_output",
+                format!("cannot create {}: {e}", args.out.display()),
+            )
+        })?;
     }
     // Refuse before spending time on key generation.
     let mut planned = vec![&cert_path, &key_path];
