@@ -15,7 +15,7 @@ pub(crate) fn install(project: &Project) -> Result<()> {
     apt::ensure_packages()?;
     rust_toolchain::ensure_target_and_components()?;
     wasm_bindgen::ensure_cli(project)?;
-    python::ensure_venv(project)?;
+    python::ensure_venvs(project)?;
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Where the workspace, build cache and Python virtualenv live, and the
+//! Where the workspace, build cache and Python virtualenvs live, and the
 //! environment every child cargo command gets.
 
 use std::{
@@ -16,8 +16,28 @@ pub(crate) struct Project {
     /// `CARGO_TARGET_DIR` for child cargo commands: outside the work tree
     /// so repeated CI runs on one machine reuse builds.
     pub(crate) target_dir: PathBuf,
-    /// The virtualenv holding `tests/requirements.txt`.
-    pub(crate) venv: PathBuf,
+    /// The tests' helpers (moto, cryptography): `tests/requirements.txt`.
+    pub(crate) venv: Venv,
+    /// The deploy tooling (SAM CLI, cfn-lint, AWS CLI, cargo-lambda, zig).
+    pub(crate) deploy_venv: Venv,
+    /// checkov, whose pins clash with SAM CLI's.
+    pub(crate) checkov_venv: Venv,
+}
+
+/// A Python virtualenv holding exactly what one requirements file lists.
+#[derive(Debug)]
+pub(crate) struct Venv {
+    /// Where it lives.
+    pub(crate) dir: PathBuf,
+    /// The requirements file it holds.
+    pub(crate) requirements: PathBuf,
+}
+
+impl Venv {
+    /// Its interpreter.
+    pub(crate) fn python(&self) -> PathBuf {
+        self.dir.join("bin/python")
+    }
 }
 
 impl Project {
@@ -29,22 +49,37 @@ impl Project {
             .to_path_buf();
         let cache = home()?.join(".cache/marshal");
         let target_dir = env_path("CARGO_TARGET_DIR")?.unwrap_or_else(|| cache.join("target"));
-        let venv = env_path("MARSHAL_VENV")?.unwrap_or_else(|| cache.join("venv"));
+        let venv = |variable: &str, default: &str, requirements: &str| -> Result<Venv> {
+            Ok(Venv {
+                dir: env_path(variable)?.unwrap_or_else(|| cache.join(default)),
+                requirements: root.join(requirements),
+            })
+        };
         Ok(Self {
+            venv: venv("MARSHAL_VENV", "venv", "tests/requirements.txt")?,
+            deploy_venv: venv(
+                "MARSHAL_DEPLOY_VENV",
+                "venv-deploy",
+                "deploy/requirements.txt",
+            )?,
+            checkov_venv: venv(
+                "MARSHAL_CHECKOV_VENV",
+                "venv-checkov",
+                "deploy/requirements-checkov.txt",
+            )?,
             root,
             target_dir,
-            venv,
         })
     }
 
-    /// The virtualenv's interpreter, handed to tests as `MARSHAL_PYTHON`.
+    /// The tests' interpreter, handed to tests as `MARSHAL_PYTHON`.
     pub(crate) fn python(&self) -> PathBuf {
-        self.venv.join("bin/python")
+        self.venv.python()
     }
 
-    /// The file listing the Python packages tests need.
-    pub(crate) fn requirements(&self) -> PathBuf {
-        self.root.join("tests/requirements.txt")
+    /// Every virtualenv `install` makes.
+    pub(crate) fn venvs(&self) -> [&Venv; 3] {
+        [&self.venv, &self.deploy_venv, &self.checkov_venv]
     }
 
     /// `cargo <args>` in the workspace root with the project's environment.
@@ -62,7 +97,8 @@ impl Project {
         cmd.args(args)
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target_dir)
-            .env("MARSHAL_PYTHON", self.python());
+            .env("MARSHAL_PYTHON", self.python())
+            .env("MARSHAL_DEPLOY_PYTHON", self.deploy_venv.python());
         cmd
     }
 
@@ -70,6 +106,10 @@ impl Project {
     pub(crate) fn print_environment(&self) {
         println!("CARGO_TARGET_DIR={}", self.target_dir.display());
         println!("MARSHAL_PYTHON={}", self.python().display());
+        println!(
+            "MARSHAL_DEPLOY_PYTHON={}",
+            self.deploy_venv.python().display()
+        );
     }
 }
 
