@@ -1,0 +1,463 @@
+//! The deploy templates grant nothing wider than the API's calls.
+//!
+//! `template.yaml` (the hub) and `deploy/target-role.yaml` are read with
+//! cfn-lint's own loader (`tests/deploy/template_json.py`, run by the deploy
+//! virtualenv's Python, `MARSHAL_DEPLOY_PYTHON`) and every IAM statement is
+//! checked against [`API_CALLS`], the one list of AWS calls the API makes.
+//! That list is checked against the SDK calls in `lambda/src/aws/`, so a new
+//! SDK call without its IAM action fails here, and so does an IAM action the
+//! code no longer needs. Each rule is shown to bite on a mutated copy.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+// A crate root looks for modules beside itself; this one keeps its own folder.
+#[path = "deploy_templates/iam.rs"]
+mod iam;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+    process::Command,
+    sync::Mutex,
+};
+
+use iam::{ApiCall, Kind, Scope, check};
+use marshal_tests::workspace_dir;
+use serde_json::{Value, json};
+
+/// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
+/// resources the action may be granted on, from the Service Authorization
+/// Reference ("Actions defined by AWS IoT": RegisterCertificateWithoutCA,
+/// ListAttachedPolicies and DescribeEndpoint have no resource type).
+const API_CALLS: &[ApiCall] = &[
+    call(
+        "register_certificate_without_ca",
+        "iot:RegisterCertificateWithoutCA",
+        Scope::Any,
+    ),
+    call(
+        "describe_certificate",
+        "iot:DescribeCertificate",
+        Scope::Cert,
+    ),
+    call("update_certificate", "iot:UpdateCertificate", Scope::Cert),
+    call("delete_certificate", "iot:DeleteCertificate", Scope::Cert),
+    call("get_policy", "iot:GetPolicy", Scope::Policy),
+    call("create_policy", "iot:CreatePolicy", Scope::Policy),
+    call("attach_policy", "iot:AttachPolicy", Scope::Cert),
+    call("detach_policy", "iot:DetachPolicy", Scope::Cert),
+    call(
+        "list_attached_policies",
+        "iot:ListAttachedPolicies",
+        Scope::Any,
+    ),
+    call("describe_thing", "iot:DescribeThing", Scope::Thing),
+    call("create_thing", "iot:CreateThing", Scope::Thing),
+    call("delete_thing", "iot:DeleteThing", Scope::Thing),
+    call(
+        "attach_thing_principal",
+        "iot:AttachThingPrincipal",
+        Scope::Cert,
+    ),
+    call(
+        "detach_thing_principal",
+        "iot:DetachThingPrincipal",
+        Scope::Cert,
+    ),
+    call(
+        "list_principal_things",
+        "iot:ListPrincipalThings",
+        Scope::Cert,
+    ),
+    call("describe_endpoint", "iot:DescribeEndpoint", Scope::Any),
+    call(
+        "assume_role",
+        "sts:AssumeRole",
+        Scope::Parameter("TargetRoleArns"),
+    ),
+];
+
+const fn call(sdk: &'static str, action: &'static str, scope: Scope) -> ApiCall {
+    ApiCall { sdk, action, scope }
+}
+
+const HUB: &str = "template.yaml";
+const TARGET: &str = "deploy/target-role.yaml";
+
+// ------------------------------------------------------------ the templates
+
+#[test]
+fn hub_template_grants_only_the_api_calls() {
+    assert_clean(HUB, &check(&template(HUB), Kind::Hub, API_CALLS));
+}
+
+#[test]
+fn target_role_grants_only_the_api_calls_to_the_hub_with_an_external_id() {
+    assert_clean(TARGET, &check(&template(TARGET), Kind::Target, API_CALLS));
+}
+
+#[test]
+fn api_calls_are_exactly_the_sdk_calls_of_lambda() {
+    let aws = workspace_dir().join("lambda/src/aws");
+    let mut called = sdk_calls(&read(&aws.join("iot.rs")), "self.client.");
+    called.extend(sdk_calls(&read(&aws.join("sts.rs")), "sts."));
+    // `sts.config()` reads the client's settings; it is no AWS call.
+    called.remove("config");
+    let listed: BTreeSet<String> = API_CALLS.iter().map(|c| c.sdk.to_owned()).collect();
+    assert_eq!(
+        called, listed,
+        "lambda/src/aws calls (left) and API_CALLS (right) differ: give every SDK call its IAM \
+         action in API_CALLS and in both templates, and drop actions no longer called"
+    );
+}
+
+#[test]
+fn http_api_routes_are_the_routers_routes() {
+    let routes = read(&workspace_dir().join("lambda/src/routes.rs"));
+    let compact: String = routes.split_whitespace().collect();
+    assert!(
+        compact.contains(".nest(\"/v1\",v1)"),
+        "the router no longer nests its routes under /v1; update this test"
+    );
+    let router: BTreeSet<String> = router_routes(&compact)
+        .into_iter()
+        .map(|(method, path)| format!("{method} /v1{path}"))
+        .collect();
+    let hub = template(HUB);
+    let events = hub
+        .pointer("/Resources/ApiFunction/Properties/Events")
+        .and_then(Value::as_object)
+        .expect("ApiFunction has Events");
+    let mut routed = BTreeSet::new();
+    let mut public = BTreeSet::new();
+    for event in events.values() {
+        let properties = &event["Properties"];
+        let route = format!(
+            "{} {}",
+            properties["Method"].as_str().unwrap().to_uppercase(),
+            properties["Path"].as_str().unwrap()
+        );
+        if properties.pointer("/Auth/Authorizer") == Some(&json!("NONE")) {
+            public.insert(route.clone());
+        }
+        routed.insert(route);
+    }
+    assert_eq!(
+        routed, router,
+        "template.yaml's HttpApi events (left) and lambda/src/routes.rs (right) differ"
+    );
+    let expected_public: BTreeSet<String> = ["GET /v1/health", "GET /v1/openapi.json"]
+        .map(String::from)
+        .into();
+    assert_eq!(
+        public, expected_public,
+        "only the routes that need no caller may skip the JWT authorizer"
+    );
+}
+
+#[test]
+fn every_checkov_skip_says_why() {
+    for path in [HUB, TARGET] {
+        let template = template(path);
+        for (name, resource) in template["Resources"].as_object().unwrap() {
+            let skips = resource.pointer("/Metadata/checkov/skip");
+            for skip in skips.and_then(Value::as_array).into_iter().flatten() {
+                let id = skip["id"].as_str().unwrap_or_default();
+                let reason = skip["comment"].as_str().unwrap_or_default();
+                assert!(
+                    id.starts_with("CKV") && reason.len() >= 40,
+                    "{path}: Resources.{name} skips checkov's {skip} without a reason worth \
+                     reading: say why the check does not apply"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------- the checker catches mistakes
+
+/// Applies `mutate` to a copy of `path` and expects a finding containing `expected`.
+fn assert_caught(path: &str, kind: Kind, expected: &str, mutate: impl FnOnce(&mut Value)) {
+    let mut mutated = template(path);
+    mutate(&mut mutated);
+    let findings = check(&mutated, kind, API_CALLS);
+    assert!(
+        findings.iter().any(|f| f.contains(expected)),
+        "a mutated {path} should give a finding containing {expected:?}; findings:\n{}",
+        findings.join("\n")
+    );
+}
+
+fn target_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
+    template
+        .pointer_mut("/Resources/TargetRole/Properties/Policies/0/PolicyDocument/Statement")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("{TARGET} has no statement {sid}"))
+}
+
+fn push_action(statement: &mut Value, action: &str) {
+    statement["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!(action));
+}
+
+#[test]
+fn an_iot_wildcard_action_is_caught() {
+    assert_caught(TARGET, Kind::Target, "wildcard action iot:*", |t| {
+        push_action(target_statement(t, "Things"), "iot:*");
+    });
+    assert_caught(TARGET, Kind::Target, "wildcard action iot:Describe*", |t| {
+        push_action(target_statement(t, "Things"), "iot:Describe*");
+    });
+}
+
+#[test]
+fn a_missing_external_id_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "without a StringEquals sts:ExternalId",
+        |t| {
+            t.pointer_mut("/Resources/TargetRole/Properties/AssumeRolePolicyDocument/Statement/0")
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .remove("Condition");
+        },
+    );
+}
+
+#[test]
+fn a_trust_in_a_fixed_account_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "only a role ARN from a parameter",
+        |t| {
+            *t.pointer_mut(
+            "/Resources/TargetRole/Properties/AssumeRolePolicyDocument/Statement/0/Principal/AWS",
+        )
+        .unwrap() = json!("arn:aws:iam::123456789012:root");
+        },
+    );
+}
+
+#[test]
+fn an_iot_action_the_api_does_not_call_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "iot:DeleteCACertificate is not an AWS call",
+        |t| {
+            push_action(
+                target_statement(t, "Certificates"),
+                "iot:DeleteCACertificate",
+            );
+        },
+    );
+}
+
+#[test]
+fn a_scoped_action_on_every_resource_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "iot:DeleteCertificate on \"*\"",
+        |t| {
+            push_action(
+                target_statement(t, "IotActionsWithoutResourceTypes"),
+                "iot:DeleteCertificate",
+            );
+        },
+    );
+    assert_caught(TARGET, Kind::Target, "iot:DeleteThing on", |t| {
+        target_statement(t, "Things")["Resource"] =
+            json!({"Fn::Sub": "arn:${AWS::Partition}:iot:*:*:thing/*"});
+    });
+}
+
+#[test]
+fn an_action_the_api_needs_but_not_granted_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "iot:DescribeEndpoint is needed",
+        |t| {
+            let statement = target_statement(t, "IotActionsWithoutResourceTypes");
+            statement["Action"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|a| a != "iot:DescribeEndpoint");
+        },
+    );
+}
+
+#[test]
+fn assume_role_beyond_the_listed_roles_is_caught() {
+    let pointer = "/Resources/ApiFunctionRole/Properties/Policies/1/Fn::If/1/PolicyDocument/Statement/0/Resource";
+    assert_caught(HUB, Kind::Hub, "sts:AssumeRole on \"*\"", |t| {
+        *t.pointer_mut(pointer).unwrap() = json!("*");
+    });
+    assert_caught(HUB, Kind::Hub, "sts:AssumeRole on", |t| {
+        *t.pointer_mut(pointer).unwrap() = json!({"Ref": "JwtIssuer"});
+    });
+}
+
+#[test]
+fn a_target_role_that_may_assume_roles_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "a target role must not sts:AssumeRole",
+        |t| {
+            let statements = t
+                .pointer_mut("/Resources/TargetRole/Properties/Policies/0/PolicyDocument/Statement")
+                .and_then(Value::as_array_mut)
+                .unwrap();
+            statements.push(json!({
+                "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": {"Ref": "HubRoleArn"}
+            }));
+        },
+    );
+}
+
+#[test]
+fn a_managed_policy_or_a_public_bucket_is_caught() {
+    assert_caught(HUB, Kind::Hub, "ManagedPolicyArns", |t| {
+        t["Resources"]["ApiFunctionRole"]["Properties"]["ManagedPolicyArns"] =
+            json!(["arn:aws:iam::aws:policy/AWSIoTFullAccess"]);
+    });
+    assert_caught(HUB, Kind::Hub, "only CloudFront", |t| {
+        t.pointer_mut(
+            "/Resources/PageBucketPolicy/Properties/PolicyDocument/Statement/0/Principal",
+        )
+        .map(|p| *p = json!("*"))
+        .unwrap();
+    });
+}
+
+#[test]
+fn a_new_sdk_call_is_found_in_the_source() {
+    let source = "let x = self\n  .client\n  .create_keys_and_certificate()\n  .send();";
+    assert_eq!(
+        sdk_calls(source, "self.client."),
+        BTreeSet::from(["create_keys_and_certificate".to_owned()])
+    );
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// A template as cfn-lint reads it (long-form intrinsics), read once per
+/// test process (loading cfn-lint takes a second).
+fn template(relative: &str) -> Value {
+    static READ: Mutex<BTreeMap<String, Value>> = Mutex::new(BTreeMap::new());
+    let mut read = READ.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    read.entry(relative.to_owned())
+        .or_insert_with(|| decode(relative))
+        .clone()
+}
+
+/// Runs cfn-lint's loader on a template, or panics showing the command and
+/// its output.
+fn decode(relative: &str) -> Value {
+    let python = deploy_python();
+    let script = workspace_dir().join("tests/deploy/template_json.py");
+    let path = workspace_dir().join(relative);
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "`{} {} {}` failed ({})\nstdout:\n{stdout}\nstderr:\n{}",
+        python.display(),
+        script.display(),
+        path.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{relative} did not come out as JSON ({e}):\n{stdout}"))
+}
+
+/// The deploy virtualenv's Python, which has cfn-lint. Never skips.
+fn deploy_python() -> PathBuf {
+    let Some(path) = std::env::var_os("MARSHAL_DEPLOY_PYTHON") else {
+        panic!(
+            "MARSHAL_DEPLOY_PYTHON is not set: it must name the Python of the deploy virtualenv \
+             (deploy/requirements.txt, which has cfn-lint). `cargo xtask test` sets it; by hand: \
+             MARSHAL_DEPLOY_PYTHON=$HOME/.cache/marshal/venv-deploy/bin/python cargo test -p \
+             marshal-tests --test deploy_templates"
+        );
+    };
+    PathBuf::from(path)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn assert_clean(path: &str, findings: &[String]) {
+    assert!(
+        findings.is_empty(),
+        "{path} grants more than the API's calls need:\n{}",
+        findings.join("\n")
+    );
+}
+
+/// The method names called right after `receiver` (e.g. `self.client.`),
+/// whitespace ignored, as rustfmt splits call chains over lines.
+fn sdk_calls(source: &str, receiver: &str) -> BTreeSet<String> {
+    let compact: String = source.split_whitespace().collect();
+    compact
+        .match_indices(receiver)
+        .map(|(at, _)| {
+            compact[at + receiver.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// `(METHOD, path)` of every `.route("path", get(..).delete(..))` in the
+/// whitespace-free source of the router.
+fn router_routes(compact: &str) -> Vec<(String, String)> {
+    let mut routes = Vec::new();
+    for (at, _) in compact.match_indices(".route(\"") {
+        let rest = &compact[at + ".route(\"".len()..];
+        let Some((path, rest)) = rest.split_once('"') else {
+            continue;
+        };
+        // The route's arguments end where its parenthesis closes.
+        let mut depth = 1;
+        let end = rest
+            .char_indices()
+            .find_map(|(i, c)| {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                (depth == 0).then_some(i)
+            })
+            .unwrap_or(rest.len());
+        let arguments = &rest[..end];
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let called = [format!(",{method}("), format!(".{method}(")]
+                .iter()
+                .any(|needle| arguments.contains(needle.as_str()));
+            if called {
+                routes.push((method.to_uppercase(), path.to_owned()));
+            }
+        }
+    }
+    routes
+}

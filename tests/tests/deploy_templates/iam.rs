@@ -1,0 +1,372 @@
+//! The IAM checker: every policy statement of a CloudFormation template (in
+//! the long form cfn-lint's loader gives) measured against the AWS calls the
+//! API makes. Findings are sentences naming the template path, so a failing
+//! test says exactly which statement grants what.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// Which resources AWS lets a statement name for an action, from the
+/// Service Authorization Reference ("Actions defined by AWS IoT").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The action has no resource type: only `"*"` works.
+    Any,
+    /// `arn:${AWS::Partition}:iot:<region>:${AWS::AccountId}:cert/*`
+    Cert,
+    /// `...:policy/*`
+    Policy,
+    /// `...:thing/*`
+    Thing,
+    /// Exactly this template parameter (`{"Ref": "<name>"}`): role ARNs
+    /// the deploying engineer lists.
+    Parameter(&'static str),
+}
+
+/// One AWS call of the API and the IAM action that allows it.
+#[derive(Debug)]
+pub(crate) struct ApiCall {
+    /// The SDK method (`client.<sdk>()`) in `lambda/src/aws/`.
+    pub(crate) sdk: &'static str,
+    /// The IAM action.
+    pub(crate) action: &'static str,
+    /// The resources a statement may name for it.
+    pub(crate) scope: Scope,
+}
+
+/// What the function needs besides the API's calls: writing its own logs.
+const PLUMBING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/// What a template is for, which decides the rules its roles follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// template.yaml: the function's role may assume target roles and, for
+    /// its own account, make the IoT calls.
+    Hub,
+    /// deploy/target-role.yaml: a role the hub assumes, IoT calls only.
+    Target,
+}
+
+/// Every way `template` grants more than `calls` need; empty when it grants
+/// nothing wider.
+pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<String> {
+    let mut checker = Checker {
+        calls,
+        parameters: template
+            .get("Parameters")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+        findings: Vec::new(),
+        granted: BTreeSet::new(),
+        trusted_with_external_id: false,
+    };
+    let empty = Map::new();
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    for (name, resource) in resources {
+        checker.resource(name, resource);
+    }
+    checker.whole_template(kind);
+    checker.findings
+}
+
+struct Checker<'a> {
+    calls: &'a [ApiCall],
+    parameters: BTreeSet<String>,
+    findings: Vec<String>,
+    /// API actions granted by some identity policy.
+    granted: BTreeSet<String>,
+    /// Some role is trusted by a parameterised principal with an ExternalId.
+    trusted_with_external_id: bool,
+}
+
+impl Checker<'_> {
+    fn find(&mut self, at: &str, what: impl std::fmt::Display) {
+        self.findings.push(format!("{at}: {what}"));
+    }
+
+    fn resource(&mut self, name: &str, resource: &Value) {
+        let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+        let properties = resource.get("Properties").unwrap_or(&Value::Null);
+        let at = format!("Resources.{name}");
+        match kind {
+            "AWS::IAM::Role" => {
+                if properties.get("ManagedPolicyArns").is_some() {
+                    self.find(
+                        &at,
+                        "ManagedPolicyArns: managed policies cannot be checked here; write the statements inline",
+                    );
+                }
+                match properties.get("AssumeRolePolicyDocument") {
+                    Some(document) => {
+                        for (i, s) in statements(document) {
+                            self.trust(&format!("{at}.AssumeRolePolicyDocument.Statement[{i}]"), s);
+                        }
+                    }
+                    None => self.find(&at, "a role without a trust policy"),
+                }
+                for (p, policy) in indexed(properties.get("Policies")) {
+                    for (i, s) in statements(policy.get("PolicyDocument").unwrap_or(&Value::Null)) {
+                        self.permission(&format!("{at}.Policies[{p}].Statement[{i}]"), s);
+                    }
+                }
+            }
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
+                for (i, s) in statements(properties.get("PolicyDocument").unwrap_or(&Value::Null)) {
+                    self.permission(&format!("{at}.PolicyDocument.Statement[{i}]"), s);
+                }
+            }
+            "AWS::Serverless::Function" => {
+                if properties.get("Role").is_none() {
+                    self.find(&at, "no Role: SAM would generate one this test cannot see");
+                }
+                if properties.get("Policies").is_some() {
+                    self.find(
+                        &at,
+                        "Policies: give the function's role its statements instead",
+                    );
+                }
+            }
+            "AWS::S3::BucketPolicy" => {
+                for (i, s) in statements(properties.get("PolicyDocument").unwrap_or(&Value::Null)) {
+                    self.bucket(&format!("{at}.PolicyDocument.Statement[{i}]"), s);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Rules for every statement: nothing inverted, no action wildcard in an Allow.
+    fn common(&mut self, at: &str, statement: &Value) -> bool {
+        for key in ["NotAction", "NotResource", "NotPrincipal"] {
+            if statement.get(key).is_some() {
+                self.find(at, format!("{key} grants everything it does not name"));
+            }
+        }
+        let allow = statement.get("Effect").and_then(Value::as_str) == Some("Allow");
+        if allow {
+            for action in strings(statement.get("Action")) {
+                if action.contains('*') || action.contains('?') {
+                    self.find(at, format!("wildcard action {action}"));
+                }
+            }
+        }
+        allow
+    }
+
+    fn trust(&mut self, at: &str, statement: &Value) {
+        if !self.common(at, statement) {
+            return;
+        }
+        if strings(statement.get("Action")) != ["sts:AssumeRole"] {
+            self.find(at, "a trust statement must allow exactly sts:AssumeRole");
+        }
+        let principal = statement.get("Principal").unwrap_or(&Value::Null);
+        if let Some(service) = principal.get("Service") {
+            if strings(Some(service)) != ["lambda.amazonaws.com"] {
+                self.find(at, format!("trusts services {service}"));
+            }
+        } else if let Some(aws) = principal.get("AWS") {
+            if !self.is_parameter(aws) {
+                self.find(
+                    at,
+                    format!("trusts {aws}: only a role ARN from a parameter may be trusted"),
+                );
+            }
+            let external_id = statement
+                .pointer("/Condition/StringEquals/sts:ExternalId")
+                .filter(|v| self.is_parameter(v));
+            match external_id {
+                Some(_) => self.trusted_with_external_id = true,
+                None => self.find(
+                    at,
+                    "trusts another account without a StringEquals sts:ExternalId condition from a parameter",
+                ),
+            }
+        } else {
+            self.find(at, format!("trusts {principal}"));
+        }
+    }
+
+    fn permission(&mut self, at: &str, statement: &Value) {
+        if !self.common(at, statement) {
+            return;
+        }
+        let resources: Vec<&Value> = statement
+            .get("Resource")
+            .map(alternatives)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|r| match r {
+                Value::Array(items) => items.iter().collect(),
+                other => vec![other],
+            })
+            .collect();
+        if resources.is_empty() {
+            self.find(at, "no Resource");
+        }
+        for action in strings(statement.get("Action")) {
+            if let Some(call) = self.calls.iter().find(|c| c.action == action) {
+                for resource in &resources {
+                    if !self.fits(call.scope, resource) {
+                        self.find(
+                            at,
+                            format!("{action} on {resource}, wider than {:?} allows", call.scope),
+                        );
+                    }
+                }
+                self.granted.insert(action);
+            } else if PLUMBING.contains(&action.as_str()) {
+                let own_log_group = resources.iter().all(|r| {
+                    r.pointer("/Fn::GetAtt/1").and_then(Value::as_str) == Some("Arn")
+                        && r.pointer("/Fn::GetAtt/0")
+                            .and_then(Value::as_str)
+                            .is_some_and(|name| name.ends_with("LogGroup"))
+                });
+                if !own_log_group {
+                    self.find(at, format!("{action} beyond the stack's own log group"));
+                }
+            } else {
+                self.find(at, format!("{action} is not an AWS call of the API"));
+            }
+        }
+    }
+
+    fn bucket(&mut self, at: &str, statement: &Value) {
+        if !self.common(at, statement) {
+            return;
+        }
+        if strings(statement.get("Action")) != ["s3:GetObject"] {
+            self.find(at, "a bucket policy may allow only s3:GetObject");
+        }
+        let service = statement
+            .pointer("/Principal/Service")
+            .and_then(Value::as_str);
+        let source = statement.pointer("/Condition/StringEquals/AWS:SourceArn");
+        if service != Some("cloudfront.amazonaws.com") || source.is_none() {
+            self.find(
+                at,
+                "a bucket policy may allow only CloudFront, for one distribution (AWS:SourceArn)",
+            );
+        }
+    }
+
+    /// Whether `resource` is no wider than `scope`.
+    fn fits(&self, scope: Scope, resource: &Value) -> bool {
+        let arn_of = |kind: &str| {
+            resource
+                .get("Fn::Sub")
+                .and_then(Value::as_str)
+                .is_some_and(|arn| {
+                    ["*", "${AWS::Region}"].iter().any(|region| {
+                        arn == format!(
+                            "arn:${{AWS::Partition}}:iot:{region}:${{AWS::AccountId}}:{kind}/*"
+                        )
+                    })
+                })
+        };
+        match scope {
+            Scope::Any => resource == "*",
+            Scope::Cert => arn_of("cert"),
+            Scope::Policy => arn_of("policy"),
+            Scope::Thing => arn_of("thing"),
+            Scope::Parameter(name) => {
+                self.parameters.contains(name)
+                    && resource.get("Ref").and_then(Value::as_str) == Some(name)
+            }
+        }
+    }
+
+    fn is_parameter(&self, value: &Value) -> bool {
+        value
+            .get("Ref")
+            .and_then(Value::as_str)
+            .is_some_and(|name| self.parameters.contains(name))
+    }
+
+    fn whole_template(&mut self, kind: Kind) {
+        let wanted: BTreeSet<String> = self
+            .calls
+            .iter()
+            .filter(|c| kind == Kind::Hub || !matches!(c.scope, Scope::Parameter(_)))
+            .map(|c| c.action.to_owned())
+            .collect();
+        for missing in wanted.difference(&self.granted) {
+            self.findings.push(format!(
+                "template: {missing} is needed by the API but never granted"
+            ));
+        }
+        if kind == Kind::Target {
+            if !self.trusted_with_external_id {
+                self.findings
+                    .push("template: no role is trusted by the hub with an ExternalId".into());
+            }
+            let hub_only = self
+                .calls
+                .iter()
+                .filter(|c| matches!(c.scope, Scope::Parameter(_)));
+            for role_call in hub_only {
+                if self.granted.contains(role_call.action) {
+                    self.findings.push(format!(
+                        "template: a target role must not {}",
+                        role_call.action
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The statements of a policy document with their indexes.
+fn statements(document: &Value) -> Vec<(usize, &Value)> {
+    indexed(document.get("Statement"))
+}
+
+/// The items of a list (or the one value) with their indexes, a conditional
+/// (`Fn::If`) item once per branch.
+fn indexed(list: Option<&Value>) -> Vec<(usize, &Value)> {
+    let items: Vec<&Value> = match list {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(other) => vec![other],
+        None => Vec::new(),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, item)| alternatives(item).into_iter().map(move |item| (i, item)))
+        .collect()
+}
+
+/// Every value `value` can take: both branches of `Fn::If` (recursively),
+/// without `AWS::NoValue`. Lists are expanded element by element.
+fn alternatives(value: &Value) -> Vec<&Value> {
+    if let Some([_, yes, no]) = value
+        .get("Fn::If")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        return [yes, no].into_iter().flat_map(alternatives).collect();
+    }
+    if value.get("Ref").and_then(Value::as_str) == Some("AWS::NoValue") {
+        return Vec::new();
+    }
+    match value {
+        Value::Array(items) => items.iter().flat_map(alternatives).collect(),
+        other => vec![other],
+    }
+}
+
+/// A string-or-list field (`Action`, `Service`) as strings; anything that is
+/// not a plain string shows as its JSON, so it never passes a comparison.
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .map(alternatives)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+        .collect()
+}
