@@ -2,6 +2,7 @@
 
 mod bench;
 mod cmd;
+mod deploy;
 mod dev;
 mod install;
 mod lockfile;
@@ -23,11 +24,22 @@ Usage: cargo xtask <command>
 Commands:
   install   Install what building and testing need, skipping what is present:
             Debian packages (clang, chromium, chromium-driver, openssl,
-            mosquitto, ...), the wasm32 target, clippy and rustfmt,
-            wasm-bindgen-cli at the version in Cargo.lock, and the Python
-            virtualenv for tests/requirements.txt.
+            mosquitto, ...), the wasm32 and aarch64-unknown-linux-gnu
+            targets, clippy and rustfmt, wasm-bindgen-cli at the version in
+            Cargo.lock, and three Python virtualenvs: tests/requirements.txt,
+            deploy/requirements.txt (SAM CLI, cfn-lint, AWS CLI, cargo-lambda,
+            zig) and deploy/requirements-checkov.txt.
   test      install, then everything CI checks: fmt, clippy (native and
-            wasm32), build, native tests, browser tests in headless Chromium.
+            wasm32), build, native tests, cfn-lint, sam validate --lint and
+            checkov on the deploy templates (offline), browser tests in
+            headless Chromium, and cargo lambda build --release --arm64.
+  deploy-check
+            install, then only the deploy checks of `test`: cfn-lint,
+            sam validate --lint, checkov, cargo lambda build.
+  deploy-page --stack NAME [--region REGION]
+            After `sam deploy` (DEPLOY.md): build the page (frontend/, with
+            trunk), upload it to the stack's bucket with the AWS CLI and your
+            credentials, and invalidate its CloudFront distribution.
   bench     install, then the criterion benches and the browser bench.
   dev       install, build, then run locally until Ctrl-C: moto server (fake
             AWS, two accounts × two regions, seeded) on 127.0.0.1:5055 and
@@ -38,7 +50,11 @@ Commands:
 Environment:
   CARGO_TARGET_DIR  where child cargo commands build
                     (default: $HOME/.cache/marshal/target)
-  MARSHAL_VENV      the Python virtualenv (default: $HOME/.cache/marshal/venv)
+  MARSHAL_VENV      the tests' Python virtualenv
+                    (default: $HOME/.cache/marshal/venv)
+  MARSHAL_DEPLOY_VENV, MARSHAL_CHECKOV_VENV
+                    the deploy tooling's and checkov's virtualenvs
+                    (default: $HOME/.cache/marshal/venv-deploy, venv-checkov)
 ";
 
 fn main() -> ExitCode {
@@ -62,6 +78,10 @@ fn run() -> Result<()> {
         ["install"] => install::install(&Project::locate()?),
         ["test"] => test::test(&Project::locate()?),
         ["bench"] => bench::bench(&Project::locate()?),
+        ["deploy-check"] => deploy::check(&Project::locate()?),
+        ["deploy-page", options @ ..] => {
+            deploy::deploy_page(&Project::locate()?, &deploy::PageOptions::parse(options)?)
+        }
         ["dev", options @ ..] => dev::dev(&Project::locate()?, &dev::Options::parse(options)?),
         _ => {
             eprint!("{USAGE}");

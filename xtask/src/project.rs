@@ -38,6 +38,11 @@ impl Venv {
     pub(crate) fn python(&self) -> PathBuf {
         self.dir.join("bin/python")
     }
+
+    /// Its `bin/` directory: the tools its packages install.
+    pub(crate) fn bin(&self) -> PathBuf {
+        self.dir.join("bin")
+    }
 }
 
 impl Project {

@@ -1,4 +1,5 @@
-//! The Rust toolchain's extras: the wasm32 target, clippy and rustfmt.
+//! The Rust toolchain's extras: the wasm32 target (the page), the aarch64
+//! Linux target (the Lambda, built by cargo-lambda), clippy and rustfmt.
 
 use std::process::Command;
 
@@ -7,27 +8,30 @@ use anyhow::Result;
 use super::{installing, present, skipping};
 use crate::{
     cmd::{probe, run, which},
-    wasm,
+    deploy, wasm,
 };
 
+const TARGETS: &[&str] = &[wasm::TARGET, deploy::LAMBDA_TARGET];
 const COMPONENTS: &[&str] = &["clippy", "rustfmt"];
 
 pub(super) fn ensure_target_and_components() -> Result<()> {
     if which("rustup").is_none() {
         skipping(&format!(
             "rustup not found: make sure {} and {} are installed",
-            wasm::TARGET,
+            TARGETS.join(", "),
             COMPONENTS.join(", ")
         ));
         return Ok(());
     }
 
     let targets = installed(&["target", "list", "--installed"]);
-    if targets.iter().any(|t| t == wasm::TARGET) {
-        present(&format!("rust target {}", wasm::TARGET));
-    } else {
-        installing(&format!("rust target {}", wasm::TARGET));
-        run(Command::new("rustup").args(["target", "add", wasm::TARGET]))?;
+    for &target in TARGETS {
+        if targets.iter().any(|t| t == target) {
+            present(&format!("rust target {target}"));
+        } else {
+            installing(&format!("rust target {target}"));
+            run(Command::new("rustup").args(["target", "add", target]))?;
+        }
     }
 
     // Listed with their host triple, e.g. `clippy-x86_64-unknown-linux-gnu`.
