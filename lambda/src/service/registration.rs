@@ -337,10 +337,13 @@ async fn apply(
         CertificateStatus::Inactive
     };
 
-    let record: CertificateRecord = match registry
-        .register_without_ca(&cert.pem, CertificateStatus::Inactive)
-        .await
-    {
+    // Registering and asking whether the thing exists do not depend on each
+    // other: one round trip instead of two.
+    let (registered, thing_existed) = futures::join!(
+        registry.register_without_ca(&cert.pem, CertificateStatus::Inactive),
+        registry.thing_exists(&cert.thing),
+    );
+    let record: CertificateRecord = match registered {
         Ok(record) => {
             undo.registered = true;
             record
@@ -373,36 +376,55 @@ async fn apply(
             "the certificate is REVOKED in this target; AWS cannot make it ACTIVE again",
         ));
     }
+    let thing_existed = thing_existed.map_err(aws)?;
 
-    let policies = if undo.registered {
-        Vec::new()
-    } else {
-        registry.attached_policies(&record.arn).await.map_err(aws)?
+    // The policy and the thing are attached side by side; each branch says
+    // what it changed, even when it fails, so the rollback undoes exactly that.
+    let attach_policy = async {
+        let mut attached = None;
+        let result = async {
+            let policies = if undo.registered {
+                Vec::new()
+            } else {
+                registry.attached_policies(&record.arn).await?
+            };
+            if !policies.iter().any(|p| p == policy) {
+                registry.attach_policy(policy, &record.arn).await?;
+                attached = Some(policy.to_owned());
+            }
+            Ok(())
+        }
+        .await;
+        (attached, result)
     };
-    if !policies.iter().any(|p| p == policy) {
-        registry
-            .attach_policy(policy, &record.arn)
-            .await
-            .map_err(aws)?;
-        undo.attached_policy = Some(policy.to_owned());
-    }
-
-    if !registry.thing_exists(&cert.thing).await.map_err(aws)? {
-        registry.create_thing(&cert.thing).await.map_err(aws)?;
-        undo.created_thing = Some(cert.thing.clone());
-    }
-    let things = if undo.registered {
-        Vec::new()
-    } else {
-        registry.attached_things(&record.arn).await.map_err(aws)?
+    let attach_thing = async {
+        let (mut created, mut attached) = (None, None);
+        let result = async {
+            if !thing_existed {
+                registry.create_thing(&cert.thing).await?;
+                created = Some(cert.thing.clone());
+            }
+            let things = if undo.registered {
+                Vec::new()
+            } else {
+                registry.attached_things(&record.arn).await?
+            };
+            if !things.iter().any(|t| t == &cert.thing) {
+                registry.attach_thing(&cert.thing, &record.arn).await?;
+                attached = Some(cert.thing.clone());
+            }
+            Ok(())
+        }
+        .await;
+        (created, attached, result)
     };
-    if !things.iter().any(|t| t == &cert.thing) {
-        registry
-            .attach_thing(&cert.thing, &record.arn)
-            .await
-            .map_err(aws)?;
-        undo.attached_thing = Some(cert.thing.clone());
-    }
+    let ((policy_attached, policy_result), (thing_created, thing_attached, thing_result)) =
+        futures::join!(attach_policy, attach_thing);
+    undo.attached_policy = policy_attached;
+    undo.created_thing = thing_created;
+    undo.attached_thing = thing_attached;
+    policy_result.map_err(aws)?;
+    thing_result.map_err(aws)?;
 
     if record.status != wanted {
         registry
