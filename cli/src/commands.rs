@@ -1,5 +1,6 @@
 //! One function per command; each returns a [`Report`] or a [`Failure`].
 
+mod connect_test;
 mod convert;
 mod inspect;
 mod keygen;
@@ -25,6 +26,7 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Preflight(args) => preflight::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Policy(args) => policy::run(&args),
+        Command::ConnectTest(args) => connect_test::run(&args),
     }
 }
 
