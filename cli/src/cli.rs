@@ -162,9 +162,6 @@ pub(crate) struct PolicyArgs {
     pub(crate) shadow: bool,
 }
 
-/// Exit status: 0 when every message came back, 1 when the test failed (the
-/// report names the stage: dns, tcp, tls, mqtt_connect, subscribe, messages),
-/// 2 when an input file cannot be read or used.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = "\
 Example:
@@ -175,7 +172,11 @@ Port 443: AWS IoT also takes MQTT with a client certificate on port 443 when
 the TLS handshake offers the ALPN protocol x-amzn-mqtt-ca; with
 --endpoint HOST:443 this test offers it (and nothing on other ports).
 
-The private key is used only for the TLS handshake; it is never sent or printed.")]
+The private key is used only for the TLS handshake; it is never sent or printed.
+
+Exit status: 0 when every message came back; 1 when the test failed (the
+report names the stage: dns, tcp, tls, mqtt_connect, subscribe, messages, a
+code and the usual causes); 2 when an input cannot be read or used.")]
 pub(crate) struct ConnectTestArgs {
     /// The MQTT endpoint, HOST or HOST:PORT (port 8883 by default). For AWS IoT, the
     /// account's iot:Data-ATS endpoint of the region, xxxxxxxxxxxxxx-ats.iot.REGION.amazonaws.com.

@@ -74,7 +74,7 @@ pub(crate) fn run(args: &ConnectTestArgs) -> Result<Report, Failure> {
         }
         None => (
             vec![Certificate::from_pem(AMAZON_ROOT_CA_1_PEM)?],
-            "Amazon Root CA 1 (built in)".to_owned(),
+            "Amazon Root CA 1, built in".to_owned(),
         ),
     };
 
