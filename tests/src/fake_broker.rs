@@ -114,6 +114,7 @@ fn serve(
     connects: &AtomicUsize,
 ) -> io::Result<()> {
     tcp.set_nonblocking(false)?;
+    tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(10)))?;
     let connection = ServerConnection::new(config).map_err(io::Error::other)?;
     let mut tls = StreamOwned::new(connection, tcp);
