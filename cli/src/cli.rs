@@ -50,6 +50,9 @@ pub(crate) enum Command {
     Delete(DeleteArgs),
     /// Copy or move a registered certificate to other targets (make before break).
     Transfer(TransferArgs),
+    /// Connect as the device (MQTT over mutual TLS with SNI), subscribe, publish
+    /// messages and wait for them to come back; on failure, say which stage failed and why.
+    ConnectTest(ConnectTestArgs),
 }
 
 /// Key types as command-line values.
@@ -323,4 +326,53 @@ pub(crate) struct TransferArgs {
     /// copy, move-deactivate or move-delete.
     #[arg(long, value_enum, default_value = "copy")]
     pub(crate) mode: TransferModeArg,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+Example:
+  marshal connect-test --endpoint xxxxxxxxxxxxxx-ats.iot.ap-northeast-1.amazonaws.com \\
+      --cert sensor-01.cert.pem --key sensor-01.private.key
+
+Port 443: AWS IoT also takes MQTT with a client certificate on port 443 when
+the TLS handshake offers the ALPN protocol x-amzn-mqtt-ca; with
+--endpoint HOST:443 this test offers it (and nothing on other ports).
+
+The private key is used only for the TLS handshake; it is never sent or printed.
+
+Exit status: 0 when every message came back; 1 when the test failed (the
+report names the stage: dns, tcp, tls, mqtt_connect, subscribe, messages, a
+code and the usual causes); 2 when an input cannot be read or used.")]
+pub(crate) struct ConnectTestArgs {
+    /// The MQTT endpoint, HOST or HOST:PORT (port 8883 by default). For AWS IoT, the
+    /// account's iot:Data-ATS endpoint of the region, xxxxxxxxxxxxxx-ats.iot.REGION.amazonaws.com.
+    /// HOST is also the TLS SNI name, which AWS IoT needs for certificates registered without a CA.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    pub(crate) endpoint: String,
+    /// The device certificate (PEM, DER or PKCS#12).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+    /// The device private key (PKCS#8, SEC1 or PKCS#1, PEM or DER, or PKCS#12).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// CA certificates to trust for the server (PEM or DER) [default: Amazon Root CA 1, built in].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// MQTT client id [default: the certificate's common name; AWS IoT policies usually
+    /// require the client id to be the thing name].
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// Topic to subscribe and publish to [default: devices/<client id>/connect-test, which
+    /// `marshal policy` allows].
+    #[arg(long, value_name = "TOPIC")]
+    pub(crate) topic: Option<String>,
+    /// Messages to publish and wait for, one at a time: {"counter": i, "message": "TEST"}.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub(crate) count: u32,
+    /// Seconds to wait for each stage (DNS, TCP, TLS, CONNACK, SUBACK, each message).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub(crate) timeout: u64,
+    /// Read the password of an encrypted key or PKCS#12 file from the first line of standard input.
+    #[arg(long)]
+    pub(crate) password_stdin: bool,
 }

@@ -1,5 +1,6 @@
 //! One function per command; each returns a [`Report`] or a [`Failure`].
 
+mod connect_test;
 mod convert;
 mod inspect;
 mod keygen;
@@ -34,6 +35,7 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Deactivate(args) => online::change(&args, CertificateStatus::Inactive),
         Command::Delete(args) => online::delete(&args),
         Command::Transfer(args) => online::transfer(&args),
+        Command::ConnectTest(args) => connect_test::run(&args),
     }
 }
 

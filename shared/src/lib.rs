@@ -8,6 +8,7 @@
 //! `wasm32-unknown-unknown`, where the page runs it.
 
 mod algorithm;
+mod amazon_root_ca;
 pub mod api;
 mod certificate;
 mod error;
@@ -23,6 +24,7 @@ pub mod preflight;
 pub mod validate;
 
 pub use algorithm::{Curve, Digest, KeyAlgorithm, SignatureAlgorithm};
+pub use amazon_root_ca::AMAZON_ROOT_CA_1_PEM;
 pub use certificate::{Certificate, CertificateInfo};
 pub use error::{Error, Result};
 pub use fingerprint::{Fingerprints, certificate_id, colon_form};

@@ -7,10 +7,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod api;
+pub mod fake_broker;
 pub mod fault_proxy;
 pub mod http;
+pub mod mosquitto;
 pub mod moto;
 pub mod moto_state;
+pub mod server_pki;
+pub mod sni_proxy;
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};

@@ -174,7 +174,7 @@ fn launcher() -> PathBuf {
 
 /// A port nobody listens on right now. Another process could take it before
 /// moto binds it; that shows up as moto exiting with "Address already in use".
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     listener
         .local_addr()
@@ -184,7 +184,7 @@ fn free_port() -> u16 {
 
 /// Copies a child's output into `log`, keeping the last [`LOG_LIMIT`] bytes.
 /// Reading it continuously also keeps moto from blocking on a full pipe.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>, log: &Arc<Mutex<Vec<u8>>>) {
+pub(crate) fn drain<R: Read + Send + 'static>(pipe: Option<R>, log: &Arc<Mutex<Vec<u8>>>) {
     let Some(mut pipe) = pipe else { return };
     let log = Arc::clone(log);
     thread::spawn(move || {
