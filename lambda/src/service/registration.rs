@@ -389,8 +389,11 @@ async fn apply(
                 registry.attached_policies(&record.arn).await?
             };
             if !policies.iter().any(|p| p == policy) {
-                registry.attach_policy(policy, &record.arn).await?;
+                // Noted before the call: a call that failed may still have
+                // happened (the reply was lost), and undoing one that did
+                // not is a harmless NotFound.
                 attached = Some(policy.to_owned());
+                registry.attach_policy(policy, &record.arn).await?;
             }
             Ok(())
         }
@@ -401,8 +404,8 @@ async fn apply(
         let (mut created, mut attached) = (None, None);
         let result = async {
             if !thing_existed {
-                registry.create_thing(&cert.thing).await?;
                 created = Some(cert.thing.clone());
+                registry.create_thing(&cert.thing).await?;
             }
             let things = if undo.registered {
                 Vec::new()
@@ -410,8 +413,8 @@ async fn apply(
                 registry.attached_things(&record.arn).await?
             };
             if !things.iter().any(|t| t == &cert.thing) {
-                registry.attach_thing(&cert.thing, &record.arn).await?;
                 attached = Some(cert.thing.clone());
+                registry.attach_thing(&cert.thing, &record.arn).await?;
             }
             Ok(())
         }
@@ -427,11 +430,14 @@ async fn apply(
     thing_result.map_err(aws)?;
 
     if record.status != wanted {
+        // Noted first: an ACTIVE certificate whose reply was lost must still
+        // go back to its old status, or the rollback could not delete it and
+        // would leave it ACTIVE without its policy.
+        undo.previous_status = Some(record.status);
         registry
             .update_status(&cert.id, wanted)
             .await
             .map_err(aws)?;
-        undo.previous_status = Some(record.status);
     }
 
     Ok(Registration {
