@@ -5,6 +5,7 @@ mod cmd;
 mod dev;
 mod install;
 mod lockfile;
+mod page;
 mod project;
 mod services;
 mod steps;
@@ -29,9 +30,13 @@ Commands:
   test      install, then everything CI checks: fmt, clippy (native and
             wasm32), build, native tests, browser tests in headless Chromium.
   bench     install, then the criterion benches and the browser bench.
+  page      install, then build the onboarding page (wasm32 release,
+            wasm-bindgen, wasm-opt) into $CARGO_TARGET_DIR/page and
+            print its raw and gzipped sizes.
   dev       install, build, then run locally until Ctrl-C: moto server (fake
             AWS, two accounts × two regions, seeded) on 127.0.0.1:5055 and
-            the API (dev/marshal.dev.toml) on 127.0.0.1:8080.
+            the API (dev/marshal.dev.toml) with the page at
+            http://127.0.0.1:8080/.
             Options: --port N (the API), --moto-port N.
   help      This text.
 
@@ -61,6 +66,11 @@ fn run() -> Result<()> {
         }
         ["install"] => install::install(&Project::locate()?),
         ["test"] => test::test(&Project::locate()?),
+        ["page"] => {
+            let project = Project::locate()?;
+            install::install(&project)?;
+            page::build(&project).map(drop)
+        }
         ["bench"] => bench::bench(&Project::locate()?),
         ["dev", options @ ..] => dev::dev(&Project::locate()?, &dev::Options::parse(options)?),
         _ => {

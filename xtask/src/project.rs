@@ -18,6 +18,10 @@ pub(crate) struct Project {
     pub(crate) target_dir: PathBuf,
     /// The virtualenv holding `tests/requirements.txt`.
     pub(crate) venv: PathBuf,
+    /// `node_modules` for `tests/e2e/package.json` lives here.
+    pub(crate) node_dir: PathBuf,
+    /// The built page (`cargo xtask page`), served by the API's `--static-dir`.
+    pub(crate) page_dir: PathBuf,
 }
 
 impl Project {
@@ -30,10 +34,14 @@ impl Project {
         let cache = home()?.join(".cache/marshal");
         let target_dir = env_path("CARGO_TARGET_DIR")?.unwrap_or_else(|| cache.join("target"));
         let venv = env_path("MARSHAL_VENV")?.unwrap_or_else(|| cache.join("venv"));
+        let node_dir = env_path("MARSHAL_NODE_DIR")?.unwrap_or_else(|| cache.join("node"));
+        let page_dir = target_dir.join("page");
         Ok(Self {
             root,
             target_dir,
             venv,
+            node_dir,
+            page_dir,
         })
     }
 
@@ -45,6 +53,21 @@ impl Project {
     /// The file listing the Python packages tests need.
     pub(crate) fn requirements(&self) -> PathBuf {
         self.root.join("tests/requirements.txt")
+    }
+
+    /// The Node packages' manifest.
+    pub(crate) fn node_manifest(&self) -> PathBuf {
+        self.root.join("tests/e2e/package.json")
+    }
+
+    /// `node_modules` of [`Project::node_dir`], handed to tests as `MARSHAL_NODE_MODULES`.
+    pub(crate) fn node_modules(&self) -> PathBuf {
+        self.node_dir.join("node_modules")
+    }
+
+    /// binaryen's `wasm-opt` from npm (Debian's is too old for wasm-bindgen's output).
+    pub(crate) fn wasm_opt(&self) -> PathBuf {
+        self.node_modules().join(".bin/wasm-opt")
     }
 
     /// `cargo <args>` in the workspace root with the project's environment.
@@ -62,7 +85,9 @@ impl Project {
         cmd.args(args)
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target_dir)
-            .env("MARSHAL_PYTHON", self.python());
+            .env("MARSHAL_PYTHON", self.python())
+            .env("MARSHAL_NODE_MODULES", self.node_modules())
+            .env("MARSHAL_PAGE_DIR", &self.page_dir);
         cmd
     }
 
@@ -70,6 +95,8 @@ impl Project {
     pub(crate) fn print_environment(&self) {
         println!("CARGO_TARGET_DIR={}", self.target_dir.display());
         println!("MARSHAL_PYTHON={}", self.python().display());
+        println!("MARSHAL_NODE_MODULES={}", self.node_modules().display());
+        println!("MARSHAL_PAGE_DIR={}", self.page_dir.display());
     }
 }
 
