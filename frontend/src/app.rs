@@ -65,7 +65,8 @@ pub(crate) fn app() -> Html {
         Callback::from(move |()| {
             let id = state.last_job + 1;
             let Ok(job) = state.form.job(id, js_sys::Date::now()) else {
-                return; // the form shows its errors
+                state.dispatch(Action::GenerationRefused); // shows every error
+                return;
             };
             state.dispatch(Action::GenerationStarted { job: id });
             let sent = match &*generator {

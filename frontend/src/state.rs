@@ -20,6 +20,9 @@ use crate::i18n::{Lang, Text};
 pub struct State {
     pub lang: Lang,
     pub form: CredentialForm,
+    /// Set by the first press of "generate": from then on an empty common
+    /// name is shown as an error, not before the user had a chance to type.
+    pub form_attempted: bool,
     pub generation: Generation,
     /// Id of the last job sent to the worker; older answers are ignored.
     pub last_job: u64,
@@ -216,6 +219,8 @@ pub enum Action {
     SetOrganization(String),
     SetOrganizationalUnit(String),
     SetCountry(String),
+    /// "Generate" was pressed while the form had errors.
+    GenerationRefused,
     /// A job went to the worker.
     GenerationStarted {
         job: u64,
@@ -249,6 +254,16 @@ impl State {
             lang,
             ..State::default()
         }
+    }
+
+    /// The form errors worth showing now: all of them once "generate" was
+    /// pressed; before that, not the one for a still empty common name.
+    pub fn visible_form_errors(&self) -> FieldErrors {
+        let mut errors = self.form.errors();
+        if !self.form_attempted {
+            errors.retain(|(_, text)| *text != Text::ErrorCommonNameEmpty);
+        }
+        errors
     }
 
     /// The thing name the registration will use: typed, else the CN.
@@ -318,6 +333,7 @@ impl State {
             Action::SetOrganization(o) => self.form.organization = o,
             Action::SetOrganizationalUnit(ou) => self.form.organizational_unit = ou,
             Action::SetCountry(c) => self.form.country = c,
+            Action::GenerationRefused => self.form_attempted = true,
             Action::GenerationStarted { job } => {
                 self.last_job = job;
                 self.generation = Generation::Running;

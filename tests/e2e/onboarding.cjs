@@ -78,16 +78,34 @@ async function main() {
     await page.locator('#target-' + targets[0]).waitFor();
     await shot('opened');
 
+    step('generate with an empty form shows what is missing');
+    await page.click('#generate');
+    result.emptyFormError = (await page.textContent('#common-name-error')).trim();
+
     step('fill the form');
     await page.getByLabel('Common name (CN)').fill(thing);
     await page.getByLabel('Key type').selectOption('ec-p256');
     await shot('form-filled');
 
     step('generate');
-    const started = Date.now();
+    // Timed inside the page: from the click event to the ID in the DOM.
+    await page.evaluate(() => {
+      window.marshalTiming = new Promise((resolve) => {
+        let start = 0;
+        document.getElementById('generate')
+          .addEventListener('click', () => { start = performance.now(); }, { capture: true, once: true });
+        const observer = new MutationObserver(() => {
+          if (start && document.getElementById('certificate-id')) {
+            observer.disconnect();
+            resolve(performance.now() - start);
+          }
+        });
+        observer.observe(document.body, { childList: true, subtree: true });
+      });
+    });
     await page.click('#generate');
     await page.locator('#certificate-id').waitFor();
-    result.generateMs = Date.now() - started;
+    result.generateMs = await page.evaluate(() => window.marshalTiming);
     result.certificateId = (await page.textContent('#certificate-id')).trim();
     result.preflightClean = await page.locator('#preflight-clean').isVisible();
     await shot('generated');
@@ -114,6 +132,14 @@ async function main() {
       endpoint: row.cells[3].textContent.trim(),
     })));
     await shot('registered');
+
+    step('nothing stored');
+    result.storage = await page.evaluate(async () => ({
+      localStorage: localStorage.length,
+      sessionStorage: sessionStorage.length,
+      indexedDB: (await indexedDB.databases()).map((db) => db.name),
+      cookies: document.cookie,
+    }));
 
     step('accessibility (axe-core)');
     // Evaluated through DevTools, which the page's CSP does not govern;

@@ -20,18 +20,25 @@ pub(crate) fn credential_section(props: &CredentialSectionProps) -> Html {
     let state = &props.state;
     let lang = state.lang;
     let form = &state.form;
-    let errors = form.errors();
+    let errors = state.visible_form_errors();
     let running = matches!(state.generation, Generation::Running);
     let dispatch = state.dispatcher().to_callback();
 
     let text_field = |id: &'static str,
                       label: Text,
-                      optional: bool,
+                      hint: Option<Text>,
                       value: &str,
                       field: Field,
                       action: fn(String) -> Action| {
         let error = errors.iter().find(|(f, _)| *f == field).map(|(_, t)| *t);
         let error_id = format!("{id}-error");
+        let hint_id = format!("{id}-hint");
+        let optional = !matches!(field, Field::CommonName | Field::ValidityDays);
+        let described_by = match (hint.is_some(), error.is_some()) {
+            (_, true) => Some(error_id.clone()),
+            (true, false) => Some(hint_id.clone()),
+            (false, false) => None,
+        };
         let oninput = dispatch.reform(move |e: InputEvent| action(input_value(&e)));
         html! {
             <div class="field">
@@ -42,9 +49,11 @@ pub(crate) fn credential_section(props: &CredentialSectionProps) -> Html {
                 <input {id} type="text" value={value.to_owned()} {oninput}
                     autocomplete="off" spellcheck="false"
                     aria-invalid={error.is_some().then_some("true")}
-                    aria-describedby={error.is_some().then(|| error_id.clone())} />
+                    aria-describedby={described_by} />
                 if let Some(error) = error {
                     <p class="field-error" id={error_id}>{ error.get(lang) }</p>
+                } else if let Some(hint) = hint {
+                    <p class="hint field-hint" id={hint_id}>{ hint.get(lang) }</p>
                 }
             </div>
         }
@@ -75,15 +84,14 @@ pub(crate) fn credential_section(props: &CredentialSectionProps) -> Html {
                             }) }
                         </select>
                     </div>
-                    { text_field("common-name", Text::CommonName, false, &form.common_name, Field::CommonName, Action::SetCommonName) }
-                    { text_field("validity-days", Text::ValidityDays, false, &form.validity_days, Field::ValidityDays, Action::SetValidityDays) }
-                    { text_field("organization", Text::Organization, true, &form.organization, Field::Organization, Action::SetOrganization) }
-                    { text_field("organizational-unit", Text::OrganizationalUnit, true, &form.organizational_unit, Field::OrganizationalUnit, Action::SetOrganizationalUnit) }
-                    { text_field("country", Text::Country, true, &form.country, Field::Country, Action::SetCountry) }
+                    { text_field("common-name", Text::CommonName, Some(Text::CommonNameHint), &form.common_name, Field::CommonName, Action::SetCommonName) }
+                    { text_field("validity-days", Text::ValidityDays, None, &form.validity_days, Field::ValidityDays, Action::SetValidityDays) }
+                    { text_field("organization", Text::Organization, None, &form.organization, Field::Organization, Action::SetOrganization) }
+                    { text_field("organizational-unit", Text::OrganizationalUnit, None, &form.organizational_unit, Field::OrganizationalUnit, Action::SetOrganizationalUnit) }
+                    { text_field("country", Text::Country, None, &form.country, Field::Country, Action::SetCountry) }
                 </div>
-                <p class="hint">{ Text::CommonNameHint.get(lang) }</p>
                 <button type="submit" class="primary" id="generate"
-                    disabled={running || !errors.is_empty()} aria-busy={running.then_some("true")}>
+                    disabled={running} aria-busy={running.then_some("true")}>
                     { if running { Text::Generating.get(lang) } else { Text::Generate.get(lang) } }
                 </button>
             </form>

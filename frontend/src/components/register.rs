@@ -1,7 +1,7 @@
 //! "Register": targets from `GET /v1/config` grouped by account, a policy,
 //! the thing name, and the per-target results.
 
-use marshal_shared::api::{CreateRegistrationResponse, GetConfigResponse};
+use marshal_shared::api::GetConfigResponse;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use yew::prelude::*;
 
@@ -37,7 +37,7 @@ pub(crate) fn register_section(props: &RegisterSectionProps) -> Html {
         <section class="card" aria-labelledby="register-heading">
             <h2 id="register-heading">{ Text::RegisterHeading.get(lang) }</h2>
             { body }
-            <div aria-live="polite">{ results(&state.registration, lang) }</div>
+            <div aria-live="polite">{ results(state, lang) }</div>
         </section>
     }
 }
@@ -122,8 +122,23 @@ fn form(
     }
 }
 
-fn results(registration: &Remote<CreateRegistrationResponse>, lang: Lang) -> Html {
-    match registration {
+fn results(state: &State, lang: Lang) -> Html {
+    // The target's display name from the config; its id when unknown.
+    let name_of = |id: &str| match &state.config {
+        Remote::Loaded(config) => config
+            .targets
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(|| id.to_owned(), |t| t.name.clone()),
+        _ => id.to_owned(),
+    };
+    let labels = [
+        Text::Target.get(lang),
+        Text::Status.get(lang),
+        Text::CertificateArn.get(lang),
+        Text::EndpointOrError.get(lang),
+    ];
+    match &state.registration {
         Remote::NotAsked => html! {},
         Remote::Loading => html! { <p class="status busy">{ Text::Registering.get(lang) }</p> },
         Remote::Failed(failure) => {
@@ -139,27 +154,24 @@ fn results(registration: &Remote<CreateRegistrationResponse>, lang: Lang) -> Htm
                 <div class="table-scroll">
                     <table id="registration-results">
                         <thead><tr>
-                            <th scope="col">{ Text::Target.get(lang) }</th>
-                            <th scope="col">{ Text::Status.get(lang) }</th>
-                            <th scope="col">{ Text::CertificateArn.get(lang) }</th>
-                            <th scope="col">{ Text::EndpointOrError.get(lang) }</th>
+                            { for labels.iter().map(|label| html! { <th scope="col">{ *label }</th> }) }
                         </tr></thead>
                         <tbody>
                             { for response.results.iter().map(|r| match (&r.registration, &r.error) {
                                 (Some(reg), _) => html! {
                                     <tr data-target={r.target.clone()} class="ok">
-                                        <th scope="row">{ &r.target }</th>
-                                        <td class="status-cell">{ reg.status.as_str() }</td>
-                                        <td><code>{ &reg.certificate_arn }</code></td>
-                                        <td><code class="endpoint">{ &reg.endpoint }</code></td>
+                                        <th scope="row" data-label={labels[0]}>{ name_of(&r.target) }</th>
+                                        <td class="status-cell" data-label={labels[1]}>{ reg.status.as_str() }</td>
+                                        <td data-label={labels[2]}><code>{ &reg.certificate_arn }</code></td>
+                                        <td data-label={labels[3]}><code class="endpoint">{ &reg.endpoint }</code></td>
                                     </tr>
                                 },
                                 (None, error) => html! {
                                     <tr data-target={r.target.clone()} class="failed">
-                                        <th scope="row">{ &r.target }</th>
-                                        <td class="status-cell">{ Text::Failed.get(lang) }</td>
-                                        <td>{ "—" }</td>
-                                        <td>{ error.as_ref().map(|e| format!("{} ({})", explain_target_error(e.code, lang), e.message)).unwrap_or_default() }</td>
+                                        <th scope="row" data-label={labels[0]}>{ name_of(&r.target) }</th>
+                                        <td class="status-cell" data-label={labels[1]}>{ Text::Failed.get(lang) }</td>
+                                        <td data-label={labels[2]}>{ "—" }</td>
+                                        <td data-label={labels[3]}>{ error.as_ref().map(|e| format!("{} ({})", explain_target_error(e.code, lang), e.message)).unwrap_or_default() }</td>
                                     </tr>
                                 },
                             }) }

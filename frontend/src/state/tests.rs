@@ -275,3 +275,21 @@ fn targets_are_grouped_by_account_in_config_order() {
         ]
     );
 }
+
+#[test]
+fn an_empty_common_name_is_flagged_only_after_generate_was_pressed() {
+    let state = run([]);
+    assert!(!state.form.errors().is_empty());
+    assert_eq!(state.visible_form_errors(), []);
+    let state = run([
+        Action::SetCountry("jp".to_owned()),
+        Action::GenerationRefused,
+    ]);
+    assert_eq!(
+        state.visible_form_errors(),
+        [
+            (Field::CommonName, Text::ErrorCommonNameEmpty),
+            (Field::Country, Text::ErrorCountry)
+        ]
+    );
+}
