@@ -24,6 +24,9 @@ const PACKAGES: &[&str] = &[
     // npm is added below only when missing: NodeSource's nodejs carries its
     // own npm and conflicts with Debian's.
     "nodejs",
+    // A Japanese font, so screenshots of the page in Japanese are readable
+    // (headless Chromium draws boxes without one; users' browsers have one).
+    "fonts-ipafont-gothic",
     // Amazon Root CA 1.
     "ca-certificates",
 ];
