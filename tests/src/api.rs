@@ -70,6 +70,12 @@ impl Api {
     /// with the AWS SDK pointed at `aws_endpoint` (moto) under the hub's
     /// dummy credentials. Returns once `/v1/health` answers 200.
     pub fn start(config_toml: &str, aws_endpoint: &str) -> Api {
+        Api::start_serving(config_toml, aws_endpoint, None)
+    }
+
+    /// [`Api::start`], also serving `static_dir` (the built page) at `/`
+    /// through the binary's `--static-dir`.
+    pub fn start_serving(config_toml: &str, aws_endpoint: &str, static_dir: Option<&Path>) -> Api {
         let bin = lambda_bin();
         let port = free_port();
         let config = std::env::temp_dir().join(format!(
@@ -83,6 +89,9 @@ impl Api {
             .arg(format!("127.0.0.1:{port}"))
             .arg("--config")
             .arg(&config);
+        if let Some(dir) = static_dir {
+            cmd.arg("--static-dir").arg(dir);
+        }
         for name in [
             "MARSHAL_CONFIG",
             "MARSHAL_CONFIG_JSON",

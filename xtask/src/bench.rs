@@ -1,10 +1,10 @@
 //! `cargo xtask bench`: native criterion benches, the same work timed in
-//! headless Chromium, then the API against moto (release build) with the
+//! headless Chromium, the page's gzipped size, then the API against moto (release build) with the
 //! boto3 floor beside it. Each prints its figures; none asserts on time.
 
 use anyhow::Result;
 
-use crate::{cmd::run, install::install, project::Project, steps::Steps, wasm};
+use crate::{cmd::run, install::install, page, project::Project, steps::Steps, wasm};
 
 pub(crate) fn bench(project: &Project) -> Result<()> {
     let mut steps = Steps::default();
@@ -36,6 +36,10 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
         ]);
         wasm::use_chromedriver(&mut cmd)?;
         run(&mut cmd)
+    })?;
+    // The page's download size: built as shipped, sizes printed raw and gzipped.
+    steps.run("page size (wasm + JS + CSS + HTML, gzipped)", || {
+        page::build(project).map(drop)
     })?;
     steps.run("bench API onboarding (release, against moto)", || {
         run(&mut project.cargo(&[

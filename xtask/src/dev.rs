@@ -1,6 +1,7 @@
 //! `cargo xtask dev`: a local Marshal to click through with no AWS account.
 //! moto server (fake IoT and STS) seeded with two accounts × two regions,
-//! and the API serving `dev/marshal.dev.toml` against it, until Ctrl-C.
+//! and the API serving `dev/marshal.dev.toml` against it and the built page
+//! at `/`, until Ctrl-C.
 
 use std::{
     io::Write,
@@ -119,13 +120,15 @@ pub(crate) fn dev(project: &Project, options: &Options) -> Result<()> {
     println!("\n==> build the API and the CLI");
     run(&mut project.cargo(&["build", "-p", "marshal-lambda", "-p", "marshal-cli"]))?;
     let bins = Binaries::of(project)?;
+    println!("\n==> build the page");
+    let page = crate::page::build(project)?;
 
     // From here on Ctrl-C must not kill xtask before it has stopped its
     // children: the handler only asks, and the loops below check.
     ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst))
         .context("installing the Ctrl-C handler")?;
     let mut services = Services::default();
-    let result = start_and_watch(project, options, &bins, &mut services);
+    let result = start_and_watch(project, options, &bins, &page, &mut services);
     println!("\n==> stopping");
     let stopped = STOP.load(Ordering::SeqCst);
     // After Ctrl-C the children are exiting on their own; otherwise
@@ -166,6 +169,7 @@ fn start_and_watch(
     project: &Project,
     options: &Options,
     bins: &Binaries,
+    page: &Path,
     services: &mut Services,
 ) -> Result<()> {
     let logs = project.target_dir.join("marshal-dev");
@@ -199,6 +203,8 @@ fn start_and_watch(
         .arg(format!("127.0.0.1:{}", options.port))
         .arg("--config")
         .arg(project.root.join(CONFIG))
+        .arg("--static-dir")
+        .arg(page)
         .current_dir(&project.root);
     fake_aws_env(&mut cmd, &endpoint);
     ensure_port_free(options.port, "--port")?;
@@ -301,6 +307,7 @@ fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path) {
 ================================================================================
 Marshal is running locally (Ctrl-C stops everything):
 
+  page    {api}/      (open it in a browser)
   API     {api}/v1   auth none, config {CONFIG}
   moto    {moto}     fake AWS IoT + STS, log in {logs}
   targets {targets}

@@ -2,6 +2,7 @@
 //! idempotently, printing one line per thing checked or done.
 
 mod apt;
+mod node;
 mod python;
 mod rust_toolchain;
 mod wasm_bindgen;
@@ -16,6 +17,7 @@ pub(crate) fn install(project: &Project) -> Result<()> {
     rust_toolchain::ensure_target_and_components()?;
     wasm_bindgen::ensure_cli(project)?;
     python::ensure_venvs(project)?;
+    node::ensure_packages(project)?;
     Ok(())
 }
 

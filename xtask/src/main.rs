@@ -6,6 +6,7 @@ mod deploy;
 mod dev;
 mod install;
 mod lockfile;
+mod page;
 mod project;
 mod services;
 mod steps;
@@ -41,9 +42,13 @@ Commands:
             trunk), upload it to the stack's bucket with the AWS CLI and your
             credentials, and invalidate its CloudFront distribution.
   bench     install, then the criterion benches and the browser bench.
+  page      install, then build the onboarding page (wasm32 release,
+            wasm-bindgen, wasm-opt) into $CARGO_TARGET_DIR/page and
+            print its raw and gzipped sizes.
   dev       install, build, then run locally until Ctrl-C: moto server (fake
             AWS, two accounts × two regions, seeded) on 127.0.0.1:5055 and
-            the API (dev/marshal.dev.toml) on 127.0.0.1:8080.
+            the API (dev/marshal.dev.toml) with the page at
+            http://127.0.0.1:8080/.
             Options: --port N (the API), --moto-port N.
   help      This text.
 
@@ -77,6 +82,11 @@ fn run() -> Result<()> {
         }
         ["install"] => install::install(&Project::locate()?),
         ["test"] => test::test(&Project::locate()?),
+        ["page"] => {
+            let project = Project::locate()?;
+            install::install(&project)?;
+            page::build(&project).map(drop)
+        }
         ["bench"] => bench::bench(&Project::locate()?),
         ["deploy-check"] => deploy::check(&Project::locate()?),
         ["deploy-page", options @ ..] => {

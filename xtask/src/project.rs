@@ -22,6 +22,10 @@ pub(crate) struct Project {
     pub(crate) deploy_venv: Venv,
     /// checkov, whose pins clash with SAM CLI's.
     pub(crate) checkov_venv: Venv,
+    /// `node_modules` for `tests/e2e/package.json` lives here.
+    pub(crate) node_dir: PathBuf,
+    /// The built page (`cargo xtask page`), served by the API's `--static-dir`.
+    pub(crate) page_dir: PathBuf,
 }
 
 /// A Python virtualenv holding exactly what one requirements file lists.
@@ -60,6 +64,8 @@ impl Project {
                 requirements: root.join(requirements),
             })
         };
+        let node_dir = env_path("MARSHAL_NODE_DIR")?.unwrap_or_else(|| cache.join("node"));
+        let page_dir = target_dir.join("page");
         Ok(Self {
             venv: venv("MARSHAL_VENV", "venv", "tests/requirements.txt")?,
             deploy_venv: venv(
@@ -74,6 +80,8 @@ impl Project {
             )?,
             root,
             target_dir,
+            node_dir,
+            page_dir,
         })
     }
 
@@ -85,6 +93,21 @@ impl Project {
     /// Every virtualenv `install` makes.
     pub(crate) fn venvs(&self) -> [&Venv; 3] {
         [&self.venv, &self.deploy_venv, &self.checkov_venv]
+    }
+
+    /// The Node packages' manifest.
+    pub(crate) fn node_manifest(&self) -> PathBuf {
+        self.root.join("tests/e2e/package.json")
+    }
+
+    /// `node_modules` of [`Project::node_dir`], handed to tests as `MARSHAL_NODE_MODULES`.
+    pub(crate) fn node_modules(&self) -> PathBuf {
+        self.node_dir.join("node_modules")
+    }
+
+    /// binaryen's `wasm-opt` from npm (Debian's is too old for wasm-bindgen's output).
+    pub(crate) fn wasm_opt(&self) -> PathBuf {
+        self.node_modules().join(".bin/wasm-opt")
     }
 
     /// `cargo <args>` in the workspace root with the project's environment.
@@ -103,7 +126,9 @@ impl Project {
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", &self.target_dir)
             .env("MARSHAL_PYTHON", self.python())
-            .env("MARSHAL_DEPLOY_PYTHON", self.deploy_venv.python());
+            .env("MARSHAL_DEPLOY_PYTHON", self.deploy_venv.python())
+            .env("MARSHAL_NODE_MODULES", self.node_modules())
+            .env("MARSHAL_PAGE_DIR", &self.page_dir);
         cmd
     }
 
@@ -115,6 +140,8 @@ impl Project {
             "MARSHAL_DEPLOY_PYTHON={}",
             self.deploy_venv.python().display()
         );
+        println!("MARSHAL_NODE_MODULES={}", self.node_modules().display());
+        println!("MARSHAL_PAGE_DIR={}", self.page_dir.display());
     }
 }
 

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::{cmd::run, deploy, install::install, project::Project, steps::Steps, wasm};
+use crate::{cmd::run, deploy, install::install, page, project::Project, steps::Steps, wasm};
 
 pub(crate) fn test(project: &Project) -> Result<()> {
     let mut steps = Steps::default();
@@ -47,6 +47,9 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
             ]))
         })?;
     }
+    // Once, before the tests: tests/tests/page_e2e.rs serves this build
+    // (MARSHAL_PAGE_DIR) and prints its sizes.
+    steps.run("build the page", || page::build(project).map(drop))?;
     // Binaries first: the black-box tests in tests/ run the built `marshal`.
     // Building the tests in the same invocation unifies dev-dependency
     // features, so `cargo test` below reuses every artifact instead of
@@ -62,16 +65,10 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
     for krate in wasm::CRATES {
         let name = format!("test {} in headless chromium", krate.package);
         steps.run(&name, || {
-            let mut cmd = project.cargo(&[
-                "test",
-                "-p",
-                krate.package,
-                "--target",
-                wasm::TARGET,
-                "--test",
-                krate.browser_test,
-                "--locked",
-            ]);
+            let mut args = vec!["test", "-p", krate.package, "--target", wasm::TARGET];
+            args.extend(krate.browser_tests);
+            args.push("--locked");
+            let mut cmd = project.cargo(&args);
             wasm::use_chromedriver(&mut cmd)?;
             run(&mut cmd)
         })?;

@@ -9,20 +9,27 @@ use crate::cmd::which;
 
 pub(crate) const TARGET: &str = "wasm32-unknown-unknown";
 
-/// A crate that must build for the browser, and its `wasm-bindgen-test`
-/// target (`tests/<name>.rs`) run in headless Chromium.
+/// A crate that must build for the browser, and the cargo arguments that
+/// select its `wasm-bindgen-test` tests, run in headless Chromium.
 #[derive(Debug)]
 pub(crate) struct WasmCrate {
     pub(crate) package: &'static str,
-    pub(crate) browser_test: &'static str,
+    pub(crate) browser_tests: &'static [&'static str],
 }
 
 /// Checked for wasm32 on their own: a crate built alone can miss a feature
 /// (getrandom's `wasm_js`) that another crate in a bigger build hides.
-pub(crate) const CRATES: &[WasmCrate] = &[WasmCrate {
-    package: "marshal-shared",
-    browser_test: "wasm",
-}];
+pub(crate) const CRATES: &[WasmCrate] = &[
+    WasmCrate {
+        package: "marshal-shared",
+        browser_tests: &["--test", "wasm"],
+    },
+    // The page's browser tests sit beside the private components they render.
+    WasmCrate {
+        package: "marshal-frontend",
+        browser_tests: &["--lib"],
+    },
+];
 
 /// Points `wasm-bindgen-test-runner` (the wasm32 cargo runner) at chromedriver,
 /// leaving any value the caller already set.

@@ -20,6 +20,13 @@ const PACKAGES: &[&str] = &[
     "mosquitto",
     "mosquitto-clients",
     "unzip",
+    // wasm-opt (npm binaryen) and Playwright for the page (see node.rs);
+    // npm is added below only when missing: NodeSource's nodejs carries its
+    // own npm and conflicts with Debian's.
+    "nodejs",
+    // A Japanese font, so screenshots of the page in Japanese are readable
+    // (headless Chromium draws boxes without one; users' browsers have one).
+    "fonts-ipafont-gothic",
     // Amazon Root CA 1.
     "ca-certificates",
 ];
@@ -30,6 +37,9 @@ pub(super) fn ensure_packages() -> Result<()> {
     let has_venv = probe(Command::new("python3").args(["-m", "venv", "--help"])).is_some();
     if !has_venv {
         wanted.push("python3-venv");
+    }
+    if which("npm").is_none() {
+        wanted.push("npm");
     }
     let missing: Vec<&str> = wanted.iter().copied().filter(|p| !installed(p)).collect();
     if missing.is_empty() {

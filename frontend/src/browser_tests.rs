@@ -1,0 +1,84 @@
+//! In headless Chromium (`wasm-bindgen-test`): the worker's entry point as
+//! the worker runs it, and the credential view as a user sees it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+use crate::components::CredentialView;
+use crate::generation::{GenerateJob, GenerateOutcome, now_from_unix_ms};
+use crate::i18n::Lang;
+use crate::state::Made;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn job(key_type: &str) -> String {
+    serde_json::to_string(&GenerateJob {
+        id: 1,
+        key_type: key_type.to_owned(),
+        common_name: "browser-01".to_owned(),
+        organization: None,
+        organizational_unit: None,
+        country: Some("JP".to_owned()),
+        validity_days: 30,
+        now_unix_ms: js_sys::Date::now(),
+    })
+    .unwrap()
+}
+
+fn made(key_type: &str) -> Made {
+    let answer = crate::generate_in_worker(&job(key_type));
+    let GenerateOutcome::Made {
+        certificate_pem,
+        private_key_pem,
+        ..
+    } = serde_json::from_str(&answer).unwrap()
+    else {
+        panic!("{key_type}: {answer}");
+    };
+    let now = now_from_unix_ms(js_sys::Date::now()).unwrap();
+    Made::new(&certificate_pem, private_key_pem, now).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_worker_entry_makes_every_offered_key_type_in_the_browser() {
+    // RSA 3072/4096 take the same path as 2048, only slower.
+    for key_type in ["ec-p256", "ec-p384", "rsa-2048"] {
+        let made = made(key_type);
+        assert_eq!(made.info.common_name.as_deref(), Some("browser-01"));
+        assert_eq!(made.info.certificate_id, made.certificate.id());
+        // 30 days: preflight warns about nothing but may not error.
+        assert!(marshal_shared::preflight::accepted(&made.findings));
+        marshal_shared::PrivateKey::from_pem(&made.private_key_pem, "")
+            .unwrap()
+            .check_matches(&made.certificate)
+            .unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_credential_view_shows_the_id_first_and_in_japanese() {
+    let made = Rc::new(made("ec-p256"));
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let props = crate::components::CredentialViewProps {
+        made: made.clone(),
+        lang: Lang::Ja,
+    };
+    let _app = yew::Renderer::<CredentialView>::with_root_and_props(root.clone(), props).render();
+    yew::platform::time::sleep(Duration::from_millis(10)).await;
+
+    let id = document.get_element_by_id("certificate-id").unwrap();
+    assert_eq!(id.text_content().unwrap(), made.info.certificate_id);
+    let text = root.text_content().unwrap();
+    assert!(text.contains("証明書 ID"), "{text}");
+    assert!(text.contains("秘密鍵をダウンロード"), "{text}");
+    // The key itself is never in the DOM.
+    let key_line = made.private_key_pem.lines().nth(1).unwrap();
+    assert!(!root.inner_html().contains(key_line));
+    assert!(!root.inner_html().contains("PRIVATE KEY"));
+}

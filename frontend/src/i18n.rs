@@ -1,0 +1,423 @@
+//! English and Japanese: every word the page shows, the language chosen
+//! from `navigator.language` and switchable. One `match` per text, so a
+//! missing translation does not compile.
+
+use marshal_shared::api::{ErrorCode, TargetErrorCode};
+
+/// A language the page speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// Every language, in the order the switch shows them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Ja];
+
+    /// The language for a BCP 47 tag such as `navigator.language`
+    /// (`ja`, `ja-JP` → Japanese; anything else → English).
+    pub fn from_tag(tag: &str) -> Lang {
+        let primary = tag.split(['-', '_']).next().unwrap_or_default();
+        if primary.eq_ignore_ascii_case("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The tag for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+
+    /// The language's own name, for the switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Ja => "日本語",
+        }
+    }
+}
+
+/// Every fixed text on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum Text {
+    Title,
+    Tagline,
+    KeysStayHere,
+    Language,
+    MakeHeading,
+    KeyType,
+    CommonName,
+    CommonNameHint,
+    ValidityDays,
+    Organization,
+    OrganizationalUnit,
+    Country,
+    Optional,
+    Generate,
+    Generating,
+    GenerationFailed,
+    CertificateId,
+    CertificateIdHint,
+    Details,
+    Subject,
+    Issuer,
+    Serial,
+    NotBefore,
+    NotAfter,
+    PublicKey,
+    Signature,
+    SelfSigned,
+    KeyUsage,
+    Yes,
+    No,
+    Preflight,
+    PreflightClean,
+    SeverityError,
+    SeverityWarning,
+    DownloadCertificate,
+    DownloadKey,
+    SaveKeyNow,
+    RegisterHeading,
+    RegisterNeedsCredentials,
+    LoadingTargets,
+    TargetsFailed,
+    Retry,
+    Targets,
+    Account,
+    Policy,
+    ThingName,
+    ThingNameRule,
+    ThingNamePattern,
+    ChooseTarget,
+    TooManyTargets,
+    Register,
+    Registering,
+    OnlyCertificateSent,
+    Results,
+    Target,
+    Status,
+    CertificateArn,
+    EndpointOrError,
+    Succeeded,
+    Failed,
+    RequestId,
+    ErrorCommonNameEmpty,
+    ErrorTooLong,
+    ErrorValidity,
+    ErrorCountry,
+    ErrorControl,
+}
+
+impl Text {
+    /// The text in `lang`.
+    pub fn get(self, lang: Lang) -> &'static str {
+        let (en, ja) = self.both();
+        match lang {
+            Lang::En => en,
+            Lang::Ja => ja,
+        }
+    }
+
+    fn both(self) -> (&'static str, &'static str) {
+        use Text::*;
+        match self {
+            Title => (
+                "Marshal: AWS IoT device onboarding",
+                "Marshal: AWS IoT デバイスのオンボーディング",
+            ),
+            Tagline => (
+                "Make a device key and certificate here, then register the certificate without a CA into the AWS accounts and regions you may use.",
+                "ここでデバイスの鍵と証明書を作り、使用を許可された AWS アカウントとリージョンに証明書を CA なしで登録します。",
+            ),
+            KeysStayHere => (
+                "Private keys are made in this page and stay in its memory: they are never sent, stored or logged, and only certificates go to the server.",
+                "秘密鍵はこのページの中で作られ、ページのメモリにだけ置かれます。送信・保存・ログ出力は一切されず、サーバーに送られるのは証明書だけです。",
+            ),
+            Language => ("Language", "言語"),
+            MakeHeading => ("1. Make credentials", "1. 認証情報を作る"),
+            KeyType => ("Key type", "鍵の種類"),
+            CommonName => ("Common name (CN)", "コモンネーム (CN)"),
+            CommonNameHint => (
+                "Usually the thing name.",
+                "通常はモノの名前と同じにします。",
+            ),
+            ValidityDays => ("Validity (days)", "有効期間（日）"),
+            Organization => ("Organization (O)", "組織 (O)"),
+            OrganizationalUnit => ("Organizational unit (OU)", "部門 (OU)"),
+            Country => ("Country (C, two letters)", "国 (C、英大文字 2 文字)"),
+            Optional => ("optional", "任意"),
+            Generate => ("Generate key and certificate", "鍵と証明書を生成"),
+            Generating => (
+                "Generating in a background worker…",
+                "バックグラウンドで生成中…",
+            ),
+            GenerationFailed => ("Generation failed:", "生成に失敗しました:"),
+            CertificateId => ("Certificate ID", "証明書 ID"),
+            CertificateIdHint => (
+                "SHA-256 of the certificate's DER: the ID AWS IoT shows. Note it to find the certificate later.",
+                "証明書 DER の SHA-256 で、AWS IoT が表示する ID と同じです。後で探すときのために控えてください。",
+            ),
+            Details => ("Certificate details", "証明書の詳細"),
+            Subject => ("Subject", "サブジェクト"),
+            Issuer => ("Issuer", "発行者"),
+            Serial => ("Serial number", "シリアル番号"),
+            NotBefore => ("Valid from", "有効期間の開始"),
+            NotAfter => ("Valid until", "有効期間の終了"),
+            PublicKey => ("Public key", "公開鍵"),
+            Signature => ("Signature", "署名"),
+            SelfSigned => ("Self-signed", "自己署名"),
+            KeyUsage => ("Key usage", "鍵の用途"),
+            Yes => ("yes", "はい"),
+            No => ("no", "いいえ"),
+            Preflight => (
+                "Preflight: will AWS IoT accept it?",
+                "事前チェック: AWS IoT に受け付けられるか",
+            ),
+            PreflightClean => ("No problems found.", "問題は見つかりませんでした。"),
+            SeverityError => ("Error", "エラー"),
+            SeverityWarning => ("Warning", "警告"),
+            DownloadCertificate => ("Download certificate (PEM)", "証明書をダウンロード (PEM)"),
+            DownloadKey => (
+                "Download private key (PKCS#8 PEM)",
+                "秘密鍵をダウンロード (PKCS#8 PEM)",
+            ),
+            SaveKeyNow => (
+                "Save the private key now: it exists only in this page and is gone when you close or reload it.",
+                "秘密鍵は今のうちに保存してください。このページの中にしかなく、閉じるか再読み込みすると失われます。",
+            ),
+            RegisterHeading => (
+                "2. Register in AWS IoT (without a CA)",
+                "2. AWS IoT に登録（CA なし）",
+            ),
+            RegisterNeedsCredentials => (
+                "Make credentials first; then choose where to register the certificate.",
+                "先に認証情報を作ってください。その後、証明書の登録先を選べます。",
+            ),
+            LoadingTargets => (
+                "Loading the targets you may use…",
+                "使用できる登録先を読み込み中…",
+            ),
+            TargetsFailed => (
+                "Could not load the targets.",
+                "登録先を読み込めませんでした。",
+            ),
+            Retry => ("Try again", "再試行"),
+            Targets => (
+                "Targets (account × region)",
+                "登録先（アカウント × リージョン）",
+            ),
+            Account => ("Account", "アカウント"),
+            Policy => ("Policy", "ポリシー"),
+            ThingName => ("Thing name", "モノの名前"),
+            ThingNameRule => (
+                "1 to 128 letters, digits, ':', '_' or '-'.",
+                "英数字と ':' '_' '-' の 1〜128 文字。",
+            ),
+            ThingNamePattern => (
+                "The server only allows names matching",
+                "サーバーが許可する名前のパターン:",
+            ),
+            ChooseTarget => (
+                "Choose at least one target.",
+                "登録先を 1 つ以上選んでください。",
+            ),
+            TooManyTargets => (
+                "Too many targets for one request; the server allows",
+                "1 回の登録先が多すぎます。サーバーの上限:",
+            ),
+            Register => ("Register certificate", "証明書を登録"),
+            Registering => ("Registering…", "登録中…"),
+            OnlyCertificateSent => (
+                "Only the certificate is sent; the private key stays here.",
+                "送信されるのは証明書だけで、秘密鍵はここに残ります。",
+            ),
+            Results => ("Results", "結果"),
+            Target => ("Target", "登録先"),
+            Status => ("Status", "状態"),
+            CertificateArn => ("Certificate ARN", "証明書 ARN"),
+            EndpointOrError => (
+                "Endpoint (or what went wrong)",
+                "エンドポイント（またはエラー内容）",
+            ),
+            Succeeded => ("succeeded", "成功"),
+            Failed => ("failed", "失敗"),
+            RequestId => ("request id", "リクエスト ID"),
+            ErrorCommonNameEmpty => ("Enter a common name.", "コモンネームを入力してください。"),
+            ErrorTooLong => ("At most 64 characters.", "64 文字以内にしてください。"),
+            ErrorValidity => (
+                "Enter a number of days from 1 to 36500.",
+                "1〜36500 の日数を入力してください。",
+            ),
+            ErrorCountry => (
+                "Two capital letters, such as JP or US.",
+                "JP や US のような英大文字 2 文字にしてください。",
+            ),
+            ErrorControl => (
+                "Control characters are not allowed.",
+                "制御文字は使えません。",
+            ),
+        }
+    }
+}
+
+/// A whole-request API error in plain words, from its stable `code`.
+pub fn explain_error(code: ErrorCode, lang: Lang) -> &'static str {
+    let (en, ja) = match code {
+        ErrorCode::InvalidJson | ErrorCode::InvalidRequest => (
+            "The server could not use the request. Reload the page and try again.",
+            "サーバーがリクエストを処理できませんでした。ページを再読み込みして再試行してください。",
+        ),
+        ErrorCode::UnknownTarget => (
+            "A chosen target is no longer configured. Reload the page to see the current targets.",
+            "選んだ登録先はもう設定されていません。ページを再読み込みしてください。",
+        ),
+        ErrorCode::Unauthorized => (
+            "You are not signed in, or your session expired.",
+            "サインインしていないか、セッションの期限が切れています。",
+        ),
+        ErrorCode::ForbiddenTarget => (
+            "You are not allowed to use one of the chosen targets.",
+            "選んだ登録先のひとつを使う権限がありません。",
+        ),
+        ErrorCode::PolicyNotAllowed => (
+            "That policy is not on the allowed list.",
+            "そのポリシーは許可リストにありません。",
+        ),
+        ErrorCode::KeyMaterialRefused => (
+            "The request carried private key material and was refused; nothing was done.",
+            "リクエストに秘密鍵が含まれていたため拒否されました。何も実行されていません。",
+        ),
+        ErrorCode::CertificateInvalid => (
+            "The certificate could not be read.",
+            "証明書を読み取れませんでした。",
+        ),
+        ErrorCode::PreflightFailed => (
+            "AWS IoT would not accept this certificate (see the findings).",
+            "この証明書は AWS IoT に受け付けられません（チェック結果を参照）。",
+        ),
+        ErrorCode::InvalidThingName => (
+            "The thing name breaks AWS's rules or the server's naming pattern.",
+            "モノの名前が AWS の規則またはサーバーの命名パターンに合いません。",
+        ),
+        ErrorCode::TooManyTargets => (
+            "Too many targets in one request.",
+            "1 回のリクエストの登録先が多すぎます。",
+        ),
+        ErrorCode::TooManyCertificates => (
+            "Too many certificates in one request.",
+            "1 回のリクエストの証明書が多すぎます。",
+        ),
+        ErrorCode::BodyTooLarge => ("The request is too large.", "リクエストが大きすぎます。"),
+        ErrorCode::CertificateNotFound => (
+            "The certificate is not registered there.",
+            "証明書はそこに登録されていません。",
+        ),
+        ErrorCode::InternalError => (
+            "The server failed. Try again; if it persists, give your administrator the request id.",
+            "サーバーでエラーが起きました。再試行し、続く場合はリクエスト ID を管理者に伝えてください。",
+        ),
+        _ => (
+            "The server refused the request.",
+            "サーバーがリクエストを拒否しました。",
+        ),
+    };
+    pick(lang, en, ja)
+}
+
+/// A per-target failure in plain words, from its stable `code`.
+pub fn explain_target_error(code: TargetErrorCode, lang: Lang) -> &'static str {
+    let (en, ja) = match code {
+        TargetErrorCode::AssumeRoleFailed => (
+            "Marshal could not enter this account: its role is missing or does not trust Marshal.",
+            "このアカウントに入れませんでした。ロールが無いか、Marshal を信頼していません。",
+        ),
+        TargetErrorCode::AwsAccessDenied => (
+            "AWS denied the action: Marshal's role there lacks a permission.",
+            "AWS が操作を拒否しました。そのアカウントの Marshal のロールに権限が足りません。",
+        ),
+        TargetErrorCode::AwsThrottled => (
+            "AWS is throttling requests; try again in a minute.",
+            "AWS がリクエストを制限しています。少し待って再試行してください。",
+        ),
+        TargetErrorCode::AwsTimeout => (
+            "AWS did not answer in time; try again.",
+            "AWS が時間内に応答しませんでした。再試行してください。",
+        ),
+        TargetErrorCode::AwsUnavailable => (
+            "AWS could not be reached or failed; try again.",
+            "AWS に接続できないか、AWS でエラーが起きました。再試行してください。",
+        ),
+        TargetErrorCode::AwsInvalidRequest => (
+            "AWS refused the request as invalid.",
+            "AWS がリクエストを不正として拒否しました。",
+        ),
+        TargetErrorCode::AwsConflict => (
+            "The certificate's current state there does not allow this change.",
+            "そこでの証明書の現在の状態では、この変更はできません。",
+        ),
+        TargetErrorCode::PolicyMissing => (
+            "The policy does not exist in this target; ask your administrator to create it.",
+            "この登録先にポリシーがありません。管理者に作成を依頼してください。",
+        ),
+        TargetErrorCode::CertificateIdMismatch => (
+            "AWS computed a different certificate ID than the page; nothing was kept.",
+            "AWS が計算した証明書 ID がページと異なりました。何も残していません。",
+        ),
+        TargetErrorCode::NotRegistered => (
+            "The certificate is not registered in this target.",
+            "証明書はこの登録先に登録されていません。",
+        ),
+        TargetErrorCode::CertificateRevoked => (
+            "The certificate is REVOKED there; AWS cannot activate it again.",
+            "証明書はそこで REVOKED（失効）です。AWS では再び有効にできません。",
+        ),
+        _ => ("This target failed.", "この登録先で失敗しました。"),
+    };
+    pick(lang, en, ja)
+}
+
+fn pick(lang: Lang, en: &'static str, ja: &'static str) -> &'static str {
+    match lang {
+        Lang::En => en,
+        Lang::Ja => ja,
+    }
+}
+
+// Native only: the browser tests are in `browser_tests`.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_follows_the_browser_tag() {
+        for (tag, lang) in [
+            ("ja", Lang::Ja),
+            ("ja-JP", Lang::Ja),
+            ("JA_jp", Lang::Ja),
+            ("en-US", Lang::En),
+            ("fr", Lang::En),
+            ("", Lang::En),
+            ("jav", Lang::En),
+        ] {
+            assert_eq!(Lang::from_tag(tag), lang, "{tag:?}");
+        }
+    }
+
+    #[test]
+    fn every_error_code_has_words_in_both_languages() {
+        for &code in ErrorCode::ALL {
+            for lang in Lang::ALL {
+                assert!(!explain_error(code, lang).is_empty(), "{code:?} {lang:?}");
+            }
+            assert_ne!(explain_error(code, Lang::En), explain_error(code, Lang::Ja));
+        }
+    }
+}

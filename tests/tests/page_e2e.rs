@@ -1,0 +1,324 @@
+//! The onboarding page end to end: the built page (`cargo xtask page`,
+//! `MARSHAL_PAGE_DIR`) served by the built `marshal-lambda --static-dir`
+//! against moto, driven in Debian's Chromium by `tests/e2e/onboarding.cjs`
+//! (playwright-core from `MARSHAL_NODE_MODULES`). What the page claims is
+//! checked with other tools: the certificate with openssl, the key against
+//! the certificate with openssl, AWS's state with boto3.
+//!
+//! Screenshots, downloads and the script's `result.json` stay in
+//! `<target>/tmp/page-e2e/` (paths printed), to be looked at.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use marshal_tests::api::Api;
+use marshal_tests::moto::Moto;
+use marshal_tests::moto_state::{self, Target};
+use marshal_tests::{Cmd, openssl_certificate_id, workspace_dir};
+use serde_json::{Value, json};
+
+const ROLE_NAME: &str = "MarshalTarget";
+const EXTERNAL_ID: &str = "marshal-test";
+const POLICY: &str = "MarshalDevice";
+const THING: &str = "e2e-sensor-01";
+
+/// (id, account, region, display name).
+const TARGETS: [(&str, &str, &str, &str); 4] = [
+    (
+        "a-tokyo",
+        "111111111111",
+        "ap-northeast-1",
+        "Factory A, Tokyo",
+    ),
+    (
+        "a-virginia",
+        "111111111111",
+        "us-east-1",
+        "Factory A, N. Virginia",
+    ),
+    (
+        "b-tokyo",
+        "222222222222",
+        "ap-northeast-1",
+        "Field B, Tokyo",
+    ),
+    (
+        "b-virginia",
+        "222222222222",
+        "us-east-1",
+        "Field B, N. Virginia",
+    ),
+];
+
+fn targets() -> Vec<Target> {
+    TARGETS
+        .iter()
+        .map(|(id, account, region, _)| Target::new(id, account, region, ROLE_NAME, EXTERNAL_ID))
+        .collect()
+}
+
+/// The two targets the test registers into: different accounts and regions.
+const CHOSEN: [&str; 2] = ["a-tokyo", "b-virginia"];
+
+fn config_toml() -> String {
+    let mut toml = String::from(
+        "auth = \"none\"\nthingNamePattern = \"[a-zA-Z0-9_-]{1,64}\"\n\n[limits]\nmaxTargetsPerRequest = 4\n",
+    );
+    for (t, (_, _, _, name)) in targets().iter().zip(TARGETS) {
+        toml.push_str(&format!(
+            "\n[[targets]]\nid = \"{}\"\nname = \"{name}\"\naccountId = \"{}\"\n\
+             region = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
+            t.id, t.account_id, t.region, t.role_arn, t.external_id
+        ));
+    }
+    toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
+    toml
+}
+
+fn env_dir(name: &str, what: &str) -> PathBuf {
+    let dir = std::env::var_os(name)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("{name} is not set: it must name {what}. `cargo xtask test` sets it.")
+        });
+    assert!(
+        dir.is_dir(),
+        "{name}={} does not exist ({what})",
+        dir.display()
+    );
+    dir
+}
+
+fn seed(moto: &Moto) {
+    let spec = json!({
+        "targets": targets().iter().map(|t| {
+            let run = Cmd::marshal()
+                .args(["policy", "--prefix", "devices", "--region"])
+                .arg(&t.region)
+                .arg("--account")
+                .arg(&t.account_id)
+                .run();
+            run.assert_success();
+            let mut spec = t.spec();
+            spec["policies"] = json!([{"name": POLICY, "document": run.json()}]);
+            spec
+        }).collect::<Vec<_>>(),
+    });
+    moto_state::seed(&moto.endpoint(), &spec);
+}
+
+/// Runs the Playwright script; returns its result.json.
+fn run_browser(page_url: &str, artifacts: &Path, node_modules: &Path) -> Value {
+    let script = workspace_dir().join("tests/e2e/onboarding.cjs");
+    let output = Command::new("node")
+        .arg(&script)
+        .env("MARSHAL_PAGE_URL", page_url)
+        .env("MARSHAL_ARTIFACTS", artifacts)
+        .env("MARSHAL_NODE_MODULES", node_modules)
+        .env("MARSHAL_TARGETS", CHOSEN.join(","))
+        .env("MARSHAL_THING", THING)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
+    let result_path = artifacts.join("result.json");
+    let result: Value = std::fs::read_to_string(&result_path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
+    if !output.status.success() {
+        panic!(
+            "node {} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- result.json ---\n{}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            serde_json::to_string_pretty(&result).unwrap_or_default()
+        );
+    }
+    result
+}
+
+/// The base64 body lines of a PEM.
+fn pem_body_lines(pem: &str) -> Vec<String> {
+    pem.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
+    let page_dir = env_dir("MARSHAL_PAGE_DIR", "the built page (`cargo xtask page`)");
+    assert!(
+        page_dir.join("index.html").is_file(),
+        "{} holds no index.html: run `cargo xtask page`",
+        page_dir.display()
+    );
+    let node_modules = env_dir(
+        "MARSHAL_NODE_MODULES",
+        "node_modules with playwright-core and axe-core (`cargo xtask install`)",
+    );
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-e2e");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).unwrap();
+
+    let moto = Moto::start();
+    seed(&moto);
+    let api = Api::start_serving(&config_toml(), &moto.endpoint(), Some(&page_dir));
+    let result = run_browser(&format!("{}/", api.url()), &artifacts, &node_modules);
+    let explain = || {
+        format!(
+            "--- result.json ---\n{}\n--- API log (tail) ---\n{}",
+            serde_json::to_string_pretty(&result).unwrap_or_default(),
+            api.log()
+                .lines()
+                .rev()
+                .take(30)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
+
+    eprintln!("page e2e artifacts in {}:", artifacts.display());
+    for shot in result["screenshots"].as_array().into_iter().flatten() {
+        eprintln!("  {}", shot.as_str().unwrap_or_default());
+    }
+    eprintln!(
+        "click → certificate ID shown: {:.1} ms (P-256, in the worker, timed in the page)",
+        result["generateMs"].as_f64().unwrap_or(f64::NAN)
+    );
+
+    // The ID the page shows is openssl's SHA-256 of the downloaded certificate.
+    let id = result["certificateId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let cert_file = artifacts.join("certificate.pem");
+    let key_file = artifacts.join("private.key");
+    assert_eq!(
+        openssl_certificate_id(&cert_file),
+        id,
+        "page ID vs openssl\n{}",
+        explain()
+    );
+    assert_eq!(result["preflightClean"], true, "{}", explain());
+    assert_eq!(result["download-certificate"], format!("{THING}.cert.pem"));
+    assert_eq!(result["download-key"], format!("{THING}.private.key"));
+
+    // The downloaded key belongs to the certificate (openssl's view).
+    let public_of = |args: &[&str], file: &Path| {
+        let run = Cmd::openssl().args(args).arg(file).run();
+        run.assert_success();
+        run.stdout_text()
+    };
+    assert_eq!(
+        public_of(&["x509", "-noout", "-pubkey", "-in"], &cert_file),
+        public_of(&["pkey", "-pubout", "-in"], &key_file),
+        "the downloaded key does not match the certificate"
+    );
+    let key_pem = std::fs::read_to_string(&key_file).unwrap();
+    assert!(
+        key_pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+        "PKCS#8 PEM expected"
+    );
+
+    // No request carried the key, in any form the page holds it.
+    let key_lines = pem_body_lines(&key_pem);
+    let key_joined: String = key_lines.concat();
+    let requests = result["requests"].as_array().cloned().unwrap_or_default();
+    assert!(!requests.is_empty(), "no requests captured\n{}", explain());
+    for request in &requests {
+        let text = format!("{} {}", request["url"], request["body"]);
+        let leaked = text.contains("PRIVATE KEY")
+            || text.contains(&key_joined)
+            || key_lines.iter().any(|line| text.contains(line.as_str()));
+        assert!(
+            !leaked,
+            "a request carried private key material: {request}\n{}",
+            explain()
+        );
+    }
+    let registration = requests
+        .iter()
+        .find(|r| {
+            r["method"] == "POST"
+                && r["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("/v1/registrations")
+        })
+        .unwrap_or_else(|| panic!("no POST /v1/registrations captured\n{}", explain()));
+    let body: Value = serde_json::from_str(registration["body"].as_str().unwrap_or("")).unwrap();
+    assert_eq!(body["targets"], json!(CHOSEN), "{}", explain());
+    assert_eq!(body["certificates"][0]["thingName"], THING);
+    assert_eq!(
+        body["certificates"][0].as_object().map(|o| o.len()),
+        Some(2),
+        "only certificatePem and thingName: {body}"
+    );
+
+    // The page's table: both ACTIVE with an ATS endpoint of the target's region.
+    let rows = result["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), CHOSEN.len(), "{}", explain());
+    let all = targets();
+    for target_id in CHOSEN {
+        let target = all.iter().find(|t| t.id == target_id).unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["target"] == target_id)
+            .unwrap_or_else(|| panic!("no row for {target_id}\n{}", explain()));
+        assert_eq!(row["status"], "ACTIVE", "{target_id}\n{}", explain());
+        assert_eq!(row["arn"], target.certificate_arn(&id), "{}", explain());
+        let endpoint = row["endpoint"].as_str().unwrap_or_default();
+        assert!(
+            endpoint.ends_with(&format!("-ats.iot.{}.amazonaws.com", target.region)),
+            "endpoint {endpoint:?} for {target_id}\n{}",
+            explain()
+        );
+    }
+
+    // boto3's view: ACTIVE with the policy and the thing where chosen, absent elsewhere.
+    let aws = moto_state::inspect(&moto.endpoint(), &all, &[&id]);
+    for target in &all {
+        let cert = aws.certificate(&target.id, &id);
+        if CHOSEN.contains(&target.id.as_str()) {
+            let cert = cert.unwrap_or_else(|| panic!("{id} not in {}\n{aws}", target.id));
+            assert_eq!(cert.status, "ACTIVE", "{aws}");
+            assert_eq!(cert.policies, [POLICY], "{aws}");
+            assert_eq!(cert.things, [THING], "{aws}");
+        } else {
+            assert!(cert.is_none(), "{id} should not be in {}\n{aws}", target.id);
+        }
+    }
+
+    // Nothing kept in the browser's storage.
+    assert_eq!(
+        result["storage"],
+        json!({"localStorage": 0, "sessionStorage": 0, "indexedDB": [], "cookies": ""}),
+        "{}",
+        explain()
+    );
+    assert_eq!(result["emptyFormError"], "Enter a common name.");
+
+    // Accessibility: no serious or critical axe-core violations.
+    let serious: Vec<&Value> = result["axeViolations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(
+        serious.is_empty(),
+        "axe-core: {}",
+        serde_json::to_string_pretty(&serious).unwrap_or_default()
+    );
+    assert_eq!(result["japaneseHeading"], "1. 認証情報を作る");
+    assert_eq!(
+        result["consoleErrors"],
+        json!([]),
+        "the page logged errors\n{}",
+        explain()
+    );
+}
