@@ -1,15 +1,17 @@
 //! Deploying with AWS SAM: the checks `cargo xtask test` runs on
 //! `template.yaml` and `deploy/target-role.yaml` and the arm64 Lambda build
 //! (all offline: no AWS account, no credentials), and `cargo xtask
-//! deploy-page`, which uploads the page after `sam deploy`.
+//! deploy-page`, which uploads the page (`cargo xtask page`) after `sam
+//! deploy`.
 
 use std::{ffi::OsString, path::Path, process::Command};
 
 use anyhow::{Context, Result, bail};
 
 use crate::{
-    cmd::{capture, run, which},
+    cmd::{capture, run},
     install::install,
+    page,
     project::{Project, Venv},
     steps::Steps,
 };
@@ -208,56 +210,37 @@ const OUTPUT_KEYS: &[&str] = &[
     "SignInUrl",
 ];
 
-/// Builds the page with trunk, uploads it to the stack's bucket and
-/// invalidates the distribution. Uses the caller's AWS credentials.
+/// Builds the page (`cargo xtask page`), points it at the stack's API and
+/// sign-in, uploads it to the stack's bucket and invalidates the
+/// distribution. Uses the caller's AWS credentials.
 pub(crate) fn deploy_page(project: &Project, options: &PageOptions) -> Result<()> {
-    // Before anything slow: is there a page to deploy at all?
-    let frontend = project.root.join("frontend");
-    if !frontend.join("index.html").is_file() {
-        bail!(
-            "there is no page to deploy yet: frontend/ has no index.html (the page arrives with \
-             its issue). Nothing was built or uploaded."
-        );
-    }
-    if which("trunk").is_none() {
-        bail!("trunk is not on PATH: `cargo install --locked trunk@0.21.14` (see TOOLCHAIN notes)");
-    }
     install(project)?;
 
     println!("\n==> stack outputs of {}", options.stack);
     let outputs = stack_outputs(project, options)?;
 
     println!("\n==> build the page");
-    let dist = project.target_dir.join("page-dist");
-    run(Command::new("trunk")
-        .args(["build", "--release", "--dist"])
-        .arg(&dist)
-        .current_dir(&frontend)
-        .env("CARGO_TARGET_DIR", &project.target_dir))?;
+    let built = page::build(project)?;
+    // A copy, so the page `cargo xtask dev` serves stays as built.
+    let dist = project.target_dir.join("page-deploy");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist).with_context(|| format!("emptying {}", dist.display()))?;
+    }
+    copy_dir(&built, &dist)?;
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index)
-        .with_context(|| format!("trunk left no {}", index.display()))?;
-    std::fs::write(&index, with_connect_policy(&html, &outputs)?)?;
+        .with_context(|| format!("the page build left no {}", index.display()))?;
+    std::fs::write(&index, with_connect_sources(&html, &outputs)?)?;
     std::fs::write(dist.join("config.json"), runtime_config(&outputs))?;
 
     println!("\n==> upload to s3://{}", outputs.bucket);
-    let bucket = format!("s3://{}/", outputs.bucket);
-    let dist_arg = dist.display().to_string();
-    // Hashed assets first and for good, then the two files that name them,
-    // never cached, so no browser sees an index whose assets are missing.
+    // The page's file names carry no hash, so every file is revalidated
+    // (ETag, a cheap 304) and the invalidation below reaches every edge.
     run(aws(project, options)
-        .args(["s3", "sync", &dist_arg, &bucket])
-        .args(["--exclude", "index.html", "--exclude", "config.json"])
-        .args(["--cache-control", "public, max-age=31536000, immutable"]))?;
-    for file in ["index.html", "config.json"] {
-        run(aws(project, options)
-            .args(["s3", "cp"])
-            .arg(dist.join(file))
-            .arg(format!("{bucket}{file}"))
-            .args(["--cache-control", "no-cache"]))?;
-    }
-    // Old assets last; the bucket keeps their versions for 30 days.
-    run(aws(project, options).args(["s3", "sync", &dist_arg, &bucket, "--delete"]))?;
+        .args(["s3", "sync"])
+        .arg(&dist)
+        .arg(format!("s3://{}/", outputs.bucket))
+        .args(["--delete", "--cache-control", "no-cache"]))?;
 
     println!("\n==> invalidate CloudFront {}", outputs.distribution);
     run(aws(project, options).args([
@@ -269,6 +252,20 @@ pub(crate) fn deploy_page(project: &Project, options: &PageOptions) -> Result<()
         "/*",
     ]))?;
     println!("\nuploaded; the page is at the stack's PageUrl output");
+    Ok(())
+}
+
+/// Copies the files of `from` (one level: the page build is flat) into `to`.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path = entry?.path();
+        if let (true, Some(name)) = (path.is_file(), path.file_name()) {
+            let target = to.join(name);
+            std::fs::copy(&path, &target)
+                .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -341,21 +338,33 @@ fn origin(url: &str) -> Result<&str> {
     Ok(&url[..scheme.len() + 3 + host.len()])
 }
 
-/// The page's HTML with a second Content-Security-Policy (a `<meta>` first
-/// in `<head>`) that narrows the header's regional `execute-api` wildcard
-/// to this stack's API. Browsers enforce both policies.
-fn with_connect_policy(html: &str, outputs: &StackOutputs) -> Result<String> {
+/// The page's HTML with this stack's API and sign-in origins added to the
+/// `connect-src` of its `<meta>` Content-Security-Policy (the page allows
+/// only its own origin; here the API is elsewhere). The distribution's
+/// header policy allows the region's `execute-api` hosts; browsers enforce
+/// both, so the page reaches exactly this API.
+fn with_connect_sources(html: &str, outputs: &StackOutputs) -> Result<String> {
     let sign_in = outputs.sign_in_url.as_deref().unwrap_or(&outputs.issuer);
-    let meta = format!(
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' {} {}\">",
-        origin(&outputs.api_url)?,
-        origin(sign_in)?
-    );
-    let Some(head) = html.to_ascii_lowercase().find("<head>") else {
-        bail!("the built index.html has no <head>: cannot add the connect-src policy");
+    let sources = format!("{} {}", origin(&outputs.api_url)?, origin(sign_in)?);
+    let lower = html.to_ascii_lowercase();
+    let Some(meta) = lower.find("http-equiv=\"content-security-policy\"") else {
+        bail!(
+            "the built index.html has no Content-Security-Policy <meta>: not uploading a page without one"
+        );
     };
-    let at = head + "<head>".len();
-    Ok(format!("{}{meta}{}", &html[..at], &html[at..]))
+    let tag_end = lower[meta..].find('>').map_or(html.len(), |i| meta + i);
+    let Some(directive) = lower[meta..tag_end].find("connect-src").map(|i| meta + i) else {
+        bail!("the page's Content-Security-Policy has no connect-src to extend");
+    };
+    // The directive ends at `;` or at the attribute's closing quote.
+    let value_end = lower[directive..tag_end]
+        .find([';', '"'])
+        .map_or(tag_end, |i| directive + i);
+    Ok(format!(
+        "{} {sources}{}",
+        &html[..value_end],
+        &html[value_end..]
+    ))
 }
 
 /// `config.json`, read by the page at start: where the API and sign-in are.
@@ -415,17 +424,22 @@ mod tests {
     }
 
     #[test]
-    fn the_connect_policy_goes_first_in_head() {
-        let html = "<!DOCTYPE html><html><HEAD><script src=\"/a.js\"></script></HEAD></html>";
-        let out = with_connect_policy(html, &outputs()).unwrap();
+    fn the_pages_connect_src_gains_the_api_and_sign_in() {
+        let html = "<head><meta http-equiv=\"Content-Security-Policy\"\n content=\"default-src \
+                    'none'; connect-src 'self'; img-src 'self'\"><script src=\"./main.js\"></script>";
         assert_eq!(
-            out,
-            "<!DOCTYPE html><html><HEAD><meta http-equiv=\"Content-Security-Policy\" \
-             content=\"connect-src 'self' https://abc.execute-api.ap-northeast-1.amazonaws.com \
-             https://marshal-1.auth.ap-northeast-1.amazoncognito.com\"><script src=\"/a.js\">\
-             </script></HEAD></html>"
+            with_connect_sources(html, &outputs()).unwrap(),
+            "<head><meta http-equiv=\"Content-Security-Policy\"\n content=\"default-src 'none'; \
+             connect-src 'self' https://abc.execute-api.ap-northeast-1.amazonaws.com \
+             https://marshal-1.auth.ap-northeast-1.amazoncognito.com; img-src 'self'\">\
+             <script src=\"./main.js\"></script>"
         );
-        assert!(with_connect_policy("<html></html>", &outputs()).is_err());
+        let last = "<meta http-equiv=\"content-security-policy\" content=\"connect-src 'self'\">";
+        let out = with_connect_sources(last, &outputs()).unwrap();
+        assert!(out.ends_with("amazoncognito.com\">"), "{out}");
+        assert!(with_connect_sources("<head></head>", &outputs()).is_err());
+        let none = "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'\">";
+        assert!(with_connect_sources(none, &outputs()).is_err());
     }
 
     #[test]

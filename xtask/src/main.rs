@@ -38,8 +38,9 @@ Commands:
             install, then only the deploy checks of `test`: cfn-lint,
             sam validate --lint, checkov, cargo lambda build.
   deploy-page --stack NAME [--region REGION]
-            After `sam deploy` (DEPLOY.md): build the page (frontend/, with
-            trunk), upload it to the stack's bucket with the AWS CLI and your
+            After `sam deploy` (DEPLOY.md): build the page as `page` does,
+            add the stack's API to its connect-src, write its config.json,
+            upload it to the stack's bucket with the AWS CLI and your
             credentials, and invalidate its CloudFront distribution.
   bench     install, then the criterion benches and the browser bench.
   page      install, then build the onboarding page (wasm32 release,
