@@ -50,6 +50,15 @@ impl Target {
         })
     }
 
+    /// The target as a `[[targets]]` entry of the API's TOML configuration.
+    pub fn config_entry(&self, name: &str) -> String {
+        format!(
+            "\n[[targets]]\nid = \"{}\"\nname = \"{name}\"\naccountId = \"{}\"\n\
+             region = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
+            self.id, self.account_id, self.region, self.role_arn, self.external_id
+        )
+    }
+
     /// `arn:aws:iot:<region>:<account>:cert/<id>`.
     pub fn certificate_arn(&self, certificate_id: &str) -> String {
         format!(

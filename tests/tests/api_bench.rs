@@ -59,10 +59,7 @@ fn config(targets: &[Target]) -> String {
         "auth = \"none\"\n\n[limits]\nmaxTargetsPerRequest = 16\nmaxCertificatesPerRequest = 100\nconcurrency = 16\n",
     );
     for t in targets {
-        toml.push_str(&format!(
-            "\n[[targets]]\nid = \"{}\"\nname = \"{}\"\naccountId = \"{}\"\nregion = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
-            t.id, t.id, t.account_id, t.region, t.role_arn, t.external_id
-        ));
+        toml.push_str(&t.config_entry(&t.id));
     }
     toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
     toml

@@ -53,10 +53,7 @@ fn config(targets: &[Target]) -> String {
     let mut toml =
         String::from("auth = \"none\"\n\n[limits]\nconcurrency = 8\nawsCallTimeoutMs = 5000\n");
     for t in targets {
-        toml.push_str(&format!(
-            "\n[[targets]]\nid = \"{}\"\nname = \"{}\"\naccountId = \"{}\"\nregion = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
-            t.id, t.id, t.account_id, t.region, t.role_arn, t.external_id
-        ));
+        toml.push_str(&t.config_entry(&t.id));
     }
     toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
     toml

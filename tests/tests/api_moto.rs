@@ -68,11 +68,7 @@ fn config_toml() -> String {
          concurrency = 8\nawsCallTimeoutMs = 10000\n"
     );
     for t in targets() {
-        toml.push_str(&format!(
-            "\n[[targets]]\nid = \"{}\"\nname = \"Target {}\"\naccountId = \"{}\"\n\
-             region = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
-            t.id, t.id, t.account_id, t.region, t.role_arn, t.external_id
-        ));
+        toml.push_str(&t.config_entry(&format!("Target {}", t.id)));
     }
     for policy in [POLICY, TOKYO_POLICY, MISSING_POLICY] {
         toml.push_str(&format!("\n[[policies]]\nname = \"{policy}\"\n"));

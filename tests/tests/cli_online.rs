@@ -40,11 +40,7 @@ fn config_toml() -> String {
          maxCertificatesPerRequest = {MAX_CERTIFICATES}\nconcurrency = 8\n"
     );
     for t in targets() {
-        toml.push_str(&format!(
-            "\n[[targets]]\nid = \"{}\"\nname = \"Target {}\"\naccountId = \"{}\"\n\
-             region = \"{}\"\nroleArn = \"{}\"\nexternalId = \"{}\"\n",
-            t.id, t.id, t.account_id, t.region, t.role_arn, t.external_id
-        ));
+        toml.push_str(&t.config_entry(&format!("Target {}", t.id)));
     }
     toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
     toml
