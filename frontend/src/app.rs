@@ -8,7 +8,7 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::api_client;
-use crate::components::{CredentialSection, LanguageSwitch, RegisterSection};
+use crate::components::{CredentialSection, LanguageSwitch, ManageSection, RegisterSection};
 use crate::generation::{GenerateOutcome, now_from_unix_ms};
 use crate::i18n::{Lang, Text};
 use crate::state::{Action, Made, State};
@@ -107,6 +107,7 @@ pub(crate) fn app() -> Html {
             <p class="keys-note" role="note">{ Text::KeysStayHere.get(lang) }</p>
             <CredentialSection state={state.clone()} {on_generate} />
             <RegisterSection state={state.clone()} {on_register} on_retry={load_config} />
+            <ManageSection state={state.clone()} />
         </>
     }
 }

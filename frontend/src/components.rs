@@ -3,12 +3,14 @@
 mod credential_form;
 mod credential_view;
 mod language_switch;
+mod manage;
 mod register;
 
 pub(crate) use credential_form::CredentialSection;
 #[cfg(test)]
 pub(crate) use credential_view::{CredentialView, CredentialViewProps};
 pub(crate) use language_switch::LanguageSwitch;
+pub(crate) use manage::ManageSection;
 pub(crate) use register::RegisterSection;
 
 use wasm_bindgen::JsCast;

@@ -4,6 +4,8 @@
 
 use marshal_shared::api::{ErrorCode, TargetErrorCode};
 
+pub mod manage;
+
 /// A language the page speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {

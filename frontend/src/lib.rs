@@ -9,7 +9,9 @@
 
 pub mod generation;
 pub mod i18n;
+pub mod qr;
 pub mod state;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 mod api_client;

@@ -15,6 +15,8 @@ use zeroize::Zeroizing;
 use crate::generation::GenerateJob;
 use crate::i18n::{Lang, Text};
 
+pub mod manage;
+
 /// Everything the page shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {
@@ -29,6 +31,7 @@ pub struct State {
     pub config: Remote<GetConfigResponse>,
     pub register: RegisterForm,
     pub registration: Remote<CreateRegistrationResponse>,
+    pub manage: manage::Manage,
 }
 
 /// The "make credentials" form, as typed.
@@ -245,6 +248,7 @@ pub enum Action {
     RegistrationSent,
     RegistrationDone(Rc<CreateRegistrationResponse>),
     RegistrationFailed(ApiFailure),
+    Manage(manage::ManageAction),
 }
 
 impl State {
@@ -382,6 +386,7 @@ impl State {
             Action::RegistrationSent => self.registration = Remote::Loading,
             Action::RegistrationDone(response) => self.registration = Remote::Loaded(response),
             Action::RegistrationFailed(failure) => self.registration = Remote::Failed(failure),
+            Action::Manage(action) => self.manage.apply(action),
         }
     }
 }

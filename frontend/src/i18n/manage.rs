@@ -1,0 +1,1 @@
+//! The manage section's words, English and Japanese. Filled in next.

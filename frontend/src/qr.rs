@@ -1,0 +1,1 @@
+//! QR codes of certificate IDs, as SVG. Filled in next.

@@ -1,0 +1,1 @@
+//! Zip archives for the page's downloads (device kit, batch). Filled in next.
