@@ -8,11 +8,14 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::api_client;
-use crate::components::{CredentialSection, LanguageSwitch, ManageSection, RegisterSection};
+use crate::components::{
+    BatchSection, CredentialSection, CredentialView, ImportSection, LanguageSwitch, ManageSection,
+    RegisterSection,
+};
 use crate::generation::{GenerateOutcome, now_from_unix_ms};
 use crate::i18n::{Lang, Text};
-use crate::state::{Action, Made, State};
-use crate::worker::Generator;
+use crate::state::{Action, BatchResult, Made, Source, State};
+use crate::worker::{Generator, WorkerMessage};
 
 #[function_component(App)]
 pub(crate) fn app() -> Html {
@@ -33,7 +36,11 @@ pub(crate) fn app() -> Html {
         use_memo((), move |_| {
             let on_outcome = {
                 let dispatcher = dispatcher.clone();
-                Callback::from(move |outcome| dispatcher.dispatch(outcome_action(outcome)))
+                Callback::from(move |message| {
+                    if let WorkerMessage::Generated(outcome) = message {
+                        dispatcher.dispatch(outcome_action(outcome));
+                    }
+                })
             };
             let on_broken = Callback::from(move |message| {
                 dispatcher.dispatch(Action::WorkerFailed(message));
@@ -79,6 +86,81 @@ pub(crate) fn app() -> Html {
         })
     };
 
+    // Batches run in a worker of their own, dropped (terminated) to cancel.
+    let batch_worker = use_mut_ref(|| None::<Generator>);
+    let on_batch_start = {
+        let state = state.clone();
+        let batch_worker = batch_worker.clone();
+        Callback::from(move |()| {
+            if state.batch_running() {
+                return;
+            }
+            let job = match state.batch_job(js_sys::Date::now()) {
+                Ok(job) => job,
+                Err(problem) => {
+                    state.dispatch(Action::BatchRefused(problem));
+                    return;
+                }
+            };
+            let run = state.batch.run + 1;
+            let dispatcher = state.dispatcher();
+            let on_message = {
+                let dispatcher = dispatcher.clone();
+                let batch_worker = batch_worker.clone();
+                Callback::from(move |message| {
+                    let action = match message {
+                        WorkerMessage::Progress { done } => Action::BatchProgress { run, done },
+                        WorkerMessage::BatchDone {
+                            file_name,
+                            count,
+                            ms,
+                            zip,
+                        } => Action::BatchDone {
+                            run,
+                            result: Rc::new(BatchResult {
+                                file_name,
+                                count,
+                                ms,
+                                zip,
+                            }),
+                        },
+                        WorkerMessage::BatchFailed(message) => Action::BatchFailed { run, message },
+                        WorkerMessage::Generated(_) => return,
+                    };
+                    let finished = !matches!(action, Action::BatchProgress { .. });
+                    dispatcher.dispatch(action);
+                    if finished {
+                        // Its work is done; free its memory.
+                        batch_worker.borrow_mut().take();
+                    }
+                })
+            };
+            let on_broken = {
+                let dispatcher = dispatcher.clone();
+                Callback::from(move |message| {
+                    dispatcher.dispatch(Action::BatchFailed { run, message })
+                })
+            };
+            dispatcher.dispatch(Action::BatchStarted {
+                run,
+                total: job.names.len(),
+            });
+            let started = Generator::spawn(on_message, on_broken)
+                .and_then(|worker| worker.send_batch(&job).map(|()| worker));
+            match started {
+                Ok(worker) => *batch_worker.borrow_mut() = Some(worker),
+                Err(message) => dispatcher.dispatch(Action::BatchFailed { run, message }),
+            }
+        })
+    };
+    let on_batch_cancel = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |()| {
+            batch_worker.borrow_mut().take(); // terminates it mid-batch
+            dispatcher.dispatch(Action::BatchCancelled);
+        })
+    };
+
     let on_register = {
         let state = state.clone();
         Callback::from(move |()| {
@@ -105,9 +187,32 @@ pub(crate) fn app() -> Html {
             </header>
             <p class="tagline">{ Text::Tagline.get(lang) }</p>
             <p class="keys-note" role="note">{ Text::KeysStayHere.get(lang) }</p>
-            <CredentialSection state={state.clone()} {on_generate} />
+            <section class="card" aria-labelledby="credentials-heading">
+                <h2 id="credentials-heading">{ Text::CredentialsHeading.get(lang) }</h2>
+                <div class="switch" role="group" aria-label={Text::CredentialsSource.get(lang)}>
+                    { for [(Source::Make, Text::MakeHeading, "source-make"), (Source::Import, Text::ImportHeading, "source-import")].into_iter().map(|(source, label, id)| {
+                        let pressed = state.source == source;
+                        let onclick = state.dispatcher().to_callback().reform(move |_: MouseEvent| Action::SetSource(source));
+                        html! {
+                            <button type="button" {id} {onclick} aria-pressed={if pressed { "true" } else { "false" }}>{ label.get(lang) }</button>
+                        }
+                    }) }
+                </div>
+                if state.source == Source::Make {
+                    <CredentialSection state={state.clone()} {on_generate} />
+                } else {
+                    <ImportSection state={state.clone()} />
+                }
+            </section>
+            if let Some(made) = state.made() {
+                <section class="card" aria-labelledby="yours-heading">
+                    <h2 id="yours-heading">{ Text::YourCredentials.get(lang) }</h2>
+                    <CredentialView made={made.clone()} {lang} endpoints={state.kit_endpoints()} />
+                </section>
+            }
             <RegisterSection state={state.clone()} {on_register} on_retry={load_config} />
             <ManageSection state={state.clone()} />
+            <BatchSection state={state.clone()} on_start={on_batch_start} on_cancel={on_batch_cancel} />
         </>
     }
 }
@@ -122,7 +227,7 @@ fn outcome_action(outcome: GenerateOutcome) -> Action {
             private_key_pem,
         } => {
             let made = now_from_unix_ms(js_sys::Date::now())
-                .and_then(|now| Made::new(&certificate_pem, private_key_pem, now));
+                .and_then(|now| Made::from_worker(&certificate_pem, private_key_pem, now));
             match made {
                 Ok(made) => Action::Generated {
                     job: id,

@@ -1,14 +1,19 @@
 //! The page's sections, each a function component over the shared state.
 
+mod batch;
 mod credential_form;
 mod credential_view;
+mod import;
 mod language_switch;
 mod manage;
 mod register;
 
+pub(crate) use batch::BatchSection;
 pub(crate) use credential_form::CredentialSection;
+pub(crate) use credential_view::CredentialView;
 #[cfg(test)]
-pub(crate) use credential_view::{CredentialView, CredentialViewProps};
+pub(crate) use credential_view::CredentialViewProps;
+pub(crate) use import::ImportSection;
 pub(crate) use language_switch::LanguageSwitch;
 pub(crate) use manage::ManageSection;
 pub(crate) use register::RegisterSection;

@@ -2,7 +2,9 @@
 //! self-signed certificate out, both as PEM. Pure (the time comes in the
 //! job), so it is tested natively and run unchanged in the worker.
 
-use marshal_shared::{CertificateRequest, KeyType, OffsetDateTime};
+use marshal_shared::{
+    Certificate, CertificateRequest, KeyAlgorithm, KeyType, OffsetDateTime, PrivateKey,
+};
 use serde::{Deserialize, Serialize};
 
 /// What the page asks the worker to make. Crosses `postMessage` as JSON.
@@ -39,9 +41,14 @@ pub enum GenerateOutcome {
 }
 
 impl GenerateJob {
-    /// Runs the job.
+    /// Runs an ECDSA job (RSA jobs need their key: [`GenerateJob::run_with`]).
     pub fn run(&self) -> GenerateOutcome {
-        match self.make() {
+        self.run_with(None)
+    }
+
+    /// Runs the job; `rsa_pkcs8` is the key WebCrypto made for an RSA job.
+    pub fn run_with(&self, rsa_pkcs8: Option<&[u8]>) -> GenerateOutcome {
+        match self.make(rsa_pkcs8) {
             Ok((certificate_pem, private_key_pem)) => GenerateOutcome::Made {
                 id: self.id,
                 certificate_pem,
@@ -54,21 +61,45 @@ impl GenerateJob {
         }
     }
 
-    fn make(&self) -> marshal_shared::Result<(String, String)> {
+    fn make(&self, rsa_pkcs8: Option<&[u8]>) -> marshal_shared::Result<(String, String)> {
+        let (certificate, key) = self.credentials(&self.common_name, rsa_pkcs8)?;
+        Ok((certificate.to_pem(), key.to_pkcs8_pem().to_string()))
+    }
+
+    /// The key and certificate for `common_name` with this job's settings
+    /// (a batch runs one job for many names).
+    pub fn credentials(
+        &self,
+        common_name: &str,
+        rsa_pkcs8: Option<&[u8]>,
+    ) -> marshal_shared::Result<(Certificate, PrivateKey)> {
         let key_type: KeyType = self.key_type.parse()?;
         let request = CertificateRequest {
-            common_name: self.common_name.clone(),
+            common_name: common_name.to_owned(),
             organization: self.organization.clone(),
             organizational_unit: self.organizational_unit.clone(),
             country: self.country.clone(),
             validity_days: self.validity_days,
         };
         let now = now_from_unix_ms(self.now_unix_ms)?;
-        let credentials = marshal_shared::generate(key_type, &request, now)?;
-        Ok((
-            credentials.certificate.to_pem(),
-            credentials.private_key.to_pkcs8_pem().to_string(),
-        ))
+        let Some(bits) = key_type.rsa_bits() else {
+            let made = marshal_shared::generate_ec(key_type, &request, now)?;
+            return Ok((made.certificate, made.private_key));
+        };
+        let der = rsa_pkcs8.ok_or_else(|| {
+            marshal_shared::Error::InvalidRequest(
+                "RSA keys come from the browser's WebCrypto, and none came with the job".to_owned(),
+            )
+        })?;
+        let key = PrivateKey::from_pkcs8_der(der)?;
+        if !matches!(key.algorithm(), KeyAlgorithm::Rsa { bits: b } if *b as usize == bits) {
+            return Err(marshal_shared::Error::InvalidRequest(format!(
+                "the browser made a {} key for an RSA-{bits} job",
+                key.algorithm()
+            )));
+        }
+        let certificate = marshal_shared::self_signed(&key, &request, now)?;
+        Ok((certificate, key))
     }
 }
 
@@ -81,10 +112,11 @@ pub fn now_from_unix_ms(ms: f64) -> marshal_shared::Result<OffsetDateTime> {
     })
 }
 
-/// JSON in, JSON out: the worker's whole interface.
-pub fn run_json(job_json: &str) -> String {
+/// JSON in, JSON out: the worker's single-job interface. `rsa_pkcs8`:
+/// the key WebCrypto made, for RSA jobs.
+pub fn run_json(job_json: &str, rsa_pkcs8: Option<&[u8]>) -> String {
     let outcome = match serde_json::from_str::<GenerateJob>(job_json) {
-        Ok(job) => job.run(),
+        Ok(job) => job.run_with(rsa_pkcs8),
         Err(error) => GenerateOutcome::Failed {
             id: 0,
             message: format!("the page sent the worker a job it cannot read: {error}"),
@@ -143,13 +175,39 @@ mod tests {
             job("dsa-1024").run(),
             GenerateOutcome::Failed { .. }
         ));
-        let answer: GenerateOutcome = serde_json::from_str(&run_json("{not json")).unwrap();
+        let answer: GenerateOutcome = serde_json::from_str(&run_json("{not json", None)).unwrap();
         assert!(matches!(answer, GenerateOutcome::Failed { id: 0, .. }));
     }
 
     #[test]
+    fn rsa_jobs_sign_with_the_key_they_bring() {
+        let pkcs8 = marshal_shared::generate_rsa_pkcs8(2048).unwrap();
+        let GenerateOutcome::Made {
+            certificate_pem,
+            private_key_pem,
+            ..
+        } = job("rsa-2048").run_with(Some(&pkcs8))
+        else {
+            panic!("RSA generation failed");
+        };
+        let cert = marshal_shared::Certificate::from_pem(&certificate_pem).unwrap();
+        let key = marshal_shared::PrivateKey::from_pem(&private_key_pem, "").unwrap();
+        key.check_matches(&cert).unwrap();
+        assert_eq!(key.pkcs8_der(), pkcs8.as_slice());
+        // No key, or a key of the wrong size: refused in words.
+        let GenerateOutcome::Failed { message, .. } = job("rsa-2048").run() else {
+            panic!("an RSA job without a key was accepted");
+        };
+        assert!(message.contains("WebCrypto"), "{message}");
+        let GenerateOutcome::Failed { message, .. } = job("rsa-3072").run_with(Some(&pkcs8)) else {
+            panic!("a 2048-bit key was accepted for RSA-3072");
+        };
+        assert!(message.contains("RSA-3072"), "{message}");
+    }
+
+    #[test]
     fn outcome_round_trips_through_json() {
-        let outcome = run_json(&serde_json::to_string(&job("ec-p384")).unwrap());
+        let outcome = run_json(&serde_json::to_string(&job("ec-p384")).unwrap(), None);
         let parsed: GenerateOutcome = serde_json::from_str(&outcome).unwrap();
         assert!(matches!(parsed, GenerateOutcome::Made { id: 7, .. }));
     }

@@ -7,8 +7,11 @@
 //! reducer and the translations are tested with plain `cargo test`; the
 //! parts that know the DOM exist only on `wasm32`.
 
+pub mod batch;
+pub mod device_kit;
 pub mod generation;
 pub mod i18n;
+pub mod importing;
 pub mod qr;
 pub mod state;
 pub mod zip;
@@ -26,9 +29,11 @@ mod worker;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod test_support;
 
 #[cfg(target_arch = "wasm32")]
-pub use entry::{generate_in_worker, start_page};
+pub use entry::{BatchRun, generate_in_worker, start_page};
 
 #[cfg(target_arch = "wasm32")]
 mod entry {
@@ -54,9 +59,74 @@ mod entry {
 
     /// Runs one generation job (JSON of [`crate::generation::GenerateJob`])
     /// and returns the JSON of a [`crate::generation::GenerateOutcome`].
-    /// Called by `worker.js`, off the page's UI thread.
+    /// `rsa_pkcs8` is the key WebCrypto made for an RSA job. Called by
+    /// `worker.js`, off the page's UI thread.
     #[wasm_bindgen]
-    pub fn generate_in_worker(job_json: &str) -> String {
-        crate::generation::run_json(job_json)
+    pub fn generate_in_worker(job_json: &str, rsa_pkcs8: Option<Vec<u8>>) -> String {
+        let key = rsa_pkcs8.map(zeroize::Zeroizing::new);
+        crate::generation::run_json(job_json, key.as_ref().map(|k| k.as_slice()))
+    }
+
+    /// A batch in the worker: `worker.js` makes (for RSA) each key with
+    /// WebCrypto and calls [`BatchRun::add_next`] until it returns false,
+    /// posting progress between calls, then [`BatchRun::finish`].
+    #[wasm_bindgen]
+    #[derive(Debug)]
+    pub struct BatchRun {
+        job: crate::batch::BatchJob,
+        next: usize,
+        zip: crate::batch::BatchZip,
+    }
+
+    #[wasm_bindgen]
+    impl BatchRun {
+        /// Reads a [`crate::batch::BatchJob`] (JSON).
+        #[wasm_bindgen(constructor)]
+        pub fn new(job_json: &str) -> Result<BatchRun, String> {
+            let job: crate::batch::BatchJob = serde_json::from_str(job_json)
+                .map_err(|e| format!("the page sent the worker a batch it cannot read: {e}"))?;
+            let now = (job.settings.now_unix_ms / 1000.0) as i64;
+            let zip = crate::batch::BatchZip::new(job.names.len(), now);
+            Ok(BatchRun { job, next: 0, zip })
+        }
+
+        /// How many credentials the batch makes.
+        pub fn total(&self) -> usize {
+            self.job.names.len()
+        }
+
+        /// `rsa-2048` etc. when `worker.js` must bring a WebCrypto key.
+        pub fn rsa_bits(&self) -> Option<u32> {
+            let key_type: marshal_shared::KeyType = self.job.settings.key_type.parse().ok()?;
+            key_type.rsa_bits().and_then(|b| u32::try_from(b).ok())
+        }
+
+        /// Makes the next credential; false when all are made.
+        pub fn add_next(&mut self, rsa_pkcs8: Option<Vec<u8>>) -> Result<bool, String> {
+            let Some(name) = self.job.names.get(self.next) else {
+                return Ok(false);
+            };
+            let key = rsa_pkcs8.map(zeroize::Zeroizing::new);
+            let (certificate, private_key) = self
+                .job
+                .settings
+                .credentials(name, key.as_ref().map(|k| k.as_slice()))
+                .map_err(|e| format!("{name}: {e}"))?;
+            self.zip
+                .add(name, &certificate, &private_key)
+                .map_err(|e| format!("{name}: {e}"))?;
+            self.next += 1;
+            Ok(self.next < self.job.names.len())
+        }
+
+        /// The zip's file name.
+        pub fn file_name(&self) -> String {
+            format!("{}.zip", self.zip.name())
+        }
+
+        /// The zip (it holds private keys: the page hands it to a download).
+        pub fn finish(self) -> Result<Vec<u8>, String> {
+            self.zip.finish().map_err(|e| e.to_string())
+        }
     }
 }

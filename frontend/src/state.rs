@@ -4,16 +4,22 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
+use marshal_shared::InputFormat;
 use marshal_shared::api::{
     CertificateInput, CreateRegistrationRequest, CreateRegistrationResponse, ErrorCode,
     GetConfigResponse,
 };
 use marshal_shared::preflight::Finding;
-use marshal_shared::{Certificate, CertificateInfo, KeyType, MAX_VALIDITY_DAYS, OffsetDateTime};
+use marshal_shared::{
+    Certificate, CertificateInfo, KeyType, MAX_VALIDITY_DAYS, OffsetDateTime, PrivateKey,
+};
 use zeroize::Zeroizing;
 
+use crate::batch::{BatchJob, BatchProblem, parse_names};
+use crate::device_kit::KitEndpoint;
 use crate::generation::GenerateJob;
 use crate::i18n::{Lang, Text};
+use crate::importing::{ImportProblem, PickedFile, import_files};
 
 pub mod manage;
 
@@ -32,6 +38,84 @@ pub struct State {
     pub register: RegisterForm,
     pub registration: Remote<CreateRegistrationResponse>,
     pub manage: manage::Manage,
+    pub import: ImportForm,
+    /// Which way the credentials come: made here or imported.
+    pub source: Source,
+    pub batch: BatchForm,
+}
+
+/// The batch section.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchForm {
+    /// The names as typed or loaded.
+    pub names: String,
+    pub status: BatchStatus,
+    /// Id of the last batch started; answers for older ones are dropped.
+    pub run: u64,
+}
+
+/// Where the batch is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum BatchStatus {
+    #[default]
+    Idle,
+    /// The list or the form has a problem; nothing was started.
+    Refused(BatchProblem),
+    Running {
+        done: usize,
+        total: usize,
+    },
+    Done(Rc<BatchResult>),
+    Failed(String),
+    Cancelled,
+}
+
+/// A finished batch: its zip, ready to download.
+#[derive(Debug)]
+pub struct BatchResult {
+    pub file_name: String,
+    pub count: usize,
+    /// Milliseconds the worker took, keys and zip together.
+    pub ms: f64,
+    /// Holds private keys: wiped when dropped.
+    pub zip: Zeroizing<Vec<u8>>,
+}
+
+/// Batches are the same when they are the same run's zip.
+impl PartialEq for BatchResult {
+    fn eq(&self, other: &BatchResult) -> bool {
+        self.file_name == other.file_name
+            && self.count == other.count
+            && self.ms.to_bits() == other.ms.to_bits()
+    }
+}
+
+/// The two ways to get credentials onto the page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Source {
+    #[default]
+    Make,
+    Import,
+}
+
+/// The "import credentials" form.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportForm {
+    /// The last files picked or dropped, kept so a password can be tried
+    /// again without picking them anew. Dropped once imported.
+    pub files: Rc<Vec<PickedFile>>,
+    pub password: Secret,
+    pub problem: Option<ImportProblem>,
+}
+
+/// A password as typed: wiped when dropped, never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(pub Zeroizing<String>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// The "make credentials" form, as typed.
@@ -141,14 +225,43 @@ pub enum Generation {
     Failed(String),
 }
 
-/// Credentials the worker made, with what the page shows about them.
+/// The credentials the page holds (made by the worker or imported), with
+/// what the page shows about them.
 #[derive(Debug)]
 pub struct Made {
     pub certificate: Certificate,
     pub info: CertificateInfo,
     pub findings: Vec<Finding>,
-    /// PKCS#8 PEM; wiped when dropped. Only ever handed to a download.
-    pub private_key_pem: Zeroizing<String>,
+    /// Wiped when dropped; only ever handed to a download. `None` for an
+    /// imported certificate without (or with a mismatched) key.
+    pub private_key: Option<PrivateKey>,
+    pub origin: Origin,
+}
+
+/// Where the credentials came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Generated,
+    Imported {
+        /// The file names, as picked.
+        files: Vec<String>,
+        /// How the first file was encoded.
+        format: InputFormat,
+        key_check: KeyCheck,
+        /// Certificates read besides the device's (a chain, say); not used.
+        other_certificates: usize,
+    },
+}
+
+/// Whether an imported key belongs to the imported certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// No key among the files: registering and downloading the
+    /// certificate work, the key downloads do not.
+    NoKey,
+    Matches,
+    /// A key that belongs to another certificate; not kept.
+    Mismatch,
 }
 
 /// Credentials are the same when their certificates are.
@@ -160,21 +273,56 @@ impl PartialEq for Made {
 
 impl Made {
     /// Reads what the worker sent. `now` is for the preflight's validity checks.
-    pub fn new(
+    pub fn from_worker(
         certificate_pem: &str,
         private_key_pem: String,
         now: OffsetDateTime,
     ) -> marshal_shared::Result<Made> {
         let private_key_pem = Zeroizing::new(private_key_pem);
         let certificate = Certificate::from_pem(certificate_pem)?;
+        let key = PrivateKey::from_pem(&private_key_pem, "")?;
+        Made::new(certificate, Some(key), Origin::Generated, now)
+    }
+
+    /// Details and preflight findings of `certificate`.
+    pub fn new(
+        certificate: Certificate,
+        private_key: Option<PrivateKey>,
+        origin: Origin,
+        now: OffsetDateTime,
+    ) -> marshal_shared::Result<Made> {
         let info = certificate.info()?;
         let findings = marshal_shared::preflight::check_certificate(&certificate, now);
         Ok(Made {
             certificate,
             info,
             findings,
-            private_key_pem,
+            private_key,
+            origin,
         })
+    }
+
+    /// A name for files: the common name, else the start of the ID.
+    pub fn file_stem(&self) -> String {
+        let raw = self
+            .info
+            .common_name
+            .clone()
+            .unwrap_or_else(|| self.info.certificate_id.chars().take(12).collect());
+        let safe: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        match safe.trim_matches('.') {
+            "" => "device".to_owned(),
+            stem => stem.to_owned(),
+        }
     }
 }
 
@@ -249,6 +397,38 @@ pub enum Action {
     RegistrationDone(Rc<CreateRegistrationResponse>),
     RegistrationFailed(ApiFailure),
     Manage(manage::ManageAction),
+    /// Files were picked or dropped (and read): import them with the
+    /// password as typed. `now` is for the preflight.
+    ImportFiles {
+        files: Rc<Vec<PickedFile>>,
+        now: OffsetDateTime,
+    },
+    SetImportPassword(String),
+    SetSource(Source),
+    SetBatchNames(String),
+    BatchRefused(BatchProblem),
+    BatchStarted {
+        run: u64,
+        total: usize,
+    },
+    BatchProgress {
+        run: u64,
+        done: usize,
+    },
+    BatchDone {
+        run: u64,
+        result: Rc<BatchResult>,
+    },
+    BatchFailed {
+        run: u64,
+        message: String,
+    },
+    /// The user stopped the running batch (its worker is gone).
+    BatchCancelled,
+    /// Try the same files again (after typing a password).
+    RetryImport {
+        now: OffsetDateTime,
+    },
 }
 
 impl State {
@@ -270,12 +450,15 @@ impl State {
         errors
     }
 
-    /// The thing name the registration will use: typed, else the CN.
+    /// The thing name the registration will use: typed, else the
+    /// certificate's CN, else the CN typed in the form.
     pub fn thing_name(&self) -> String {
-        match &self.register.thing_name {
-            Some(name) => name.clone(),
-            None => self.form.common_name.trim().to_owned(),
+        if let Some(name) = &self.register.thing_name {
+            return name.clone();
         }
+        self.made()
+            .and_then(|made| made.info.common_name.clone())
+            .unwrap_or_else(|| self.form.common_name.trim().to_owned())
     }
 
     /// The credentials, when made.
@@ -284,6 +467,55 @@ impl State {
             Generation::Made(made) => Some(made),
             _ => None,
         }
+    }
+
+    /// Whether a batch is being made.
+    pub fn batch_running(&self) -> bool {
+        matches!(self.batch.status, BatchStatus::Running { .. })
+    }
+
+    /// The batch the names and the form describe: the form's key type,
+    /// validity and organisation, one common name per listed name.
+    pub fn batch_job(&self, now_unix_ms: f64) -> Result<BatchJob, BatchProblem> {
+        let names = parse_names(&self.batch.names)?;
+        let mut form = self.form.clone();
+        form.common_name = names[0].clone();
+        let settings = form.job(0, now_unix_ms).map_err(|_| BatchProblem {
+            line: None,
+            name: None,
+            reason: Text::BatchFormErrors,
+        })?;
+        Ok(BatchJob { names, settings })
+    }
+
+    /// Where the current certificate was registered by the last request,
+    /// for the device kit: target details from the config, endpoint and
+    /// thing from the answer.
+    pub fn kit_endpoints(&self) -> Vec<KitEndpoint> {
+        let (Some(made), Remote::Loaded(response)) = (self.made(), &self.registration) else {
+            return Vec::new();
+        };
+        let targets = match &self.config {
+            Remote::Loaded(config) => config.targets.as_slice(),
+            _ => &[],
+        };
+        response
+            .results
+            .iter()
+            .filter(|r| r.certificate_id == made.info.certificate_id)
+            .filter_map(|r| {
+                let registration = r.registration.as_ref()?;
+                let target = targets.iter().find(|t| t.id == r.target);
+                Some(KitEndpoint {
+                    target: r.target.clone(),
+                    name: target.map_or_else(|| r.target.clone(), |t| t.name.clone()),
+                    account_id: target.map(|t| t.account_id.clone()).unwrap_or_default(),
+                    region: target.map(|t| t.region.clone()).unwrap_or_default(),
+                    endpoint: registration.endpoint.clone(),
+                    thing_name: Some(registration.thing.clone()),
+                })
+            })
+            .collect()
     }
 
     /// Why the register button cannot be pressed yet (None: it can).
@@ -387,6 +619,64 @@ impl State {
             Action::RegistrationDone(response) => self.registration = Remote::Loaded(response),
             Action::RegistrationFailed(failure) => self.registration = Remote::Failed(failure),
             Action::Manage(action) => self.manage.apply(action),
+            Action::ImportFiles { files, now } => {
+                self.import.files = files;
+                self.run_import(now);
+            }
+            Action::SetImportPassword(password) => {
+                self.import.password = Secret(Zeroizing::new(password));
+            }
+            Action::RetryImport { now } => self.run_import(now),
+            Action::SetSource(source) => self.source = source,
+            Action::SetBatchNames(names) => {
+                self.batch.names = names;
+                if matches!(self.batch.status, BatchStatus::Refused(_)) {
+                    self.batch.status = BatchStatus::Idle;
+                }
+            }
+            Action::BatchRefused(problem) => self.batch.status = BatchStatus::Refused(problem),
+            Action::BatchStarted { run, total } => {
+                self.batch.run = run;
+                self.batch.status = BatchStatus::Running { done: 0, total };
+            }
+            Action::BatchProgress { run, done } => {
+                if let BatchStatus::Running { done: d, .. } = &mut self.batch.status
+                    && run == self.batch.run
+                {
+                    *d = done;
+                }
+            }
+            Action::BatchDone { run, result } => {
+                if run == self.batch.run && self.batch_running() {
+                    self.batch.status = BatchStatus::Done(result);
+                }
+            }
+            Action::BatchFailed { run, message } => {
+                if run == self.batch.run && self.batch_running() {
+                    self.batch.status = BatchStatus::Failed(message);
+                }
+            }
+            Action::BatchCancelled => {
+                if self.batch_running() {
+                    self.batch.status = BatchStatus::Cancelled;
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    fn run_import(&mut self, now: OffsetDateTime) {
+        match import_files(&self.import.files, &self.import.password.0, now) {
+            Ok(made) => {
+                self.import = ImportForm::default();
+                // A job still running in the worker must not replace these.
+                self.last_job += 1;
+                self.generation = Generation::Made(Rc::new(made));
+                self.registration = Remote::NotAsked;
+                self.register.thing_name = None;
+            }
+            Err(problem) => self.import.problem = Some(problem),
         }
     }
 }

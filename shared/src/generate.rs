@@ -152,14 +152,36 @@ pub fn generate(
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Credentials> {
-    let params = request.params(now, key_type.rsa_bits().is_some())?;
+    match key_type.rsa_bits() {
+        None => generate_ec(key_type, request, now),
+        Some(bits) => {
+            let private_key = PrivateKey::from_pkcs8_der(&generate_rsa_pkcs8(bits)?)?;
+            let certificate = self_signed(&private_key, request, now)?;
+            Ok(Credentials {
+                certificate,
+                private_key,
+            })
+        }
+    }
+}
+
+/// [`generate`] for the ECDSA key types only: the page makes RSA keys with
+/// WebCrypto and calls [`self_signed`], so its WebAssembly never carries an
+/// RSA key generator.
+pub fn generate_ec(
+    key_type: KeyType,
+    request: &CertificateRequest,
+    now: OffsetDateTime,
+) -> Result<Credentials> {
+    let params = request.params(now, false)?;
     let key_pair = match key_type {
         KeyType::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
         KeyType::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
         KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
-            let bits = key_type.rsa_bits().unwrap_or(2048);
-            let pkcs8 = generate_rsa_pkcs8(bits)?;
-            KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.as_slice().into(), &rcgen::PKCS_RSA_SHA256)
+            return Err(Error::UnsupportedKeyType(format!(
+                "{} keys are not made here: generate the key elsewhere and sign with self_signed",
+                key_type.as_str()
+            )));
         }
     }
     .map_err(|e| Error::crypto("key pair", e))?;

@@ -30,7 +30,7 @@ pub use error::{Error, Result};
 pub use fingerprint::{Fingerprints, certificate_id, colon_form};
 pub use generate::{
     CertificateRequest, Credentials, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, SERIAL_BYTES, csr,
-    generate, generate_rsa_pkcs8, self_signed,
+    generate, generate_ec, generate_rsa_pkcs8, self_signed,
 };
 pub use import::{Imported, InputFormat, import};
 pub use key::{KeyType, PrivateKey};

@@ -3,7 +3,6 @@
 use marshal_shared::KeyType;
 use yew::prelude::*;
 
-use super::credential_view::CredentialView;
 use super::{input_value, select_value};
 use crate::app::key_type_label;
 use crate::i18n::Text;
@@ -70,8 +69,7 @@ pub(crate) fn credential_section(props: &CredentialSectionProps) -> Html {
     };
 
     html! {
-        <section class="card" aria-labelledby="make-heading">
-            <h2 id="make-heading">{ Text::MakeHeading.get(lang) }</h2>
+        <div id="make-panel">
             <form {onsubmit} novalidate=true>
                 <div class="grid">
                     <div class="field">
@@ -102,9 +100,9 @@ pub(crate) fn credential_section(props: &CredentialSectionProps) -> Html {
                     Generation::Failed(message) => html! {
                         <p class="status error" role="alert">{ format!("{} {message}", Text::GenerationFailed.get(lang)) }</p>
                     },
-                    Generation::Made(made) => html! { <CredentialView made={made.clone()} {lang} /> },
+                    Generation::Made(_) => html! {},
                 } }
             </div>
-        </section>
+        </div>
     }
 }

@@ -6,14 +6,22 @@ use std::rc::Rc;
 use marshal_shared::preflight::Severity;
 use yew::prelude::*;
 
-use crate::download::save_text;
+use zeroize::Zeroizing;
+
+use super::input_value;
+use crate::device_kit::{KitEndpoint, device_kit};
+use crate::download::{save_bytes, save_text};
 use crate::i18n::{Lang, Text};
-use crate::state::Made;
+use crate::qr;
+use crate::state::{KeyCheck, Made, Origin, Secret};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct CredentialViewProps {
     pub(crate) made: Rc<Made>,
     pub(crate) lang: Lang,
+    /// Where the last registration put this certificate (for the kit).
+    #[prop_or_default]
+    pub(crate) endpoints: Vec<KitEndpoint>,
 }
 
 #[function_component(CredentialView)]
@@ -21,29 +29,77 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
     let lang = props.lang;
     let made = &props.made;
     let info = &made.info;
-    let name = info
-        .common_name
-        .clone()
-        .unwrap_or_else(|| info.certificate_id[..12].to_owned());
+    let stem = made.file_stem();
+    let has_key = made.private_key.is_some();
 
     let download_error = use_state(|| None::<String>);
+    let p12_password = use_state(Secret::default);
+    let save = {
+        let download_error = download_error.clone();
+        move |result: Result<(), String>| download_error.set(result.err())
+    };
     let on_certificate = {
         let pem = made.certificate.to_pem();
-        let file = format!("{name}.cert.pem");
-        let download_error = download_error.clone();
+        let file = format!("{stem}.cert.pem");
+        let save = save.clone();
         Callback::from(move |_: MouseEvent| {
-            download_error.set(save_text(&file, "application/x-pem-file", &pem).err());
+            save(save_text(&file, "application/x-pem-file", &pem));
         })
     };
     let on_key = {
         let made = made.clone();
-        let file = format!("{name}.private.key");
-        let download_error = download_error.clone();
+        let file = format!("{stem}.private.key");
+        let save = save.clone();
         Callback::from(move |_: MouseEvent| {
-            download_error
-                .set(save_text(&file, "application/x-pem-file", &made.private_key_pem).err());
+            if let Some(key) = &made.private_key {
+                save(save_text(
+                    &file,
+                    "application/x-pem-file",
+                    &key.to_pkcs8_pem(),
+                ));
+            }
         })
     };
+    let on_p12 = {
+        let made = made.clone();
+        let file = format!("{stem}.p12");
+        let password = p12_password.clone();
+        let save = save.clone();
+        let friendly_name = stem.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(key) = &made.private_key else {
+                return;
+            };
+            let result =
+                marshal_shared::pkcs12::export(&made.certificate, key, &password.0, &friendly_name)
+                    .map_err(|e| e.to_string())
+                    .map(Zeroizing::new)
+                    .and_then(|der| save_bytes(&file, "application/x-pkcs12", &der));
+            save(result);
+        })
+    };
+    let on_kit = {
+        let made = made.clone();
+        let endpoints = props.endpoints.clone();
+        let save = save.clone();
+        Callback::from(move |_: MouseEvent| {
+            let now = (js_sys::Date::now() / 1000.0) as i64;
+            let result = device_kit(&made, &endpoints, now)
+                .map_err(|e| e.to_string())
+                .and_then(|(file, zip)| {
+                    let zip = Zeroizing::new(zip);
+                    save_bytes(&file, "application/zip", &zip)
+                });
+            save(result);
+        })
+    };
+    let on_p12_password = {
+        let password = p12_password.clone();
+        Callback::from(move |e: InputEvent| password.set(Secret(Zeroizing::new(input_value(&e)))))
+    };
+    let qr = qr::svg(&info.certificate_id, Text::QrCaption.get(lang))
+        .map(|svg| Html::from_html_unchecked(AttrValue::from(svg)))
+        .unwrap_or_default();
 
     let yes_no = |b: bool| {
         if b {
@@ -58,19 +114,60 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
 
     html! {
         <div class="made">
-            <h3>{ Text::CertificateId.get(lang) }</h3>
-            <p><code class="certificate-id" id="certificate-id">{ &info.certificate_id }</code></p>
-            <p class="hint">{ Text::CertificateIdHint.get(lang) }</p>
+            <p class="origin" id="credentials-origin">{ origin_text(made, lang) }</p>
+            if let Some((class, text)) = key_note(made) {
+                <p class={classes!("status", class)} id="key-check">{ text.get(lang) }</p>
+            }
+            <div class="id-row">
+                <div>
+                    <h3>{ Text::CertificateId.get(lang) }</h3>
+                    <p><code class="certificate-id" id="certificate-id">{ &info.certificate_id }</code></p>
+                    <p class="hint">{ Text::CertificateIdHint.get(lang) }</p>
+                </div>
+                <figure class="qr" id="certificate-qr">
+                    { qr }
+                    <figcaption class="hint">{ Text::QrCaption.get(lang) }</figcaption>
+                </figure>
+            </div>
 
+            <h3>{ Text::Downloads.get(lang) }</h3>
             <div class="downloads">
                 <button type="button" onclick={on_certificate} id="download-certificate">
                     { Text::DownloadCertificate.get(lang) }
                 </button>
-                <button type="button" onclick={on_key} id="download-key">
-                    { Text::DownloadKey.get(lang) }
-                </button>
+                if has_key {
+                    <button type="button" onclick={on_key} id="download-key">
+                        { Text::DownloadKey.get(lang) }
+                    </button>
+                }
             </div>
-            <p class="warning">{ Text::SaveKeyNow.get(lang) }</p>
+            if has_key {
+                <p class="warning">{ Text::SaveKeyNow.get(lang) }</p>
+                <div class="p12 field">
+                    <label for="p12-password">{ Text::Pkcs12Password.get(lang) }</label>
+                    <div class="inline">
+                        <input id="p12-password" type="password" autocomplete="new-password"
+                            value={p12_password.0.to_string()} oninput={on_p12_password}
+                            aria-describedby="p12-password-hint" />
+                        <button type="button" onclick={on_p12} id="download-p12">
+                            { Text::DownloadPkcs12.get(lang) }
+                        </button>
+                    </div>
+                    <p class="hint field-hint" id="p12-password-hint">{ Text::Pkcs12PasswordHint.get(lang) }</p>
+                </div>
+                <div class="kit">
+                    <button type="button" class="primary" onclick={on_kit} id="download-kit"
+                        aria-describedby="kit-hint">
+                        { Text::DownloadDeviceKit.get(lang) }
+                    </button>
+                    <p class="hint" id="kit-hint">
+                        { Text::DeviceKitHint.get(lang) }
+                        if props.endpoints.is_empty() {
+                            { " " }{ Text::DeviceKitNoEndpoints.get(lang) }
+                        }
+                    </p>
+                </div>
+            }
             if let Some(error) = &*download_error {
                 <p class="status error" role="alert">{ error }</p>
             }
@@ -105,5 +202,27 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
                 </dl>
             </details>
         </div>
+    }
+}
+
+/// "Made in this browser just now." / "Imported from a.p12".
+fn origin_text(made: &Made, lang: Lang) -> String {
+    match &made.origin {
+        Origin::Generated => Text::MadeHere.get(lang).to_owned(),
+        Origin::Imported { files, .. } => {
+            format!("{} {}", Text::ImportedFrom.get(lang), files.join(", "))
+        }
+    }
+}
+
+/// What the import found about the key, with its CSS class.
+fn key_note(made: &Made) -> Option<(&'static str, Text)> {
+    match &made.origin {
+        Origin::Generated => None,
+        Origin::Imported { key_check, .. } => Some(match key_check {
+            KeyCheck::Matches => ("ok", Text::KeyMatches),
+            KeyCheck::Mismatch => ("error", Text::KeyMismatch),
+            KeyCheck::NoKey => ("warning", Text::NoKeyImported),
+        }),
     }
 }

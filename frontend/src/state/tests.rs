@@ -58,7 +58,7 @@ fn made(cn: &str) -> Rc<Made> {
         panic!("generation failed: {outcome:?}");
     };
     let now = crate::generation::now_from_unix_ms(NOW_MS).unwrap();
-    Rc::new(Made::new(&certificate_pem, private_key_pem, now).unwrap())
+    Rc::new(Made::from_worker(&certificate_pem, private_key_pem, now).unwrap())
 }
 
 #[test]
@@ -152,7 +152,8 @@ fn made_credentials_carry_id_details_and_preflight() {
     assert_eq!(made.info.certificate_id, made.certificate.id());
     assert_eq!(made.info.certificate_id.len(), 64);
     assert!(marshal_shared::preflight::accepted(&made.findings));
-    assert!(made.private_key_pem.contains("BEGIN PRIVATE KEY"));
+    assert!(made.private_key.is_some());
+    assert_eq!(made.origin, crate::state::Origin::Generated);
 }
 
 #[test]
@@ -233,8 +234,8 @@ fn the_registration_request_carries_the_certificate_and_never_the_key() {
     );
     let body = serde_json::to_string(&request).unwrap();
     assert!(!body.contains("PRIVATE KEY"));
-    let key_body: String = made
-        .private_key_pem
+    let key_pem = made.private_key.as_ref().unwrap().to_pkcs8_pem();
+    let key_body: String = key_pem
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
@@ -292,4 +293,188 @@ fn an_empty_common_name_is_flagged_only_after_generate_was_pressed() {
             (Field::Country, Text::ErrorCountry)
         ]
     );
+}
+
+fn example(name: &str) -> PickedFile {
+    let path = format!(
+        "{}/../shared/tests/examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    PickedFile {
+        name: name.to_owned(),
+        bytes: Zeroizing::new(std::fs::read(path).unwrap()),
+    }
+}
+
+#[test]
+fn an_import_asks_for_the_password_then_replaces_the_credentials() {
+    let now = crate::generation::now_from_unix_ms(NOW_MS).unwrap();
+    let files = Rc::new(vec![example("p256.modern.pw.p12")]);
+    let state = run([
+        Action::GenerationStarted { job: 3 },
+        Action::ImportFiles {
+            files: files.clone(),
+            now,
+        },
+    ]);
+    let problem = state.import.problem.clone().unwrap();
+    assert_eq!(problem.reason, Text::ImportNeedsPassword);
+    assert_eq!(state.import.files, files, "kept for the retry");
+    assert_eq!(
+        state.generation,
+        Generation::Running,
+        "nothing replaced yet"
+    );
+
+    let state = [
+        Action::SetImportPassword("marshal-test".to_owned()),
+        Action::RetryImport { now },
+    ]
+    .into_iter()
+    .fold(state, reduce);
+    let imported = state.made().unwrap().clone();
+    assert!(matches!(
+        imported.origin,
+        Origin::Imported {
+            key_check: KeyCheck::Matches,
+            ..
+        }
+    ));
+    assert!(state.import.files.is_empty(), "the bytes are not kept");
+    assert!(state.import.password.0.is_empty(), "nor the password");
+    assert!(state.import.problem.is_none());
+    // The generation still running when the import landed must not win.
+    let state = reduce(
+        state,
+        Action::Generated {
+            job: 3,
+            made: made("late"),
+        },
+    );
+    assert_eq!(
+        state.made().unwrap().info.common_name,
+        imported.info.common_name
+    );
+    // The thing name follows the imported certificate's CN.
+    assert_eq!(Some(state.thing_name()), imported.info.common_name.clone());
+    assert!(!format!("{state:?}").contains("marshal-test"));
+}
+
+#[test]
+fn the_kit_lists_only_targets_where_this_certificate_landed() {
+    use marshal_shared::api::{
+        CertificateStatus, Registration, RegistrationResult, RegistrationSummary, TargetError,
+        TargetErrorCode,
+    };
+    let made = made("sensor-01");
+    let id = made.info.certificate_id.clone();
+    let ok = |target: &str, host: &str| RegistrationResult {
+        index: 0,
+        certificate_id: id.clone(),
+        target: target.to_owned(),
+        registration: Some(Registration {
+            certificate_arn: format!("arn:aws:iot:us-east-1:111111111111:cert/{id}"),
+            status: CertificateStatus::Active,
+            policy: "MarshalDevice".to_owned(),
+            thing: "sensor-01".to_owned(),
+            endpoint: host.to_owned(),
+            newly_registered: true,
+        }),
+        error: None,
+    };
+    let failed = RegistrationResult {
+        registration: None,
+        error: Some(TargetError {
+            code: TargetErrorCode::AwsThrottled,
+            message: "slow down".to_owned(),
+        }),
+        ..ok("a-tokyo", "")
+    };
+    let response = CreateRegistrationResponse {
+        results: vec![
+            ok("a-virginia", "a-ats.example"),
+            failed,
+            ok("gone", "g-ats.example"),
+        ],
+        summary: RegistrationSummary {
+            succeeded: 2,
+            failed: 1,
+        },
+    };
+    let state = run([
+        Action::ConfigLoaded(config(4)),
+        Action::Generated { job: 0, made },
+        Action::RegistrationDone(Rc::new(response)),
+    ]);
+    let kit = state.kit_endpoints();
+    assert_eq!(kit.len(), 2);
+    assert_eq!(kit[0].endpoint, "a-ats.example");
+    assert_eq!(kit[0].account_id, "111111111111");
+    assert_eq!(kit[0].region, "us-east-1");
+    assert_eq!(kit[0].name, "Target a-virginia");
+    // A target no longer configured keeps its id as its name.
+    assert_eq!(kit[1].name, "gone");
+    assert_eq!(kit[1].thing_name.as_deref(), Some("sensor-01"));
+}
+
+#[test]
+fn a_batch_uses_the_form_settings_and_drops_stale_answers() {
+    let state = run([
+        Action::SetKeyType(KeyType::EcP384),
+        Action::SetOrganization("ACME".to_owned()),
+        Action::SetBatchNames("pump-1\npump-2\n".to_owned()),
+    ]);
+    let job = state.batch_job(NOW_MS).unwrap();
+    assert_eq!(job.names, ["pump-1", "pump-2"]);
+    assert_eq!(job.settings.key_type, "ec-p384");
+    assert_eq!(job.settings.organization.as_deref(), Some("ACME"));
+
+    let bad_form = reduce(state.clone(), Action::SetCountry("Japan".to_owned()));
+    assert_eq!(
+        bad_form.batch_job(NOW_MS).unwrap_err().reason,
+        Text::BatchFormErrors
+    );
+    let bad_list = reduce(state.clone(), Action::SetBatchNames("a b".to_owned()));
+    assert_eq!(
+        bad_list.batch_job(NOW_MS).unwrap_err().reason,
+        Text::BatchBadName
+    );
+
+    let result = |count| {
+        Rc::new(BatchResult {
+            file_name: "marshal-batch-2.zip".to_owned(),
+            count,
+            ms: 12.0,
+            zip: Zeroizing::new(vec![1, 2, 3]),
+        })
+    };
+    let state = [
+        Action::BatchStarted { run: 1, total: 2 },
+        Action::BatchCancelled,
+        Action::BatchStarted { run: 2, total: 2 },
+        Action::BatchProgress { run: 1, done: 2 },
+        Action::BatchDone {
+            run: 1,
+            result: result(9),
+        },
+    ]
+    .into_iter()
+    .fold(state, reduce);
+    assert_eq!(
+        state.batch.status,
+        BatchStatus::Running { done: 0, total: 2 }
+    );
+    let state = [
+        Action::BatchProgress { run: 2, done: 1 },
+        Action::BatchDone {
+            run: 2,
+            result: result(2),
+        },
+    ]
+    .into_iter()
+    .fold(state, reduce);
+    assert_eq!(state.batch.status, BatchStatus::Done(result(2)));
+    // Cancelling after the end changes nothing.
+    let state = reduce(state, Action::BatchCancelled);
+    assert!(matches!(state.batch.status, BatchStatus::Done(_)));
 }

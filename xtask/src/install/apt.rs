@@ -20,6 +20,8 @@ const PACKAGES: &[&str] = &[
     "mosquitto",
     "mosquitto-clients",
     "unzip",
+    // zbarimg: the frontend's QR tests decode our codes with a different reader.
+    "zbar-tools",
     // wasm-opt (npm binaryen) and Playwright for the page (see node.rs);
     // npm is added below only when missing: NodeSource's nodejs carries its
     // own npm and conflicts with Debian's.
