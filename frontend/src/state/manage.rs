@@ -344,12 +344,11 @@ pub fn short_id(id: &str) -> String {
     }
 }
 
-/// The config's entry for `id`; a bare one named by its id when unknown.
-pub fn target_info(config: &GetConfigResponse, id: &str) -> TargetInfo {
+/// The config's entry for `id`; a bare one named by its id when unknown
+/// (or while the config is not loaded).
+pub fn target_info(config: Option<&GetConfigResponse>, id: &str) -> TargetInfo {
     config
-        .targets
-        .iter()
-        .find(|t| t.id == id)
+        .and_then(|c| c.targets.iter().find(|t| t.id == id))
         .cloned()
         .unwrap_or_else(|| TargetInfo {
             id: id.to_owned(),
@@ -468,7 +467,10 @@ impl Manage {
         let looked_up = self.looked_up()?;
         let certificate_id = looked_up.certificate_id.clone();
         let selected = self.selected_in_order(looked_up);
-        let targets = selected.iter().map(|id| target_info(config, id)).collect();
+        let targets = selected
+            .iter()
+            .map(|id| target_info(Some(config), id))
+            .collect();
         let status_change = |status| ChangeRequest::Status {
             certificate_id: certificate_id.clone(),
             request: UpdateStatusRequest {
@@ -508,7 +510,7 @@ impl Manage {
                         mode,
                     },
                 };
-                let destinations = to.iter().map(|id| target_info(config, id)).collect();
+                let destinations = to.iter().map(|id| target_info(Some(config), id)).collect();
                 (request, destinations, Some(policy), thing)
             }
         };

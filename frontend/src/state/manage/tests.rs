@@ -536,7 +536,7 @@ fn lists_of_targets_read_naturally() {
         "dev tokyo (111111111111, ap-northeast-1)、dev virginia (111111111111, us-east-1)、prod tokyo (222222222222, ap-northeast-1)"
     );
     // A target the config does not know is named by its id.
-    assert_eq!(list(&[target_info(&c, "gone")], Lang::En), "gone");
+    assert_eq!(list(&[target_info(Some(&c), "gone")], Lang::En), "gone");
     assert_eq!(short_id(&id()), "3f9a…c21e");
     assert_eq!(short_id("abc"), "abc");
 }
