@@ -3,14 +3,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
 use marshal_shared::api::{
-    ConfigLimits, ErrorCode, PolicyInfo, Registration, TargetCertificate, TargetErrorCode,
+    CertificateStatus, ConfigLimits, DeleteCertificateResponse, ErrorCode, GetCertificateResponse,
+    GetConfigResponse, PolicyInfo, Registration, RegistrationResult, TargetCertificate,
+    TargetError, TargetErrorCode, TargetInfo, TargetOutcome, TransferCertificateRequest,
+    TransferCertificateResponse, TransferMode, UpdateStatusRequest,
 };
 
 use super::*;
 use crate::i18n::Lang;
+use crate::i18n::manage::ManageText;
 use crate::i18n::manage::{confirmation as words, id_problem, list};
-use crate::state::{Action, CredentialForm, Made, State, reduce};
+use crate::state::{Action, ApiFailure, CredentialForm, Made, Remote, State, reduce};
 
 fn id() -> String {
     format!("3f9a{}c21e", "0".repeat(56))
