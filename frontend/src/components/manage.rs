@@ -41,14 +41,22 @@ pub(crate) fn manage_section(props: &ManageSectionProps) -> Html {
     let lang = state.lang;
     let manage = &state.manage;
     let dispatcher = state.dispatcher();
+    let id_ref = use_node_ref();
 
     let onsubmit = {
         let state = state.clone();
+        let id_ref = id_ref.clone();
         Callback::from(move |event: SubmitEvent| {
             event.prevent_default();
             match state.manage.id_to_look_up() {
                 Ok(id) => look_up(&state.dispatcher(), id, false),
-                Err(_) => state.dispatch(Action::Manage(ManageAction::LookupRefused)),
+                Err(_) => {
+                    state.dispatch(Action::Manage(ManageAction::LookupRefused));
+                    // Back to the field, whose description is now the problem.
+                    if let Some(input) = id_ref.cast::<HtmlInputElement>() {
+                        let _ = input.focus();
+                    }
+                }
             }
         })
     };
@@ -75,8 +83,8 @@ pub(crate) fn manage_section(props: &ManageSectionProps) -> Html {
             <form class="lookup" {onsubmit}>
                 <div class="field">
                     <label for="manage-id">{ ManageText::CertificateId.get(lang) }</label>
-                    <input id="manage-id" type="text" value={manage.id_input.clone()} {oninput}
-                        autocomplete="off" spellcheck="false" inputmode="text"
+                    <input id="manage-id" type="text" ref={id_ref} value={manage.id_input.clone()} {oninput}
+                        autocomplete="off" spellcheck="false"
                         aria-invalid={problem.is_some().then_some("true")}
                         aria-describedby={id_described_by} />
                     if let Some(problem) = problem {
