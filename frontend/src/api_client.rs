@@ -86,3 +86,44 @@ fn unreachable(detail: impl ToString) -> ApiFailure {
 fn js_failure(error: JsValue) -> ApiFailure {
     unreachable(describe(error))
 }
+
+/// `GET /v1/certificates/{id}`: the certificate in every visible target.
+/// `id` is canonical (64 lowercase hex digits), safe in a path as it is.
+pub(crate) async fn get_certificate(
+    id: &str,
+) -> Result<marshal_shared::api::GetCertificateResponse, ApiFailure> {
+    call("GET", &format!("/v1/certificates/{id}"), None, &[200]).await
+}
+
+/// `POST /v1/certificates/{id}/status`: 200 when all succeeded, 207 when some failed.
+pub(crate) async fn update_certificate_status(
+    id: &str,
+    request: &marshal_shared::api::UpdateStatusRequest,
+) -> Result<marshal_shared::api::UpdateStatusResponse, ApiFailure> {
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    let path = format!("/v1/certificates/{id}/status");
+    call("POST", &path, Some(body), &[200, 207]).await
+}
+
+/// `DELETE /v1/certificates/{id}?targets=a,b`: 200 or 207.
+pub(crate) async fn delete_certificate(
+    id: &str,
+    targets: &[String],
+) -> Result<marshal_shared::api::DeleteCertificateResponse, ApiFailure> {
+    let targets: Vec<String> = targets
+        .iter()
+        .map(|t| String::from(js_sys::encode_uri_component(t)))
+        .collect();
+    let path = format!("/v1/certificates/{id}?targets={}", targets.join(","));
+    call("DELETE", &path, None, &[200, 207]).await
+}
+
+/// `POST /v1/certificates/{id}/transfer`: 200 or 207.
+pub(crate) async fn transfer_certificate(
+    id: &str,
+    request: &marshal_shared::api::TransferCertificateRequest,
+) -> Result<marshal_shared::api::TransferCertificateResponse, ApiFailure> {
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    let path = format!("/v1/certificates/{id}/transfer");
+    call("POST", &path, Some(body), &[200, 207]).await
+}
