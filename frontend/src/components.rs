@@ -22,6 +22,28 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::i18n::{Lang, Text, explain_error};
+use crate::state::ApiFailure;
+
+/// An API failure in plain words: the explanation of its code, the
+/// server's message, and the request id to quote.
+fn failure_text(failure: &ApiFailure, lang: Lang) -> Html {
+    match failure {
+        ApiFailure::Refused {
+            code,
+            message,
+            request_id,
+            ..
+        } => html! {
+            <p>
+                { explain_error(*code, lang) }
+                <br/><span class="muted">{ format!("{message} ({}: {request_id})", Text::RequestId.get(lang)) }</span>
+            </p>
+        },
+        ApiFailure::Unreachable { detail } => html! { <p>{ detail }</p> },
+    }
+}
+
 /// The text of the `<input>` an input event came from.
 fn input_value(event: &InputEvent) -> String {
     event

@@ -17,10 +17,10 @@ use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
 use zeroize::Zeroizing;
 
-use super::input_value;
+use super::{failure_text, input_value};
 use crate::api_client;
+use crate::i18n::Lang;
 use crate::i18n::manage::{ManageText, file_problem, id_problem};
-use crate::i18n::{Lang, Text, explain_error};
 use crate::state::manage::{
     ChangeRequest, FileProblem, FileState, MAX_FILE_BYTES, ManageAction, Outcomes,
     certificate_id_of_file, target_info,
@@ -347,24 +347,4 @@ fn info(state: &State, id: &str) -> TargetInfo {
         _ => None,
     };
     target_info(config, id)
-}
-
-/// An API failure in plain words: the explanation of its code, the
-/// server's message, and the request id to quote. (The register section
-/// has the same; one shared helper in `components` would fold the two.)
-fn failure_text(failure: &ApiFailure, lang: Lang) -> Html {
-    match failure {
-        ApiFailure::Refused {
-            code,
-            message,
-            request_id,
-            ..
-        } => html! {
-            <p>
-                { explain_error(*code, lang) }
-                <br/><span class="muted">{ format!("{message} ({}: {request_id})", Text::RequestId.get(lang)) }</span>
-            </p>
-        },
-        ApiFailure::Unreachable { detail } => html! { <p>{ detail }</p> },
-    }
 }

@@ -5,9 +5,9 @@ use marshal_shared::api::GetConfigResponse;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use yew::prelude::*;
 
-use super::{input_value, select_value};
-use crate::i18n::{Lang, Text, explain_error, explain_target_error};
-use crate::state::{Action, ApiFailure, Remote, State, targets_by_account};
+use super::{failure_text, input_value, select_value};
+use crate::i18n::{Lang, Text, explain_target_error};
+use crate::state::{Action, Remote, State, targets_by_account};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct RegisterSectionProps {
@@ -180,25 +180,6 @@ fn results(state: &State, lang: Lang) -> Html {
                 </div>
             </>
         },
-    }
-}
-
-/// An API failure in plain words: the explanation of its code, the
-/// server's message, and the request id to quote.
-fn failure_text(failure: &ApiFailure, lang: Lang) -> Html {
-    match failure {
-        ApiFailure::Refused {
-            code,
-            message,
-            request_id,
-            ..
-        } => html! {
-            <p>
-                { explain_error(*code, lang) }
-                <br/><span class="muted">{ format!("{message} ({}: {request_id})", Text::RequestId.get(lang)) }</span>
-            </p>
-        },
-        ApiFailure::Unreachable { detail } => html! { <p>{ detail }</p> },
     }
 }
 
