@@ -196,7 +196,7 @@ impl Text {
                 "秘密鍵はこのページの中で作られ、ページのメモリにだけ置かれます。送信・保存・ログ出力は一切されず、サーバーに送られるのは証明書だけです。",
             ),
             Language => ("Language", "言語"),
-            MakeHeading => ("1. Make credentials", "1. 認証情報を作る"),
+            MakeHeading => ("Make new", "新しく作る"),
             KeyType => ("Key type", "鍵の種類"),
             CommonName => ("Common name (CN)", "コモンネーム (CN)"),
             CommonNameHint => (
@@ -318,9 +318,9 @@ impl Text {
                 "Control characters are not allowed.",
                 "制御文字は使えません。",
             ),
-            CredentialsHeading => ("Device credentials", "デバイスの認証情報"),
+            CredentialsHeading => ("1. Device credentials", "1. デバイスの認証情報"),
             CredentialsSource => ("How to get them", "入手方法"),
-            ImportHeading => ("Import credentials", "認証情報を読み込む"),
+            ImportHeading => ("Import existing", "既存のものを読み込む"),
             ImportHint => (
                 "A certificate, with its key if you have it: PEM (.pem .crt .key), DER (.cer .der) or PKCS#12 (.p12 .pfx). Pick several files to read a certificate and its key together. They are read here and never uploaded.",
                 "証明書と、あれば秘密鍵: PEM (.pem .crt .key)、DER (.cer .der)、PKCS#12 (.p12 .pfx)。証明書と鍵を一緒に読むには複数のファイルを選んでください。ファイルはこのページ内で読まれ、アップロードされません。",
@@ -415,8 +415,8 @@ impl Text {
             ),
             PreparingDownload => ("Preparing…", "準備中…"),
             BatchHeading => (
-                "Batch: many credentials at once",
-                "一括作成: まとめて認証情報を作る",
+                "4. Batch: many credentials at once",
+                "4. 一括作成: まとめて認証情報を作る",
             ),
             BatchHint => (
                 "One thing name per line, or a CSV whose first column is the name. Each gets its own key and certificate with the key type, validity and organisation chosen above; all come as one zip.",

@@ -264,10 +264,15 @@ pub enum KeyCheck {
     Mismatch,
 }
 
-/// Credentials are the same when their certificates are.
+/// Credentials are the same when their certificates, origins and keys
+/// are (the same certificate imported from another file, or now with its
+/// key, is news for the page).
 impl PartialEq for Made {
     fn eq(&self, other: &Made) -> bool {
         self.certificate == other.certificate
+            && self.origin == other.origin
+            && self.private_key.as_ref().map(PrivateKey::pkcs8_der)
+                == other.private_key.as_ref().map(PrivateKey::pkcs8_der)
     }
 }
 

@@ -61,6 +61,14 @@ fn targets() -> Vec<Target> {
 
 /// The two targets the test registers into: different accounts and regions.
 const CHOSEN: [&str; 2] = ["a-tokyo", "b-virginia"];
+/// Credentials the batch step makes (the issue's benchmark size).
+const BATCH: usize = 1_000;
+/// SHA-256 of Amazon Root CA 1, as Amazon publishes it.
+const AMAZON_ROOT_CA_1_SHA256: &str = "8E:CD:E6:88:4F:3D:87:B1:12:5B:A3:1A:C3:FC:B1:3D:70:16:DE:7F:57:CC:90:4F:E1:CB:97:C6:AE:98:19:6E";
+
+fn fixtures_dir() -> PathBuf {
+    workspace_dir().join("shared/tests/examples")
+}
 
 fn config_toml() -> String {
     let mut toml = String::from(
@@ -119,6 +127,8 @@ fn run_browser(page_url: &str, artifacts: &Path, node_modules: &Path) -> Value {
         .env("MARSHAL_NODE_MODULES", node_modules)
         .env("MARSHAL_TARGETS", CHOSEN.join(","))
         .env("MARSHAL_THING", THING)
+        .env("MARSHAL_FIXTURES", fixtures_dir())
+        .env("MARSHAL_BATCH", BATCH.to_string())
         .output()
         .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
     let result_path = artifacts.join("result.json");
@@ -314,11 +324,279 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
         "axe-core: {}",
         serde_json::to_string_pretty(&serious).unwrap_or_default()
     );
-    assert_eq!(result["japaneseHeading"], "1. 認証情報を作る");
+    assert_eq!(result["japaneseHeading"], "1. デバイスの認証情報");
+
+    check_device_kit(&result, &artifacts, &id);
+    check_pkcs12_and_qr(&result, &artifacts, &id);
+    check_rsa(&result, &artifacts);
+    check_imports_and_manage(&result, &moto, &requests);
+    check_batch(&result, &artifacts);
     assert_eq!(
         result["consoleErrors"],
         json!([]),
         "the page logged errors\n{}",
         explain()
+    );
+}
+
+fn openssl(args: &[&str]) -> String {
+    let run = Cmd::openssl().args(args).run();
+    run.assert_success();
+    run.stdout_text()
+}
+
+fn tool(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}): `cargo xtask install` installs it")
+        });
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The kit the page zipped, unzipped by unzip and checked by openssl.
+fn check_device_kit(result: &Value, artifacts: &Path, id: &str) {
+    assert_eq!(result["kitName"], format!("{THING}-device-kit.zip"));
+    let zip = artifacts.join("device-kit.zip");
+    tool("unzip", &["-t", path_str(&zip)]);
+    let listing = tool("zipinfo", &[path_str(&zip)]);
+    let key_line = listing
+        .lines()
+        .find(|l| l.ends_with(".private.key"))
+        .unwrap_or_else(|| panic!("no key in the kit:\n{listing}"));
+    assert!(key_line.starts_with("-rw-------"), "{key_line}");
+    let out = artifacts.join("kit");
+    let _ = std::fs::remove_dir_all(&out);
+    tool("unzip", &["-q", path_str(&zip), "-d", path_str(&out)]);
+    let kit = out.join(format!("{THING}-device-kit"));
+    let cert = kit.join(format!("{THING}.cert.pem"));
+    let key = kit.join(format!("{THING}.private.key"));
+    assert_eq!(openssl_certificate_id(&cert), id, "the kit's certificate");
+    assert_eq!(
+        openssl(&["x509", "-noout", "-pubkey", "-in", path_str(&cert)]),
+        openssl(&["pkey", "-pubout", "-in", path_str(&key)]),
+        "the kit's key does not match its certificate"
+    );
+    let ca = openssl(&[
+        "x509",
+        "-noout",
+        "-fingerprint",
+        "-sha256",
+        "-in",
+        path_str(&kit.join("AmazonRootCA1.pem")),
+    ]);
+    assert!(ca.contains(AMAZON_ROOT_CA_1_SHA256), "{ca}");
+    let readme = std::fs::read_to_string(kit.join("README.md")).unwrap();
+    for row in result["rows"].as_array().unwrap() {
+        let endpoint = row["endpoint"].as_str().unwrap();
+        assert!(
+            readme.contains(endpoint),
+            "README lacks {endpoint}:\n{readme}"
+        );
+    }
+    assert!(readme.contains("-servername"), "{readme}");
+    assert!(readme.contains("mosquitto_sub"), "{readme}");
+    assert!(readme.contains("SNI is required"), "{readme}");
+}
+
+/// The PKCS#12 opened by openssl with the password typed on the page; the
+/// QR code read back by zbarimg from a screenshot.
+fn check_pkcs12_and_qr(result: &Value, artifacts: &Path, id: &str) {
+    assert_eq!(result["p12Name"], format!("{THING}.p12"));
+    let p12 = artifacts.join("device.p12");
+    let pass = format!("pass:{}", result["p12Password"].as_str().unwrap());
+    let cert = artifacts.join("p12.cert.pem");
+    let key = artifacts.join("p12.key.pem");
+    openssl(&[
+        "pkcs12",
+        "-in",
+        path_str(&p12),
+        "-passin",
+        &pass,
+        "-nokeys",
+        "-out",
+        path_str(&cert),
+    ]);
+    openssl(&[
+        "pkcs12",
+        "-in",
+        path_str(&p12),
+        "-passin",
+        &pass,
+        "-nocerts",
+        "-noenc",
+        "-out",
+        path_str(&key),
+    ]);
+    assert_eq!(
+        openssl_certificate_id(&cert),
+        id,
+        "the PKCS#12's certificate"
+    );
+    assert_eq!(
+        openssl(&["x509", "-noout", "-pubkey", "-in", path_str(&cert)]),
+        openssl(&["pkey", "-pubout", "-in", path_str(&key)]),
+    );
+    let wrong = Cmd::openssl()
+        .args(["pkcs12", "-noout", "-passin", "pass:wrong", "-in"])
+        .arg(&p12)
+        .run();
+    assert_ne!(
+        wrong.code(),
+        Some(0),
+        "the PKCS#12 opened with a wrong password"
+    );
+    let qr = tool(
+        "zbarimg",
+        &["--raw", "-q", path_str(&artifacts.join("qr.png"))],
+    );
+    assert_eq!(qr.trim(), id, "the QR code");
+}
+
+/// RSA-2048 made by WebCrypto and signed in the worker, checked by openssl.
+fn check_rsa(result: &Value, artifacts: &Path) {
+    let cert = artifacts.join("rsa.cert.pem");
+    assert_eq!(
+        openssl_certificate_id(&cert),
+        result["rsaId"].as_str().unwrap()
+    );
+    let text = openssl(&["x509", "-noout", "-text", "-in", path_str(&cert)]);
+    assert!(text.contains("Public-Key: (2048 bit)"), "{text}");
+    assert!(text.contains("sha256WithRSAEncryption"), "{text}");
+    eprintln!(
+        "RSA-2048 click → ID: {} ms (WebCrypto key, signed in the worker)",
+        result["rsaMs"]
+    );
+}
+
+/// Each fixture form imported, then the imported certificate registered,
+/// deactivated and deleted through the manage section; boto3 agrees.
+fn check_imports_and_manage(result: &Value, moto: &Moto, requests: &[Value]) {
+    let fixture_id = openssl_certificate_id(&fixtures_dir().join("p256.cert.pem"));
+    let imports = &result["imports"];
+    for form in ["cer", "legacy", "modern"] {
+        assert_eq!(
+            imports[form]["id"],
+            fixture_id.as_str(),
+            "{form}: {imports}"
+        );
+    }
+    assert_eq!(imports["cer"]["keyDownload"], 0, "{imports}");
+    assert!(
+        imports["cer"]["keyCheck"]
+            .as_str()
+            .unwrap()
+            .contains("Certificate only")
+    );
+    for form in ["legacy", "modern"] {
+        assert_eq!(imports[form]["keyDownload"], 1, "{form}: {imports}");
+        assert_eq!(
+            imports[form]["keyCheck"], "The private key belongs to this certificate.",
+            "{form}"
+        );
+    }
+    let problem = imports["passwordProblem"].as_str().unwrap();
+    assert!(
+        problem.contains("p256.legacy.pw.p12") && problem.contains("password"),
+        "{problem}"
+    );
+
+    for row in result["importedRows"].as_array().unwrap() {
+        assert_eq!(row["status"], "ACTIVE", "{row}");
+    }
+    let manage = &result["manage"];
+    for t in CHOSEN {
+        assert_eq!(manage["lookedUp"][t], "ACTIVE", "{manage}");
+        assert_eq!(manage["afterDelete"][t], "not registered", "{manage}");
+    }
+    assert_eq!(manage["afterDeactivate"][CHOSEN[0]], "INACTIVE", "{manage}");
+    assert_eq!(manage["afterDeactivate"][CHOSEN[1]], "ACTIVE", "{manage}");
+    let names = |ids: &[&str]| -> Vec<&str> {
+        TARGETS
+            .iter()
+            .filter(|t| ids.contains(&t.0))
+            .map(|t| t.3)
+            .collect()
+    };
+    let deactivate = manage["deactivateConfirm"].as_str().unwrap();
+    for name in names(&CHOSEN[..1]) {
+        assert!(deactivate.contains(name), "{deactivate}");
+    }
+    let delete = manage["deleteConfirm"].as_str().unwrap();
+    for name in names(&CHOSEN) {
+        assert!(delete.contains(name), "{delete}");
+    }
+    // What the page did, as boto3 sees it: gone everywhere.
+    let aws = moto_state::inspect(&moto.endpoint(), &targets(), &[&fixture_id]);
+    for target in targets() {
+        assert!(
+            aws.certificate(&target.id, &fixture_id).is_none(),
+            "{fixture_id} still in {}\n{aws}",
+            target.id
+        );
+    }
+    // The fixture's key never left the page either.
+    let key_pem = openssl(&[
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        path_str(&fixtures_dir().join("p256.key.der")),
+    ]);
+    for request in requests {
+        let text = format!("{} {}", request["url"], request["body"]);
+        for line in pem_body_lines(&key_pem) {
+            assert!(
+                !text.contains(&line),
+                "the imported key was sent: {request}"
+            );
+        }
+    }
+}
+
+/// The batch zip: every credential there, openssl-checked samples, and
+/// the figures for the closing note.
+fn check_batch(result: &Value, artifacts: &Path) {
+    assert_eq!(result["batchCount"], BATCH, "{}", result["batchCount"]);
+    assert_eq!(result["batchTyped"], "typed during the batch");
+    assert_eq!(result["batchCancelled"], true);
+    let zip = artifacts.join("batch.zip");
+    tool("unzip", &["-tq", path_str(&zip)]);
+    let names = tool("zipinfo", &["-1", path_str(&zip)]);
+    let certs = names.lines().filter(|l| l.contains("/certs/")).count();
+    let keys = names.lines().filter(|l| l.contains("/keys/")).count();
+    assert_eq!((certs, keys), (BATCH, BATCH));
+    let out = artifacts.join("batch");
+    let _ = std::fs::remove_dir_all(&out);
+    tool("unzip", &["-q", path_str(&zip), "-d", path_str(&out)]);
+    let root = out.join(format!("marshal-batch-{BATCH}"));
+    let manifest = std::fs::read_to_string(root.join("manifest.csv")).unwrap();
+    assert_eq!(manifest.lines().count(), BATCH + 1);
+    for row in manifest.lines().skip(1).step_by(BATCH / 4) {
+        let cols: Vec<&str> = row.split(',').collect();
+        let cert = root.join(cols[2]);
+        assert_eq!(openssl_certificate_id(&cert), cols[1], "{row}");
+        assert_eq!(
+            openssl(&["x509", "-noout", "-pubkey", "-in", path_str(&cert)]),
+            openssl(&["pkey", "-pubout", "-in", path_str(&root.join(cols[3]))]),
+            "{row}"
+        );
+    }
+    eprintln!(
+        "batch of {BATCH} P-256: click → zip ready {:.0} ms (worker {:.0} ms); \
+         longest stall of the page meanwhile {:.1} ms",
+        result["batchClickToDoneMs"].as_f64().unwrap_or(f64::NAN),
+        result["batchWorkerMs"].as_f64().unwrap_or(f64::NAN),
+        result["batchMaxGapMs"].as_f64().unwrap_or(f64::NAN),
     );
 }
