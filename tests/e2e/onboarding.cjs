@@ -80,7 +80,8 @@ async function main() {
     const step = (name) => { result.steps.push(name); save(); };
 
     step('open the page');
-    await page.goto(pageUrl);
+    const response = await page.goto(pageUrl);
+    result.pageHeaders = response.headers();
     await page.locator('#target-' + targets[0]).waitFor();
     await shot('opened');
 

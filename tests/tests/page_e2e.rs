@@ -326,6 +326,21 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
     );
     assert_eq!(result["japaneseHeading"], "1. デバイスの認証情報");
 
+    // The page's security headers (CloudFront sets the same when deployed).
+    let headers = &result["pageHeaders"];
+    let csp = headers["content-security-policy"]
+        .as_str()
+        .unwrap_or_default();
+    for directive in [
+        "frame-ancestors 'none'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "connect-src 'self'",
+    ] {
+        assert!(csp.contains(directive), "CSP lacks {directive}: {headers}");
+    }
+    assert_eq!(headers["x-frame-options"], "DENY", "{headers}");
+    assert_eq!(headers["x-content-type-options"], "nosniff", "{headers}");
+
     check_device_kit(&result, &artifacts, &id);
     check_pkcs12_and_qr(&result, &artifacts, &id);
     check_rsa(&result, &artifacts);
