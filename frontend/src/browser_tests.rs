@@ -90,3 +90,68 @@ async fn the_credential_view_shows_the_id_first_and_in_japanese() {
     assert!(!root.inner_html().contains(key_line));
     assert!(!root.inner_html().contains("PRIVATE KEY"));
 }
+
+fn fixture(name: &str, bytes: &[u8]) -> crate::importing::PickedFile {
+    crate::importing::PickedFile {
+        name: name.to_owned(),
+        bytes: zeroize::Zeroizing::new(bytes.to_vec()),
+    }
+}
+
+#[wasm_bindgen_test]
+fn pkcs12_files_open_and_make_a_device_kit_in_the_browser() {
+    use crate::importing::import_files;
+    use crate::state::{KeyCheck, Origin};
+
+    let now = now_from_unix_ms(js_sys::Date::now()).unwrap();
+    let legacy = fixture(
+        "p256.legacy.pw.p12",
+        include_bytes!("../../shared/tests/examples/p256.legacy.pw.p12"),
+    );
+    let modern = fixture(
+        "p256.modern.pw.p12",
+        include_bytes!("../../shared/tests/examples/p256.modern.pw.p12"),
+    );
+    for file in [legacy, modern] {
+        let made = import_files(std::slice::from_ref(&file), "marshal-test", now)
+            .unwrap_or_else(|p| panic!("{}: {p:?}", file.name));
+        assert!(matches!(
+            made.origin,
+            Origin::Imported {
+                key_check: KeyCheck::Matches,
+                ..
+            }
+        ));
+        let (name, zip) = crate::device_kit::device_kit(&made, &[], 0).unwrap();
+        assert_eq!(name, "fixture-p256-device-kit.zip");
+        assert!(zip.starts_with(b"PK\x03\x04"));
+        let p12 = marshal_shared::pkcs12::export(
+            &made.certificate,
+            made.private_key.as_ref().unwrap(),
+            "again",
+            "fixture",
+        )
+        .unwrap();
+        let back = import_files(&[fixture("again.p12", &p12)], "again", now).unwrap();
+        assert_eq!(back.info.certificate_id, made.info.certificate_id);
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_batch_runs_to_a_zip_in_the_browser() {
+    let job = crate::batch::BatchJob {
+        names: vec!["b-1".to_owned(), "b-2".to_owned(), "b-3".to_owned()],
+        settings: serde_json::from_str(&job("ec-p256")).unwrap(),
+    };
+    let mut run = crate::BatchRun::new(&serde_json::to_string(&job).unwrap()).unwrap();
+    assert_eq!(run.total(), 3);
+    assert_eq!(run.rsa_bits(), None);
+    let mut calls = 1;
+    while run.add_next(None).unwrap() {
+        calls += 1;
+    }
+    assert_eq!(calls, 3);
+    assert_eq!(run.file_name(), "marshal-batch-3.zip");
+    let zip = run.finish().unwrap();
+    assert!(zip.starts_with(b"PK\x03\x04"));
+}
