@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: native criterion benches, the same work timed in
-//! headless Chromium, the page's gzipped size, then the API against moto (release build) with the
-//! boto3 floor beside it. Each prints its figures; none asserts on time.
+//! headless Chromium, the page's gzipped size and its timings end to end,
+//! then the API against moto (release build) with the boto3 floor beside
+//! it. Each prints its figures; none asserts on time.
 
 use anyhow::Result;
 
@@ -40,6 +41,28 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
     // The page's download size: built as shipped, sizes printed raw and gzipped.
     steps.run("page size (wasm + JS + CSS + HTML, gzipped)", || {
         page::build(project).map(drop)
+    })?;
+    // The page as a user drives it: click → certificate ID (P-256, RSA-2048
+    // with WebCrypto), and 1,000 P-256 credentials made and zipped with the
+    // page's longest stall meanwhile. Printed by the end-to-end test.
+    steps.run("page timings (end to end in headless chromium)", || {
+        run(&mut project.cargo(&[
+            "build",
+            "-p",
+            "marshal-lambda",
+            "-p",
+            "marshal-cli",
+            "--bins",
+        ]))?;
+        run(&mut project.cargo(&[
+            "test",
+            "-p",
+            "marshal-tests",
+            "--test",
+            "page_e2e",
+            "--",
+            "--nocapture",
+        ]))
     })?;
     steps.run("bench API onboarding (release, against moto)", || {
         run(&mut project.cargo(&[
