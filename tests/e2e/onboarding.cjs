@@ -335,6 +335,13 @@ async function main() {
     step('phone width');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot('phone');
+    // What a phone shows, screen by screen (the full page is too tall to read).
+    for (const section of ['#credentials-heading', '#yours-heading', '#register-heading', '#batch-heading']) {
+      await page.locator(section).scrollIntoViewIfNeeded();
+      const file = path.join(out, `phone-${section.slice(1)}.png`);
+      await page.screenshot({ path: file });
+      result.screenshots.push(file);
+    }
     step('done');
   } catch (error) {
     // What the page showed when a step failed, to look at.
