@@ -26,7 +26,7 @@ impl std::fmt::Debug for Certificate {
             .field("id", &self.id())
             .field(
                 "subject",
-                &self.parsed.tbs_certificate().subject().to_string(),
+                &crate::name::rfc4514(self.parsed.tbs_certificate().subject()),
             )
             .finish()
     }
@@ -294,9 +294,9 @@ impl Certificate {
         Ok(CertificateInfo {
             certificate_id: self.id(),
             fingerprints: Fingerprints::of(&self.der),
-            subject: tbs.subject().to_string(),
+            subject: crate::name::rfc4514(tbs.subject()),
             common_name: self.common_name(),
-            issuer: tbs.issuer().to_string(),
+            issuer: crate::name::rfc4514(tbs.issuer()),
             serial: hex::encode(tbs.serial_number().as_bytes()),
             not_before: rfc3339(not_before),
             not_after: rfc3339(not_after),

@@ -17,6 +17,7 @@ mod generate;
 mod import;
 mod key;
 mod key_material;
+mod name;
 pub mod pem;
 pub mod pkcs12;
 pub mod policy;
