@@ -150,7 +150,8 @@ mod tests {
     fn fixture(name: &str) -> PickedFile {
         let path = format!(
             "{}/../shared/tests/examples/{name}",
-            env!("CARGO_MANIFEST_DIR")
+            std::env::var("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
         );
         PickedFile {
             name: name.to_owned(),

@@ -12,9 +12,11 @@ use marshal_shared::{
 };
 
 fn example(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/examples")
-        .join(name);
+    // Run-time CARGO_MANIFEST_DIR: the compile-time one names whichever
+    // checkout built this test into a shared target dir first.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let path = manifest.join("tests/examples").join(name);
     fs::read(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
 

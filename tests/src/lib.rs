@@ -26,11 +26,20 @@ use std::process::{Command, ExitStatus, Stdio};
 /// The password of every password-protected fixture.
 pub const FIXTURE_PASSWORD: &str = "marshal-test";
 
-/// The workspace root (the parent of this crate).
+/// The workspace root: the nearest directory holding `Cargo.lock` above
+/// the package cargo is testing. Read at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` for test processes): a compile-time path would
+/// point into whichever checkout first built this crate into a shared
+/// `CARGO_TARGET_DIR`, as cargo does not rebuild when only the checkout's
+/// path changes.
 pub fn workspace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent directory")
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    start
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| panic!("no Cargo.lock above {}", start.display()))
         .to_path_buf()
 }
 

@@ -167,7 +167,7 @@ fn python_with_moto() -> PathBuf {
 
 /// `tests/moto/launcher.py`, which turns on AWS-style certificate IDs.
 fn launcher() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("moto/launcher.py");
+    let path = crate::workspace_dir().join("tests/moto/launcher.py");
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }

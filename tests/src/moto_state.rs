@@ -69,9 +69,7 @@ impl Target {
 }
 
 fn script(name: &str) -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("moto")
-        .join(name);
+    let path = crate::workspace_dir().join("tests/moto").join(name);
     assert!(path.is_file(), "{} is missing", path.display());
     path
 }

@@ -224,7 +224,7 @@ fn direct_calls(
         "certificates": certificates(dir, prefix, targets.len()),
     });
     let run = Cmd::new(python())
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/moto/bench_sdk.py"))
+        .arg(marshal_tests::workspace_dir().join("tests/moto/bench_sdk.py"))
         .args(["--endpoint", &moto.endpoint(), "--via", via])
         .stdin(input.to_string())
         .run();

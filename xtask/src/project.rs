@@ -2,7 +2,7 @@
 //! environment every child cargo command gets.
 
 use std::{
-    path::{Path, PathBuf},
+    path::PathBuf,
     process::Command,
 };
 
@@ -51,8 +51,13 @@ impl Venv {
 
 impl Project {
     pub(crate) fn locate() -> Result<Self> {
-        // xtask/ sits directly in the workspace root.
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        // xtask/ sits directly in the workspace root. `cargo run` sets
+        // CARGO_MANIFEST_DIR at run time; the compile-time value would name
+        // whichever checkout built xtask into a shared target dir first
+        // (cargo does not rebuild when only the checkout moves).
+        let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let root = manifest
             .parent()
             .context("xtask's manifest directory has no parent")?
             .to_path_buf();

@@ -298,7 +298,8 @@ fn an_empty_common_name_is_flagged_only_after_generate_was_pressed() {
 fn example(name: &str) -> PickedFile {
     let path = format!(
         "{}/../shared/tests/examples/{name}",
-        env!("CARGO_MANIFEST_DIR")
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
     );
     PickedFile {
         name: name.to_owned(),
