@@ -1,10 +1,7 @@
 //! Where the workspace, build cache and Python virtualenvs live, and the
 //! environment every child cargo command gets.
 
-use std::{
-    path::PathBuf,
-    process::Command,
-};
+use std::{path::PathBuf, process::Command};
 
 use anyhow::{Context, Result};
 
