@@ -715,7 +715,7 @@ fn made() -> Made {
         panic!("generation failed");
     };
     let now = crate::generation::now_from_unix_ms(now_ms).unwrap();
-    Made::new(&certificate_pem, private_key_pem, now).unwrap()
+    Made::from_worker(&certificate_pem, private_key_pem, now).unwrap()
 }
 
 #[test]
@@ -723,7 +723,12 @@ fn certificate_files_give_their_id_and_keys_are_refused() {
     let made = made();
     let id = made.info.certificate_id.clone();
     let cert_pem = made.certificate.to_pem();
-    let key_pem = made.private_key_pem.to_string();
+    let key_pem = made
+        .private_key
+        .as_ref()
+        .unwrap()
+        .to_pkcs8_pem()
+        .to_string();
     let key = marshal_shared::PrivateKey::from_pem(&key_pem, "").unwrap();
     let found = |certificates, key_skipped| {
         Ok(FileCertificate {
