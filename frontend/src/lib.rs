@@ -3,16 +3,19 @@
 //! preflight findings, and registered — certificate only — into the targets
 //! the API allows.
 //!
-//! The pure parts (`state`, `i18n`, `generation`) build natively too, so the
-//! reducer and the translations are tested with plain `cargo test`; the
-//! parts that know the DOM exist only on `wasm32`.
+//! The pure parts (`state`, `i18n`, `generation`, `auth`, `runtime_config`)
+//! build natively too, so the reducer, sign-in's logic and the translations
+//! are tested with plain `cargo test`; the parts that know the DOM exist
+//! only on `wasm32`.
 
+pub mod auth;
 pub mod batch;
 pub mod device_kit;
 pub mod generation;
 pub mod i18n;
 pub mod importing;
 pub mod qr;
+pub mod runtime_config;
 pub mod state;
 pub mod zip;
 
