@@ -28,6 +28,8 @@ mod components;
 #[cfg(target_arch = "wasm32")]
 mod download;
 #[cfg(target_arch = "wasm32")]
+mod sign_in;
+#[cfg(target_arch = "wasm32")]
 mod worker;
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -44,9 +46,22 @@ mod entry {
 
     use wasm_bindgen::prelude::wasm_bindgen;
 
-    /// Mounts the page on `<main id="app">` (or the body). Called by `main.js`.
+    /// Mounts the page on `<main id="app">` (or the body), once `config.json`
+    /// says where the API is. Called by `main.js`. In the sign-in popup,
+    /// back from the provider, it relays the answer instead and mounts
+    /// nothing.
     #[wasm_bindgen]
     pub fn start_page() {
+        if crate::sign_in::relay_callback() {
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async {
+            crate::api_client::configure(crate::api_client::load_runtime_config().await);
+            mount();
+        });
+    }
+
+    fn mount() {
         let root = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id("app"));
