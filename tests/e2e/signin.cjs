@@ -6,7 +6,7 @@
 // Environment (all required):
 //   MARSHAL_PAGE_URL      the page, e.g. http://127.0.0.1:PORT/
 //   MARSHAL_ARTIFACTS     directory for screenshots and result.json
-//   MARSHAL_NODE_MODULES  where playwright-core is installed
+//   MARSHAL_NODE_MODULES  where playwright-core and axe-core are installed
 //   MARSHAL_TARGET        the target id to register into
 //   MARSHAL_THING         the common name / thing name to use
 //   MARSHAL_FIRST_TOKEN_SECONDS  lifetime of the first id token (the
@@ -14,8 +14,8 @@
 //
 // It writes result.json: what the page showed at each step, every request
 // of the page and its popups (method, URL, body, Authorization header) with
-// marks at the steps, console errors, the storage left behind and the
-// screenshot paths.
+// marks at the steps, console errors, axe-core violations with the sign-in
+// bar in view, the storage left behind and the screenshot paths.
 'use strict';
 
 const fs = require('fs');
@@ -34,6 +34,7 @@ const thing = env('MARSHAL_THING');
 const firstTokenSeconds = Number(env('MARSHAL_FIRST_TOKEN_SECONDS'));
 
 const { chromium } = require(path.join(nodeModules, 'playwright-core'));
+const axeSource = fs.readFileSync(path.join(nodeModules, 'axe-core', 'axe.min.js'), 'utf8');
 
 const result = { requests: [], consoleErrors: [], screenshots: [], steps: [], marks: {}, popups: [] };
 const save = () => fs.writeFileSync(path.join(out, 'result.json'), JSON.stringify(result, null, 2));
@@ -84,6 +85,18 @@ async function main() {
     const step = (name) => { result.steps.push(name); save(); };
     const mark = (name) => { result.marks[name] = result.requests.length; };
     const text = async (selector, which = page) => (await which.textContent(selector)).trim();
+    // Evaluated through DevTools, which the page's CSP does not govern.
+    const axe = async (label) => {
+      await page.evaluate(axeSource + '\n;0');
+      result.axe = result.axe || {};
+      result.axe[label] = await page.evaluate(async () => {
+        const report = await window.axe.run(document, { resultTypes: ['violations'] });
+        return report.violations.map((v) => ({
+          id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+        }));
+      });
+    };
 
     // Opens the popup with the button, approves at the fake provider and
     // waits for the popup to close itself.
@@ -126,6 +139,7 @@ async function main() {
     await page.locator('.sign-in-needed').first().waitFor();
     result.targetsBeforeSignIn = await text('.sign-in-needed');
     await shot('signed-out');
+    await axe('signedOut');
     mark('signInClicked');
 
     step('sign in through the popup');
@@ -162,6 +176,7 @@ async function main() {
     await page.locator('.sign-in-needed').first().waitFor();
     result.lookUpWhileExpired = await text('.sign-in-needed');
     await shot('expired');
+    await axe('expired');
     mark('expired');
 
     step('sign in again; the look-up works');

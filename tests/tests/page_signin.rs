@@ -206,7 +206,7 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
     );
     let node_modules = env_dir(
         "MARSHAL_NODE_MODULES",
-        "node_modules with playwright-core (`cargo xtask install`)",
+        "node_modules with playwright-core and axe-core (`cargo xtask install`)",
     );
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-signin");
     let _ = std::fs::remove_dir_all(&artifacts);
@@ -486,6 +486,23 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
             assert!(cert.is_none(), "{id} should not be in {}\n{aws}", target.id);
         }
     }
+
+    // Accessibility with the bar signed out and expired: nothing serious.
+    for (state, violations) in result["axe"].as_object().into_iter().flatten() {
+        let serious: Vec<&Value> = violations
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(serious.is_empty(), "axe-core, {state}: {serious:#?}");
+    }
+    assert_eq!(
+        result["axe"].as_object().map(|o| o.len()),
+        Some(2),
+        "{}",
+        explain()
+    );
 
     // Nothing kept in the browser: the token lived in the page's memory.
     assert_eq!(
