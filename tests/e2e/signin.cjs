@@ -142,6 +142,15 @@ async function main() {
     await axe('signedOut');
     mark('signInClicked');
 
+    step('a blocked popup is said in words');
+    // What a popup blocker does: window.open gives nothing back.
+    await page.evaluate(() => { window.realOpen = window.open; window.open = () => null; });
+    await page.click('#sign-in');
+    await page.locator('#sign-in-problem').waitFor();
+    result.popupBlocked = await text('#sign-in-problem');
+    await shot('popup-blocked');
+    await page.evaluate(() => { window.open = window.realOpen; });
+
     step('sign in through the popup');
     await signInThroughPopup('first');
     mark('signedIn');

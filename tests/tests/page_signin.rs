@@ -2,8 +2,9 @@
 //! `config.json` that points it at the API and at a fake OIDC provider
 //! (`tests/e2e/fake_oidc.py`, which checks PKCE itself), served by the
 //! built `marshal-lambda --static-dir` against moto and driven in Debian's
-//! Chromium by `tests/e2e/signin.cjs`: sign in through the popup, generate,
-//! register, let the token expire, sign in again, sign out.
+//! Chromium by `tests/e2e/signin.cjs`: a blocked popup, then sign in through
+//! the popup, generate, register, let the token expire, sign in again, sign
+//! out.
 //!
 //! The API runs with `auth = "none"`, so it checks no token: this test
 //! checks that the page *sends* the provider's id token on every API call
@@ -277,7 +278,13 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
         explain()
     );
 
-    // The provider: two sign-ins, each with an S256 challenge the token
+    assert!(
+        text(&result["popupBlocked"]).starts_with("The browser blocked the sign-in window"),
+        "{}",
+        explain()
+    );
+
+    // The provider: two sign-ins (none for the blocked popup), each with an S256 challenge the token
     // request's verifier matched, asked from the page's origin; the forged
     // answer's code never reached it.
     let of =
