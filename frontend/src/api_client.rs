@@ -1,6 +1,11 @@
-//! The one typed client of the HTTP API (same origin), built on
-//! `shared::api`. Failures come back as [`ApiFailure`]s the page can put
-//! into words; raw bodies are never shown.
+//! The one typed client of the HTTP API, built on `shared::api`. Every call
+//! goes to the API named by `config.json` (the page's own origin without
+//! one) and carries the signed-in user's id token when sign-in is
+//! configured; without a valid token it is not sent at all. Failures come
+//! back as [`ApiFailure`]s the page can put into words; raw bodies are
+//! never shown.
+
+use std::cell::RefCell;
 
 use marshal_shared::api::{
     CreateRegistrationRequest, CreateRegistrationResponse, ErrorBody, GetConfigResponse,
@@ -10,9 +15,120 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestInit, Response};
+use yew::Callback;
 
+use crate::auth::{IdToken, Session};
+use crate::runtime_config::{ConfigProblem, RuntimeConfig};
 use crate::state::ApiFailure;
 use crate::worker::describe;
+
+/// Where the API is and who calls it. The page is single-threaded and
+/// these are page-wide facts — set once at start ([`configure`]) and by the
+/// sign-in bar, read by every call — so they live here rather than being
+/// handed through every component.
+struct Access {
+    config: Result<RuntimeConfig, ConfigProblem>,
+    session: Session,
+    /// Told whenever `session` changes (the sign-in bar redraws).
+    on_change: Option<Callback<()>>,
+}
+
+thread_local! {
+    static ACCESS: RefCell<Access> = RefCell::new(Access {
+        config: Ok(RuntimeConfig::local()),
+        session: Session::NotRequired,
+        on_change: None,
+    });
+}
+
+/// Fetches `./config.json` (same origin). None there (404) is the local
+/// mode: the page's own origin, no sign-in.
+pub(crate) async fn load_runtime_config() -> Result<RuntimeConfig, ConfigProblem> {
+    let unreachable = |e: JsValue| ConfigProblem::Unreachable {
+        detail: describe(e),
+    };
+    let window = web_sys::window().ok_or_else(|| ConfigProblem::Unreachable {
+        detail: "no window".to_owned(),
+    })?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    let request = Request::new_with_str_and_init("./config.json", &init).map_err(unreachable)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(unreachable)?
+        .dyn_into()
+        .map_err(unreachable)?;
+    match response.status() {
+        404 => Ok(RuntimeConfig::local()),
+        200 => {
+            let text = JsFuture::from(response.text().map_err(unreachable)?)
+                .await
+                .map_err(unreachable)?
+                .as_string()
+                .unwrap_or_default();
+            RuntimeConfig::from_json(&text)
+        }
+        status => Err(ConfigProblem::Unavailable { status }),
+    }
+}
+
+/// Sets where calls go; signed out when the config asks for sign-in.
+pub(crate) fn configure(config: Result<RuntimeConfig, ConfigProblem>) {
+    let session = Session::new(matches!(&config, Ok(c) if c.sign_in().is_some()));
+    ACCESS.with_borrow_mut(|access| {
+        access.config = config;
+        access.session = session;
+    });
+}
+
+/// The configuration read at start.
+pub(crate) fn runtime_config() -> Result<RuntimeConfig, ConfigProblem> {
+    ACCESS.with_borrow(|access| access.config.clone())
+}
+
+/// The session as it is now.
+pub(crate) fn session() -> Session {
+    ACCESS.with_borrow(|access| access.session.clone())
+}
+
+/// Calls `on_change` whenever the session changes (one listener: the bar).
+pub(crate) fn watch_session(on_change: Callback<()>) {
+    ACCESS.with_borrow_mut(|access| access.on_change = Some(on_change));
+}
+
+/// Signed in: later calls carry `token`.
+pub(crate) fn signed_in(token: IdToken) {
+    change_session(|session| *session = Session::SignedIn(token));
+}
+
+/// Signed out: the token is forgotten.
+pub(crate) fn sign_out() {
+    change_session(Session::sign_out);
+}
+
+/// Ends the session if its token is (nearly) expired now.
+pub(crate) fn expire_if_due() {
+    let _ = change_session(|session| session.expire_if_due(now_secs()));
+}
+
+/// Applies `change` to the session and, when it changed, tells the
+/// listener after the borrow ends (so the listener may read it again).
+fn change_session<R>(change: impl FnOnce(&mut Session) -> R) -> R {
+    let (result, listener) = ACCESS.with_borrow_mut(|access| {
+        let before = access.session.clone();
+        let result = change(&mut access.session);
+        let changed = access.session != before;
+        (result, changed.then(|| access.on_change.clone()).flatten())
+    });
+    if let Some(listener) = listener {
+        listener.emit(());
+    }
+    result
+}
+
+fn now_secs() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
 
 /// `GET /v1/config`.
 pub(crate) async fn get_config() -> Result<GetConfigResponse, ApiFailure> {
@@ -33,12 +149,28 @@ async fn call<T: DeserializeOwned>(
     body: Option<String>,
     ok: &[u16],
 ) -> Result<T, ApiFailure> {
+    // The one place a call's URL and token are decided: without a usable
+    // config or a valid token, nothing is sent.
+    expire_if_due();
+    let (url, authorization) = ACCESS.with_borrow_mut(|access| {
+        let config = access.config.as_ref().map_err(|_| ApiFailure::PageConfig)?;
+        let authorization = access
+            .session
+            .authorization(now_secs())
+            .map_err(ApiFailure::SignIn)?;
+        Ok::<_, ApiFailure>((config.api_url(path), authorization))
+    })?;
     let init = RequestInit::new();
     init.set_method(method);
     let headers = Headers::new().map_err(js_failure)?;
     headers
         .set("Accept", "application/json")
         .map_err(js_failure)?;
+    if let Some(authorization) = &authorization {
+        headers
+            .set("Authorization", authorization)
+            .map_err(js_failure)?;
+    }
     if let Some(body) = &body {
         headers
             .set("Content-Type", "application/json")
@@ -46,7 +178,7 @@ async fn call<T: DeserializeOwned>(
         init.set_body(&JsValue::from_str(body));
     }
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(path, &init).map_err(js_failure)?;
+    let request = Request::new_with_str_and_init(&url, &init).map_err(js_failure)?;
     let window = web_sys::window().ok_or_else(|| unreachable("no window"))?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
@@ -54,6 +186,11 @@ async fn call<T: DeserializeOwned>(
         .dyn_into()
         .map_err(js_failure)?;
     let status = response.status();
+    if status == 401 {
+        // API Gateway's JWT authorizer: the token is missing, expired or
+        // revoked. The session ends; the page says so.
+        return Err(ApiFailure::SignIn(change_session(Session::rejected)));
+    }
     let text = JsFuture::from(response.text().map_err(js_failure)?)
         .await
         .map_err(js_failure)?

@@ -10,11 +10,11 @@ use yew::prelude::*;
 use crate::api_client;
 use crate::components::{
     BatchSection, CredentialSection, CredentialView, ImportSection, LanguageSwitch, ManageSection,
-    RegisterSection,
+    RegisterSection, SignInBar,
 };
 use crate::generation::{GenerateOutcome, now_from_unix_ms};
 use crate::i18n::{Lang, Text};
-use crate::state::{Action, BatchResult, Made, Source, State};
+use crate::state::{Action, BatchResult, Made, Remote, Source, State};
 use crate::worker::{Generator, WorkerMessage};
 
 #[function_component(App)]
@@ -66,6 +66,16 @@ pub(crate) fn app() -> Html {
         let load_config = load_config.clone();
         use_effect_with((), move |()| load_config.emit(()));
     }
+
+    // Signed in: load the targets if they did not load before.
+    let on_signed_in = {
+        let (config, load_config) = (state.config.clone(), load_config.clone());
+        Callback::from(move |()| {
+            if !matches!(config, Remote::Loaded(_)) {
+                load_config.emit(());
+            }
+        })
+    };
 
     let on_generate = {
         let state = state.clone();
@@ -185,6 +195,7 @@ pub(crate) fn app() -> Html {
                 <h1>{ Text::Title.get(lang) }</h1>
                 <LanguageSwitch {lang} on_change={state.dispatcher().to_callback().reform(Action::SetLang)} />
             </header>
+            <SignInBar {lang} {on_signed_in} />
             <p class="tagline">{ Text::Tagline.get(lang) }</p>
             <p class="keys-note" role="note">{ Text::KeysStayHere.get(lang) }</p>
             <section class="card" aria-labelledby="credentials-heading">

@@ -7,6 +7,7 @@ mod import;
 mod language_switch;
 mod manage;
 mod register;
+mod signin;
 
 pub(crate) use batch::BatchSection;
 pub(crate) use credential_form::CredentialSection;
@@ -17,11 +18,13 @@ pub(crate) use import::ImportSection;
 pub(crate) use language_switch::LanguageSwitch;
 pub(crate) use manage::ManageSection;
 pub(crate) use register::RegisterSection;
+pub(crate) use signin::SignInBar;
 
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::i18n::auth::{page_config_unusable, sign_in_need};
 use crate::i18n::{Lang, Text, explain_error};
 use crate::state::ApiFailure;
 
@@ -41,6 +44,10 @@ fn failure_text(failure: &ApiFailure, lang: Lang) -> Html {
             </p>
         },
         ApiFailure::Unreachable { detail } => html! { <p>{ detail }</p> },
+        ApiFailure::SignIn(need) => {
+            html! { <p class="sign-in-needed">{ sign_in_need(*need, lang) }</p> }
+        }
+        ApiFailure::PageConfig => html! { <p>{ page_config_unusable(lang) }</p> },
     }
 }
 

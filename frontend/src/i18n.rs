@@ -4,6 +4,7 @@
 
 use marshal_shared::api::{ErrorCode, TargetErrorCode};
 
+pub mod auth;
 pub mod manage;
 
 /// A language the page speaks.

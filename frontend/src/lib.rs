@@ -3,16 +3,19 @@
 //! preflight findings, and registered — certificate only — into the targets
 //! the API allows.
 //!
-//! The pure parts (`state`, `i18n`, `generation`) build natively too, so the
-//! reducer and the translations are tested with plain `cargo test`; the
-//! parts that know the DOM exist only on `wasm32`.
+//! The pure parts (`state`, `i18n`, `generation`, `auth`, `runtime_config`)
+//! build natively too, so the reducer, sign-in's logic and the translations
+//! are tested with plain `cargo test`; the parts that know the DOM exist
+//! only on `wasm32`.
 
+pub mod auth;
 pub mod batch;
 pub mod device_kit;
 pub mod generation;
 pub mod i18n;
 pub mod importing;
 pub mod qr;
+pub mod runtime_config;
 pub mod state;
 pub mod zip;
 
@@ -24,6 +27,8 @@ mod app;
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod download;
+#[cfg(target_arch = "wasm32")]
+mod sign_in;
 #[cfg(target_arch = "wasm32")]
 mod worker;
 
@@ -41,9 +46,22 @@ mod entry {
 
     use wasm_bindgen::prelude::wasm_bindgen;
 
-    /// Mounts the page on `<main id="app">` (or the body). Called by `main.js`.
+    /// Mounts the page on `<main id="app">` (or the body), once `config.json`
+    /// says where the API is. Called by `main.js`. In the sign-in popup,
+    /// back from the provider, it relays the answer instead and mounts
+    /// nothing.
     #[wasm_bindgen]
     pub fn start_page() {
+        if crate::sign_in::relay_callback() {
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async {
+            crate::api_client::configure(crate::api_client::load_runtime_config().await);
+            mount();
+        });
+    }
+
+    fn mount() {
         let root = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id("app"));

@@ -15,6 +15,7 @@ use marshal_shared::{
 };
 use zeroize::Zeroizing;
 
+use crate::auth::SignInNeed;
 use crate::batch::{BatchJob, BatchProblem, parse_names};
 use crate::device_kit::KitEndpoint;
 use crate::generation::GenerateJob;
@@ -353,6 +354,11 @@ pub enum ApiFailure {
     },
     /// No usable answer: network down, or a body that is not the API's.
     Unreachable { detail: String },
+    /// The API needs a signed-in user: the call was not sent (nobody
+    /// signed in, or the session expired), or the API answered 401.
+    SignIn(SignInNeed),
+    /// The page's `config.json` is unusable: the call was not sent.
+    PageConfig,
 }
 
 /// The "register" form.

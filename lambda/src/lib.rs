@@ -13,6 +13,7 @@ pub mod identity;
 pub mod openapi;
 pub mod routes;
 pub mod service;
+pub mod static_page;
 pub mod testing;
 
 pub use routes::router;

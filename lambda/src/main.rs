@@ -10,6 +10,7 @@ use marshal_lambda::{
     config::{AuthMode, Config},
     router,
     service::Service,
+    static_page,
 };
 
 struct Args {
@@ -105,7 +106,9 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     let app = match &args.static_dir {
-        Some(dir) => with_page(app, dir),
+        Some(dir) => {
+            with_page(app, dir).with_context(|| format!("--static-dir {}", dir.display()))?
+        }
         None => app,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -122,47 +125,26 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The page's security headers, as CloudFront's response headers policy
-/// sets them in a deployment (template.yaml, `PageHeaders`): the page makes
-/// private keys, so no framing, no foreign script, no sniffing, and it
-/// talks only to its own origin (the API is served from the same one).
-const PAGE_HEADERS: [(&str, &str); 6] = [
-    (
-        "content-security-policy",
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
-         connect-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-         base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'",
-    ),
-    ("x-frame-options", "DENY"),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
-    ("cross-origin-opener-policy", "same-origin"),
-    (
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-    ),
-];
-
-/// `app` with the built page in `dir` behind it, served with [`PAGE_HEADERS`].
-fn with_page(app: axum::Router, dir: &std::path::Path) -> axum::Router {
+/// `app` with the built page in `dir` behind it, served with the headers
+/// CloudFront sets when deployed ([`static_page::page_headers`]).
+fn with_page(app: axum::Router, dir: &std::path::Path) -> anyhow::Result<axum::Router> {
     use axum::http::{HeaderName, HeaderValue};
     use tower::ServiceBuilder;
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let [a, b, c, d, e, f] = PAGE_HEADERS.map(|(name, value)| {
-        SetResponseHeaderLayer::overriding(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        )
+    let [a, b, c, d, e, f] = static_page::page_headers(dir)?.map(|(name, value)| {
+        HeaderValue::from_str(&value)
+            .map(|value| SetResponseHeaderLayer::overriding(HeaderName::from_static(name), value))
+            .with_context(|| format!("the page's {name} header: {value:?}"))
     });
-    app.fallback_service(
+    Ok(app.fallback_service(
         ServiceBuilder::new()
-            .layer(a)
-            .layer(b)
-            .layer(c)
-            .layer(d)
-            .layer(e)
-            .layer(f)
+            .layer(a?)
+            .layer(b?)
+            .layer(c?)
+            .layer(d?)
+            .layer(e?)
+            .layer(f?)
             .service(tower_http::services::ServeDir::new(dir)),
-    )
+    ))
 }

@@ -66,7 +66,16 @@ async function main() {
     });
     const page = await context.newPage();
     page.on('console', (message) => {
-      if (message.type() === 'error') result.consoleErrors.push(message.text());
+      if (message.type() !== 'error') return;
+      // Served locally there is no config.json: the page asks for it at
+      // start, takes the 404 as "same origin, no sign-in", and Chromium
+      // logs the 404. Anything else is an error.
+      const url = message.location().url || '';
+      if (url.endsWith('/config.json') && message.text().includes('404')) {
+        result.configJson404 = true;
+        return;
+      }
+      result.consoleErrors.push(`${message.text()} (${url})`);
     });
     page.on('pageerror', (error) => result.consoleErrors.push(String(error)));
 

@@ -76,8 +76,19 @@ impl Api {
     /// [`Api::start`], also serving `static_dir` (the built page) at `/`
     /// through the binary's `--static-dir`.
     pub fn start_serving(config_toml: &str, aws_endpoint: &str, static_dir: Option<&Path>) -> Api {
+        Api::start_serving_on(free_port(), config_toml, aws_endpoint, static_dir)
+    }
+
+    /// [`Api::start_serving`] on a given loopback `port` (from
+    /// [`free_port`]), for a page whose `config.json` must name the API's
+    /// URL before the API starts.
+    pub fn start_serving_on(
+        port: u16,
+        config_toml: &str,
+        aws_endpoint: &str,
+        static_dir: Option<&Path>,
+    ) -> Api {
         let bin = lambda_bin();
-        let port = free_port();
         let config = std::env::temp_dir().join(format!(
             "marshal-api-test-{}-{port}.toml",
             std::process::id()
@@ -285,7 +296,7 @@ impl fmt::Display for Exchange {
 }
 
 /// A port nobody listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
     listener
         .local_addr()

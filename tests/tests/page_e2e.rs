@@ -346,6 +346,8 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
     check_rsa(&result, &artifacts);
     check_imports_and_manage(&result, &moto, &requests);
     check_batch(&result, &artifacts);
+    // Local mode: no config.json (404), so the same origin and no sign-in.
+    assert_eq!(result["configJson404"], true, "{}", explain());
     assert_eq!(
         result["consoleErrors"],
         json!([]),

@@ -443,6 +443,21 @@ mod tests {
     }
 
     #[test]
+    fn without_a_user_pool_the_issuers_origin_is_the_sign_in_source() {
+        let external = parse_outputs(
+            "b\td\thttps://abc.execute-api.eu-west-1.amazonaws.com\t\
+             https://idp.example.com/oauth2/default\tNone\tNone\n",
+        )
+        .unwrap();
+        let html = "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self'\">";
+        assert_eq!(
+            with_connect_sources(html, &external).unwrap(),
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' \
+             https://abc.execute-api.eu-west-1.amazonaws.com https://idp.example.com\">"
+        );
+    }
+
+    #[test]
     fn runtime_config_is_json_with_nulls_for_absent_values() {
         let mut o = outputs();
         o.client_id = None;

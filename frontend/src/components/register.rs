@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use super::{failure_text, input_value, select_value};
 use crate::i18n::{Lang, Text, explain_target_error};
-use crate::state::{Action, Remote, State, targets_by_account};
+use crate::state::{Action, ApiFailure, Remote, State, targets_by_account};
 
 #[derive(Properties, PartialEq)]
 pub(crate) struct RegisterSectionProps {
@@ -23,6 +23,10 @@ pub(crate) fn register_section(props: &RegisterSectionProps) -> Html {
     let body = match &state.config {
         Remote::NotAsked | Remote::Loading => html! {
             <p class="status busy" aria-busy="true">{ Text::LoadingTargets.get(lang) }</p>
+        },
+        // Not a failure: the targets load once someone signs in.
+        Remote::Failed(failure @ ApiFailure::SignIn(_)) => html! {
+            <div role="status">{ failure_text(failure, lang) }</div>
         },
         Remote::Failed(failure) => html! {
             <div role="alert">

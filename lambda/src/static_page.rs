@@ -1,0 +1,278 @@
+//! The built page as the local server serves it (`--static-dir`), with the
+//! security headers CloudFront's response headers policy sets when
+//! deployed (template.yaml, `PageHeaders`): the page makes private keys, so
+//! no framing, no foreign script, no sniffing. It connects to its own
+//! origin, plus — when the directory holds a `config.json`, as deploy-page
+//! writes it — the origins of that file's `apiUrl` and `auth.signInUrl`,
+//! so a page pointed at another API and a sign-in provider runs locally.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// `connect-src` comes between these two.
+const CSP_BEFORE_CONNECT: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'";
+const CSP_AFTER_CONNECT: &str = "; style-src 'self'; img-src 'self' data: blob:; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
+
+/// The headers besides the Content-Security-Policy.
+const OTHER_HEADERS: [(&str, &str); 5] = [
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    // The sign-in popup loses its opener under this policy; the page
+    // relays the answer on a BroadcastChannel then (frontend `sign_in`).
+    ("cross-origin-opener-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+    ),
+];
+
+/// Why the page's `config.json` cannot be served from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PageConfigError {
+    /// The file exists but cannot be read.
+    #[error("{}: cannot read it: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    /// Not the JSON object deploy-page writes.
+    #[error("{}: not the JSON object deploy-page writes ({reason})", path.display())]
+    NotJson { path: PathBuf, reason: String },
+    /// A URL the page would connect to is not `http(s)://host[:port][/path]`.
+    #[error(
+        "{}: {field} is {value:?}, not an http(s) URL; the page could not connect to it",
+        path.display()
+    )]
+    NotHttp {
+        path: PathBuf,
+        field: &'static str,
+        value: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RuntimeConfig {
+    api_url: Option<String>,
+    auth: Option<Auth>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Auth {
+    sign_in_url: Option<String>,
+}
+
+/// The page's response headers for the built page in `dir`: a fixed set,
+/// with `connect-src` widened by `dir/config.json` when it exists.
+pub fn page_headers(dir: &Path) -> Result<[(&'static str, String); 6], PageConfigError> {
+    let path = dir.join("config.json");
+    let sources = match std::fs::read_to_string(&path) {
+        Ok(text) => connect_sources(&text).map_err(|problem| match problem {
+            SourceProblem::NotJson(reason) => PageConfigError::NotJson {
+                path: path.clone(),
+                reason,
+            },
+            SourceProblem::NotHttp { field, value } => PageConfigError::NotHttp {
+                path: path.clone(),
+                field,
+                value,
+            },
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(PageConfigError::Unreadable {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let [a, b, c, d, e] = OTHER_HEADERS.map(|(name, value)| (name, value.to_owned()));
+    Ok([
+        ("content-security-policy", content_security_policy(&sources)),
+        a,
+        b,
+        c,
+        d,
+        e,
+    ])
+}
+
+/// The policy with `sources` added to `connect-src 'self'`.
+pub fn content_security_policy(sources: &[String]) -> String {
+    let mut policy = CSP_BEFORE_CONNECT.to_owned();
+    for source in sources {
+        policy.push(' ');
+        policy.push_str(source);
+    }
+    policy.push_str(CSP_AFTER_CONNECT);
+    policy
+}
+
+/// What in a `config.json` cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+enum SourceProblem {
+    NotJson(String),
+    NotHttp { field: &'static str, value: String },
+}
+
+/// The origins a `config.json` makes the page connect to: its `apiUrl`
+/// and its `auth.signInUrl` (the token endpoint), each once, when set.
+fn connect_sources(config_json: &str) -> Result<Vec<String>, SourceProblem> {
+    let config: RuntimeConfig =
+        serde_json::from_str(config_json).map_err(|e| SourceProblem::NotJson(e.to_string()))?;
+    let urls = [
+        ("apiUrl", config.api_url),
+        ("auth.signInUrl", config.auth.and_then(|a| a.sign_in_url)),
+    ];
+    let mut sources: Vec<String> = Vec::new();
+    for (field, url) in urls {
+        let Some(url) = url.filter(|u| !u.is_empty()) else {
+            continue;
+        };
+        let origin = http_origin(&url).ok_or(SourceProblem::NotHttp { field, value: url })?;
+        if !sources.contains(&origin) {
+            sources.push(origin);
+        }
+    }
+    Ok(sources)
+}
+
+/// `scheme://host[:port]` of an `http(s)://` URL whose host is a plain name
+/// or address: nothing that could end or extend a CSP directive.
+fn http_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_ok = !authority.is_empty()
+        && !authority.starts_with(':')
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    host_ok.then(|| format!("{scheme}://{authority}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn without_config_json_the_page_connects_to_itself_only() {
+        let dir = scratch("none");
+        let headers = page_headers(&dir).unwrap();
+        assert_eq!(headers[0].0, "content-security-policy");
+        assert!(
+            headers[0].1.contains("connect-src 'self'; style-src"),
+            "{}",
+            headers[0].1
+        );
+        assert!(headers[0].1.contains("frame-ancestors 'none'"));
+        assert_eq!(
+            headers.map(|(name, _)| name)[1..],
+            OTHER_HEADERS.map(|(name, _)| name)
+        );
+    }
+
+    #[test]
+    fn config_json_adds_the_api_and_sign_in_origins() {
+        let dir = scratch("deployed");
+        std::fs::write(
+            dir.join("config.json"),
+            r#"{"apiUrl":"https://abc.execute-api.ap-northeast-1.amazonaws.com/prod","auth":{
+               "issuer":"https://cognito-idp.ap-northeast-1.amazonaws.com/x","clientId":"c",
+               "signInUrl":"http://127.0.0.1:4321/"}}"#,
+        )
+        .unwrap();
+        let csp = page_headers(&dir).unwrap()[0].1.clone();
+        assert!(
+            csp.contains(
+                "connect-src 'self' https://abc.execute-api.ap-northeast-1.amazonaws.com \
+                 http://127.0.0.1:4321; style-src"
+            ),
+            "{csp}"
+        );
+    }
+
+    #[test]
+    fn connect_sources_check_every_url() {
+        for (json, sources) in [
+            (r#"{}"#, vec![]),
+            (r#"{"apiUrl":null,"auth":{"signInUrl":null}}"#, vec![]),
+            (
+                r#"{"apiUrl":"http://127.0.0.1:8080","auth":{"signInUrl":"http://127.0.0.1:8080/x"}}"#,
+                vec!["http://127.0.0.1:8080"],
+            ),
+            (
+                r#"{"apiUrl":"https://[::1]:9/v1"}"#,
+                vec!["https://[::1]:9"],
+            ),
+        ] {
+            assert_eq!(connect_sources(json).unwrap(), sources, "{json}");
+        }
+        for (json, field, value) in [
+            (
+                r#"{"apiUrl":"ftp://a.example"}"#,
+                "apiUrl",
+                "ftp://a.example",
+            ),
+            (r#"{"apiUrl":"a.example"}"#, "apiUrl", "a.example"),
+            (r#"{"apiUrl":"https://"}"#, "apiUrl", "https://"),
+            (
+                r#"{"apiUrl":"https://a.example; script-src *"}"#,
+                "apiUrl",
+                "https://a.example; script-src *",
+            ),
+            (
+                r#"{"auth":{"signInUrl":"https://u:p@idp.example"}}"#,
+                "auth.signInUrl",
+                "https://u:p@idp.example",
+            ),
+            (
+                r#"{"auth":{"signInUrl":"javascript:alert(1)"}}"#,
+                "auth.signInUrl",
+                "javascript:alert(1)",
+            ),
+        ] {
+            assert_eq!(
+                connect_sources(json),
+                Err(SourceProblem::NotHttp {
+                    field,
+                    value: value.to_owned()
+                }),
+                "{json}"
+            );
+        }
+        assert!(matches!(
+            connect_sources("<html>"),
+            Err(SourceProblem::NotJson(_))
+        ));
+    }
+
+    #[test]
+    fn a_bad_config_json_is_a_clear_error() {
+        let dir = scratch("bad");
+        std::fs::write(dir.join("config.json"), r#"{"apiUrl":"ftp://x"}"#).unwrap();
+        let error = page_headers(&dir).unwrap_err().to_string();
+        assert!(error.ends_with("config.json: apiUrl is \"ftp://x\", not an http(s) URL; the page could not connect to it"), "{error}");
+        std::fs::write(dir.join("config.json"), "{").unwrap();
+        let error = page_headers(&dir).unwrap_err().to_string();
+        assert!(
+            error.contains("config.json: not the JSON object deploy-page writes"),
+            "{error}"
+        );
+    }
+
+    /// An empty directory of this test's own.
+    fn scratch(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("marshal-static-page-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}
