@@ -144,20 +144,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::test_support::example as fixture;
 
     const PASSWORD: &str = "marshal-test";
-
-    fn fixture(name: &str) -> PickedFile {
-        let path = format!(
-            "{}/../shared/tests/examples/{name}",
-            std::env::var("CARGO_MANIFEST_DIR")
-                .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-        );
-        PickedFile {
-            name: name.to_owned(),
-            bytes: Zeroizing::new(std::fs::read(&path).unwrap()),
-        }
-    }
 
     fn now() -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_764_374_400).unwrap()

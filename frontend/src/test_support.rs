@@ -55,3 +55,16 @@ pub(crate) fn run(program: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// A fixture of `shared/tests/examples` as if the user had picked it. The
+/// directory is found at run time: cargo sets `CARGO_MANIFEST_DIR` for
+/// test processes.
+pub(crate) fn example(name: &str) -> crate::importing::PickedFile {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR")
+        .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let path = format!("{manifest}/../shared/tests/examples/{name}");
+    crate::importing::PickedFile {
+        name: name.to_owned(),
+        bytes: zeroize::Zeroizing::new(std::fs::read(&path).unwrap()),
+    }
+}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::test_support::example;
 use marshal_shared::api::{ConfigLimits, PolicyInfo, TargetInfo};
 
 const NOW_MS: f64 = 1_764_374_400_000.0;
@@ -293,18 +294,6 @@ fn an_empty_common_name_is_flagged_only_after_generate_was_pressed() {
             (Field::Country, Text::ErrorCountry)
         ]
     );
-}
-
-fn example(name: &str) -> PickedFile {
-    let path = format!(
-        "{}/../shared/tests/examples/{name}",
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
-    );
-    PickedFile {
-        name: name.to_owned(),
-        bytes: Zeroizing::new(std::fs::read(path).unwrap()),
-    }
 }
 
 #[test]
