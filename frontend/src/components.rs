@@ -51,6 +51,13 @@ fn failure_text(failure: &ApiFailure, lang: Lang) -> Html {
     }
 }
 
+/// The `<input>` an event came from (a file picker's `change`, say).
+fn event_input(event: &Event) -> Option<HtmlInputElement> {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+}
+
 /// The text of the `<input>` an input event came from.
 fn input_value(event: &InputEvent) -> String {
     event

@@ -68,3 +68,18 @@ pub(crate) fn example(name: &str) -> crate::importing::PickedFile {
         bytes: zeroize::Zeroizing::new(std::fs::read(&path).unwrap()),
     }
 }
+
+/// openssl's SHA-256 fingerprint of the certificate at `path`, as AWS IoT
+/// writes certificate IDs (lowercase hex, no colons).
+pub(crate) fn openssl_certificate_id(path: &str) -> String {
+    run(
+        "openssl",
+        &["x509", "-in", path, "-noout", "-fingerprint", "-sha256"],
+    )
+    .trim()
+    .rsplit('=')
+    .next()
+    .unwrap_or_default()
+    .replace(':', "")
+    .to_ascii_lowercase()
+}

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::test_support::{TempDir, run};
+use crate::test_support::{TempDir, openssl_certificate_id, run};
 
 fn settings() -> GenerateJob {
     GenerateJob {
@@ -83,18 +83,7 @@ fn the_zip_holds_matching_pairs_and_lists_them() {
         assert_eq!(cols[1], id);
         let cert = root.join(cols[2]).to_str().unwrap().to_owned();
         let key = root.join(cols[3]).to_str().unwrap().to_owned();
-        let fingerprint = run(
-            "openssl",
-            &["x509", "-in", &cert, "-noout", "-fingerprint", "-sha256"],
-        );
-        let hex = fingerprint
-            .trim()
-            .rsplit('=')
-            .next()
-            .unwrap()
-            .replace(':', "")
-            .to_ascii_lowercase();
-        assert_eq!(&hex, id);
+        assert_eq!(openssl_certificate_id(&cert), *id);
         let subject = run(
             "openssl",
             &[

@@ -3,9 +3,9 @@
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::event_input;
 use crate::batch::BatchProblem;
 use crate::download::save_bytes;
 use crate::i18n::{Lang, Text};
@@ -44,10 +44,7 @@ pub(crate) fn batch_section(props: &BatchSectionProps) -> Html {
         let dispatcher = state.dispatcher();
         let file_error = file_error.clone();
         Callback::from(move |e: Event| {
-            let Some(input) = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-            else {
+            let Some(input) = event_input(&e) else {
                 return;
             };
             let Some(file) = input.files().and_then(|list| list.get(0)) else {

@@ -4,13 +4,12 @@
 
 use std::rc::Rc;
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
-use web_sys::{DragEvent, File, FileList, HtmlInputElement};
+use web_sys::{DragEvent, File, FileList};
 use yew::prelude::*;
 use zeroize::Zeroizing;
 
-use super::input_value;
+use super::{event_input, input_value};
 use crate::generation::now_from_unix_ms;
 use crate::i18n::{Lang, Text};
 use crate::importing::{ACCEPT, ImportProblem, MAX_FILE_BYTES, MAX_FILES, PickedFile};
@@ -64,10 +63,7 @@ pub(crate) fn import_section(props: &ImportSectionProps) -> Html {
     let onchange = {
         let on_files = on_files.clone();
         Callback::from(move |e: Event| {
-            let Some(input) = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-            else {
+            let Some(input) = event_input(&e) else {
                 return;
             };
             if let Some(list) = input.files() {

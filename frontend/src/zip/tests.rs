@@ -44,7 +44,7 @@ fn device_kit() -> Vec<(&'static str, &'static [u8], FileMode)> {
         ),
         (
             "sensor-01/private.pem.key",
-            b"-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+            b"key bytes: stands in for a device key, mode 0600\n",
             FileMode::Private,
         ),
         (
