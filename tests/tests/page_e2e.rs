@@ -16,6 +16,7 @@ use std::process::Command;
 use marshal_tests::api::Api;
 use marshal_tests::moto::Moto;
 use marshal_tests::moto_state::{self, Target};
+use marshal_tests::page::{self, PageTest};
 use marshal_tests::{Cmd, openssl_certificate_id, workspace_dir};
 use serde_json::{Value, json};
 
@@ -85,20 +86,6 @@ fn config_toml() -> String {
     toml
 }
 
-fn env_dir(name: &str, what: &str) -> PathBuf {
-    let dir = std::env::var_os(name)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!("{name} is not set: it must name {what}. `cargo xtask test` sets it.")
-        });
-    assert!(
-        dir.is_dir(),
-        "{name}={} does not exist ({what})",
-        dir.display()
-    );
-    dir
-}
-
 fn seed(moto: &Moto) {
     let spec = json!({
         "targets": targets().iter().map(|t| {
@@ -117,38 +104,6 @@ fn seed(moto: &Moto) {
     moto_state::seed(&moto.endpoint(), &spec);
 }
 
-/// Runs the Playwright script; returns its result.json.
-fn run_browser(page_url: &str, artifacts: &Path, node_modules: &Path) -> Value {
-    let script = workspace_dir().join("tests/e2e/onboarding.cjs");
-    let output = Command::new("node")
-        .arg(&script)
-        .env("MARSHAL_PAGE_URL", page_url)
-        .env("MARSHAL_ARTIFACTS", artifacts)
-        .env("MARSHAL_NODE_MODULES", node_modules)
-        .env("MARSHAL_TARGETS", CHOSEN.join(","))
-        .env("MARSHAL_THING", THING)
-        .env("MARSHAL_FIXTURES", fixtures_dir())
-        .env("MARSHAL_BATCH", BATCH.to_string())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let result_path = artifacts.join("result.json");
-    let result: Value = std::fs::read_to_string(&result_path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    if !output.status.success() {
-        panic!(
-            "node {} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- result.json ---\n{}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
-    }
-    result
-}
-
 /// The base64 body lines of a PEM.
 fn pem_body_lines(pem: &str) -> Vec<String> {
     pem.lines()
@@ -160,41 +115,21 @@ fn pem_body_lines(pem: &str) -> Vec<String> {
 
 #[test]
 fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
-    let page_dir = env_dir("MARSHAL_PAGE_DIR", "the built page (`cargo xtask page`)");
-    assert!(
-        page_dir.join("index.html").is_file(),
-        "{} holds no index.html: run `cargo xtask page`",
-        page_dir.display()
-    );
-    let node_modules = env_dir(
-        "MARSHAL_NODE_MODULES",
-        "node_modules with playwright-core and axe-core (`cargo xtask install`)",
-    );
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-e2e");
-    let _ = std::fs::remove_dir_all(&artifacts);
-    std::fs::create_dir_all(&artifacts).unwrap();
+    let setup = PageTest::prepare(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-e2e"));
+    let artifacts = &setup.artifacts;
 
     let moto = Moto::start();
     seed(&moto);
-    let api = Api::start_serving(&config_toml(), &moto.endpoint(), Some(&page_dir));
-    let result = run_browser(&format!("{}/", api.url()), &artifacts, &node_modules);
-    let explain = || {
-        format!(
-            "--- result.json ---\n{}\n--- API log (tail) ---\n{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default(),
-            api.log()
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    };
-
-    eprintln!("page e2e artifacts in {}:", artifacts.display());
-    for shot in result["screenshots"].as_array().into_iter().flatten() {
-        eprintln!("  {}", shot.as_str().unwrap_or_default());
-    }
+    let api = Api::start_serving(&config_toml(), &moto.endpoint(), Some(&setup.built));
+    let result = setup
+        .script("onboarding.cjs", &format!("{}/", api.url()))
+        .env("MARSHAL_TARGETS", CHOSEN.join(","))
+        .env("MARSHAL_THING", THING)
+        .env("MARSHAL_FIXTURES", fixtures_dir())
+        .env("MARSHAL_BATCH", BATCH.to_string())
+        .run();
+    let explain = || page::explain(&result, &[], &api);
+    setup.print_screenshots("page e2e", &result);
     eprintln!(
         "click → certificate ID shown: {:.1} ms (P-256, in the worker, timed in the page)",
         result["generateMs"].as_f64().unwrap_or(f64::NAN)
@@ -313,12 +248,7 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
     assert_eq!(result["emptyFormError"], "Enter a common name.");
 
     // Accessibility: no serious or critical axe-core violations.
-    let serious: Vec<&Value> = result["axeViolations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
+    let serious = page::serious_violations(&result["axeViolations"]);
     assert!(
         serious.is_empty(),
         "axe-core: {}",
@@ -341,11 +271,11 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
     assert_eq!(headers["x-frame-options"], "DENY", "{headers}");
     assert_eq!(headers["x-content-type-options"], "nosniff", "{headers}");
 
-    check_device_kit(&result, &artifacts, &id);
-    check_pkcs12_and_qr(&result, &artifacts, &id);
-    check_rsa(&result, &artifacts);
+    check_device_kit(&result, artifacts, &id);
+    check_pkcs12_and_qr(&result, artifacts, &id);
+    check_rsa(&result, artifacts);
     check_imports_and_manage(&result, &moto, &requests);
-    check_batch(&result, &artifacts);
+    check_batch(&result, artifacts);
     // Local mode: no config.json (404), so the same origin and no sign-in.
     assert_eq!(result["configJson404"], true, "{}", explain());
     assert_eq!(

@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use marshal_tests::api::{Api, free_port};
 use marshal_tests::moto::Moto;
 use marshal_tests::moto_state::{self, Target};
+use marshal_tests::page::{self, PageTest};
 use marshal_tests::{python, workspace_dir};
 use serde_json::{Value, json};
 
@@ -54,20 +55,6 @@ fn config_toml() -> String {
     }
     toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
     toml
-}
-
-fn env_dir(name: &str, what: &str) -> PathBuf {
-    let dir = std::env::var_os(name)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!("{name} is not set: it must name {what}. `cargo xtask test` sets it.")
-        });
-    assert!(
-        dir.is_dir(),
-        "{name}={} does not exist ({what})",
-        dir.display()
-    );
-    dir
 }
 
 /// `tests/e2e/fake_oidc.py` on a loopback port; killed when dropped.
@@ -160,58 +147,14 @@ fn deployed_page(from: &Path, to: &Path, api_url: &str, idp_url: &str) {
     std::fs::write(to.join("config.json"), config.to_string()).unwrap();
 }
 
-/// Runs the Playwright script; returns its result.json.
-fn run_browser(page_url: &str, artifacts: &Path, node_modules: &Path) -> Value {
-    let script = workspace_dir().join("tests/e2e/signin.cjs");
-    let output = Command::new("node")
-        .arg(&script)
-        .env("MARSHAL_PAGE_URL", page_url)
-        .env("MARSHAL_ARTIFACTS", artifacts)
-        .env("MARSHAL_NODE_MODULES", node_modules)
-        .env("MARSHAL_TARGET", REGISTER_INTO)
-        .env("MARSHAL_THING", THING)
-        .env(
-            "MARSHAL_FIRST_TOKEN_SECONDS",
-            FIRST_TOKEN_SECONDS.to_string(),
-        )
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run node {}: {e}", script.display()));
-    let result: Value = std::fs::read_to_string(artifacts.join("result.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or(Value::Null);
-    if !output.status.success() {
-        panic!(
-            "node {} failed ({})\n--- stdout ---\n{}\n--- stderr ---\n{}\n--- result.json ---\n{}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-            serde_json::to_string_pretty(&result).unwrap_or_default()
-        );
-    }
-    result
-}
-
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
 
 #[test]
 fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
-    let built = env_dir("MARSHAL_PAGE_DIR", "the built page (`cargo xtask page`)");
-    assert!(
-        built.join("index.html").is_file(),
-        "{} holds no index.html: run `cargo xtask page`",
-        built.display()
-    );
-    let node_modules = env_dir(
-        "MARSHAL_NODE_MODULES",
-        "node_modules with playwright-core and axe-core (`cargo xtask install`)",
-    );
-    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-signin");
-    let _ = std::fs::remove_dir_all(&artifacts);
-    std::fs::create_dir_all(&artifacts).unwrap();
+    let setup = PageTest::prepare(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-signin"));
+    let artifacts = &setup.artifacts;
 
     let (api_port, idp_port) = (free_port(), free_port());
     let api_url = format!("http://127.0.0.1:{api_port}");
@@ -223,7 +166,7 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
         artifacts.join("fake-oidc.log"),
     );
     let page_dir = tempfile::tempdir().unwrap();
-    deployed_page(&built, page_dir.path(), &api_url, &fake.url());
+    deployed_page(&setup.built, page_dir.path(), &api_url, &fake.url());
 
     let moto = Moto::start();
     let all = targets();
@@ -234,29 +177,21 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
         &moto.endpoint(),
         Some(page_dir.path()),
     );
-    let result = run_browser(&page_url, &artifacts, &node_modules);
+    let result = setup
+        .script("signin.cjs", &page_url)
+        .env("MARSHAL_TARGET", REGISTER_INTO)
+        .env("MARSHAL_THING", THING)
+        .env(
+            "MARSHAL_FIRST_TOKEN_SECONDS",
+            FIRST_TOKEN_SECONDS.to_string(),
+        )
+        .run();
     let events = fake.events();
     let explain = || {
-        format!(
-            "--- result.json ---\n{}\n--- fake OIDC provider log ---\n{}\n--- API log (tail) ---\n{}",
-            serde_json::to_string_pretty(&result).unwrap_or_default(),
-            events
-                .iter()
-                .map(Value::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-            api.log()
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
+        let log = events.iter().map(Value::to_string).collect::<Vec<_>>();
+        page::explain(&result, &[("fake OIDC provider log", log.join("\n"))], &api)
     };
-    eprintln!("page sign-in artifacts in {}:", artifacts.display());
-    for shot in result["screenshots"].as_array().into_iter().flatten() {
-        eprintln!("  {}", text(shot));
-    }
+    setup.print_screenshots("page sign-in", &result);
 
     // The local server allowed the provider because config.json names it.
     let csp = text(&result["pageHeaders"]["content-security-policy"]);
@@ -496,12 +431,7 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
 
     // Accessibility with the bar signed out and expired: nothing serious.
     for (state, violations) in result["axe"].as_object().into_iter().flatten() {
-        let serious: Vec<&Value> = violations
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-            .collect();
+        let serious = page::serious_violations(violations);
         assert!(serious.is_empty(), "axe-core, {state}: {serious:#?}");
     }
     assert_eq!(
