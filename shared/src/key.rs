@@ -214,24 +214,16 @@ impl PrivateKey {
     pub fn from_encrypted_pkcs8_der(der: &[u8], password: &str) -> Result<PrivateKey> {
         let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
             .map_err(|e| Error::MalformedKey(format!("encrypted PKCS#8: {e}")))?;
+        crate::pkcs12::check_work(&info.encryption_algorithm)?;
         let plain = info.decrypt(password).map_err(|e| match e {
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::DecryptFailed) => {
-                Error::WrongPassword("the encrypted private key")
-            }
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
-                oid,
-            })
-            | pkcs8::Error::EncryptedPrivateKey(
-                pkcs8::pkcs5::Error::AlgorithmParametersInvalid { oid },
-            ) => Error::UnsupportedEncryption {
-                context: "encrypted private key",
-                algorithm: crate::pkcs12::algorithm_name(oid),
-            },
             pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => {
                 Error::UnsupportedEncryption {
                     context: "encrypted private key",
                     algorithm: "PBES1 (legacy PKCS#5 v1.5 encryption)".into(),
                 }
+            }
+            pkcs8::Error::EncryptedPrivateKey(e) => {
+                crate::pkcs12::pbes2_error(e, "encrypted private key")
             }
             other => Error::MalformedKey(format!("encrypted PKCS#8: {other}")),
         })?;

@@ -103,6 +103,35 @@ fn every_form_of_the_p256_credential_imports_to_the_same_certificate_and_key() {
             true,
             true,
         ),
+        (
+            "p256.rc2-128.pw.p12",
+            "marshal-test",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
+        ("p256.plain.p12", "", InputFormat::Pkcs12, true, true),
+        (
+            "p256.plain.p12",
+            "any password",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
+        (
+            "p256.nomac.pw.p12",
+            "marshal-test",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
+        (
+            "p256.ber.pw.p12",
+            "marshal-test",
+            InputFormat::Pkcs12,
+            true,
+            true,
+        ),
     ];
     for &(file, password, format, has_cert, has_key) in cases {
         let got = import(&example(file), password).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -176,7 +205,14 @@ fn key_and_certificate_that_do_not_belong_together() {
 
 #[test]
 fn wrong_and_missing_passwords_say_so() {
-    for file in ["p256.legacy.pw.p12", "p256.modern.pw.p12"] {
+    for file in [
+        "p256.legacy.pw.p12",
+        "p256.modern.pw.p12",
+        "p256.rc2-128.pw.p12",
+        // No MAC: the wrong password shows only in what decryption gives.
+        "p256.nomac.pw.p12",
+        "p256.ber.pw.p12",
+    ] {
         for password in ["", "wrong"] {
             assert_eq!(
                 import(&example(file), password).unwrap_err(),
@@ -309,6 +345,7 @@ fn specific_errors_for_bad_inputs() {
         ("junk in CERTIFICATE", b"-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n".to_vec(), "not_a_certificate"),
         ("two keys", [example("p256.key.pem"), example("other.key.pem")].concat(), "several_private_keys"),
         ("legacy PEM encryption", b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAQID\n-----END RSA PRIVATE KEY-----\n".to_vec(), "unsupported_encryption"),
+        ("RC4 in PKCS#12", example("p256.rc4.p12"), "unsupported_encryption"),
         ("DSA key label", b"-----BEGIN DSA PRIVATE KEY-----\nAQID\n-----END DSA PRIVATE KEY-----\n".to_vec(), "unsupported_key_type"),
     ];
     for (what, input, code) in cases {
@@ -320,4 +357,10 @@ fn specific_errors_for_bad_inputs() {
             "{what}: message echoes input: {message}"
         );
     }
+    assert_eq!(
+        import(&example("p256.rc4.p12"), "")
+            .unwrap_err()
+            .to_string(),
+        "unsupported encryption in PKCS#12 file: pbeWithSHAAnd128BitRC4"
+    );
 }

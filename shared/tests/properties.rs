@@ -15,6 +15,9 @@ const FIXTURES: &[&[u8]] = &[
     include_bytes!("examples/p256.key.enc.pem"),
     include_bytes!("examples/p256.legacy.p12"),
     include_bytes!("examples/p256.modern.p12"),
+    // No MAC and no encryption: mangled bytes reach every bag parser.
+    include_bytes!("examples/p256.plain.p12"),
+    include_bytes!("examples/p256.ber.pw.p12"),
     include_bytes!("examples/rsa2048.pkcs1.pem"),
     include_bytes!("examples/bundle.crlf.pem"),
 ];

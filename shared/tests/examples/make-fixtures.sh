@@ -107,6 +107,15 @@ p12 p256.legacy.pw.p12 p256.cert.pem p256.key.pem fixture-p256 "$PW" -legacy
 p12 p256.modern.p12 p256.cert.pem p256.key.pem fixture-p256 ""
 p12 p256.modern.pw.p12 p256.cert.pem p256.key.pem fixture-p256 "$PW"
 p12 rsa2048.legacy.pfx rsa2048.cert.pem rsa2048.key.pem fixture-rsa2048 "" -legacy
+# The rarer shapes a reader meets: other legacy ciphers and a SHA-512 MAC,
+# bags in the clear with no MAC, no MAC over a shrouded key, and BER framing.
+p12 p256.rc2-128.pw.p12 p256.cert.pem p256.key.pem fixture-p256 "$PW" -legacy \
+	-certpbe PBE-SHA1-RC2-128 -keypbe PBE-SHA1-2DES -macalg sha512
+p12 p256.plain.p12 p256.cert.pem p256.key.pem fixture-p256 "" -keypbe NONE -certpbe NONE -nomac
+p12 p256.nomac.pw.p12 p256.cert.pem p256.key.pem fixture-p256 "$PW" -nomac
+python3 to-ber.py p256.modern.pw.p12 >p256.ber.pw.p12
+# RC4, which Marshal does not implement: the error must name it.
+p12 p256.rc4.p12 p256.cert.pem p256.key.pem fixture-p256 "" -legacy -certpbe PBE-SHA1-RC4-128 -keypbe PBE-SHA1-3DES
 
 # --- what AWS IoT (or Marshal) must refuse ----------------------------------
 rsa_key 1024 "$work/rsa1024.key.pem"
@@ -173,9 +182,10 @@ if [ "$(pub -in other.key.pem)" = "$(pub -in p256.key.pem)" ]; then
 	exit 1
 fi
 
-for f in p256.legacy.p12 p256.legacy.pw.p12 p256.modern.p12 p256.modern.pw.p12 rsa2048.legacy.pfx; do
+for f in p256.legacy.p12 p256.legacy.pw.p12 p256.modern.p12 p256.modern.pw.p12 rsa2048.legacy.pfx \
+	p256.rc2-128.pw.p12 p256.plain.p12 p256.nomac.pw.p12 p256.ber.pw.p12 p256.rc4.p12; do
 	case $f in *.pw.p12) pass=$PW ;; *) pass= ;; esac
-	case $f in *legacy*) legacy=-legacy ;; *) legacy= ;; esac
+	case $f in *legacy* | *rc2* | *rc4*) legacy=-legacy ;; *) legacy= ;; esac
 	echo "== openssl pkcs12 -info -noout $legacy -in $f"
 	openssl pkcs12 -info -noout $legacy -in "$f" -passin "pass:$pass" 2>&1
 done

@@ -1,0 +1,280 @@
+//! A small BER reader for the PKCS#12 envelope.
+//!
+//! PKCS#12 files are BER, not always DER: Windows and Java write
+//! indefinite lengths and constructed OCTET STRINGs. What sits inside the
+//! envelope (certificates, PKCS#8 keys) is DER and goes to the DER parsers.
+//! Depth is bounded so hostile nesting cannot exhaust the stack.
+
+use std::borrow::Cow;
+
+use crate::error::{Error, Result};
+
+pub(super) const SEQUENCE: u8 = 0x30;
+pub(super) const SET: u8 = 0x31;
+pub(super) const INTEGER: u8 = 0x02;
+pub(super) const OCTET_STRING: u8 = 0x04;
+pub(super) const OID: u8 = 0x06;
+/// `[0]` constructed: EXPLICIT content of ContentInfo and SafeBag.
+pub(super) const CONTEXT_0: u8 = 0xa0;
+/// `[0]` IMPLICIT OCTET STRING, primitive: EncryptedContentInfo's content.
+pub(super) const CONTEXT_0_PRIMITIVE: u8 = 0x80;
+const CONSTRUCTED: u8 = 0x20;
+
+/// Nesting deeper than this is refused; real files stay under ten.
+const MAX_DEPTH: usize = 32;
+
+/// One element: its tag and its content bytes (still BER).
+#[derive(Debug, Clone)]
+pub(super) struct Element<'a> {
+    pub(super) tag: u8,
+    pub(super) content: &'a [u8],
+}
+
+impl<'a> Element<'a> {
+    /// The children of a constructed element.
+    pub(super) fn reader(&self) -> Reader<'a> {
+        Reader {
+            rest: self.content,
+            what: "",
+        }
+    }
+
+    /// An OCTET STRING's bytes, joining the pieces of a constructed one.
+    pub(super) fn octets(&self) -> Result<Cow<'a, [u8]>> {
+        match self.tag {
+            OCTET_STRING | CONTEXT_0_PRIMITIVE => Ok(Cow::Borrowed(self.content)),
+            t if t == OCTET_STRING | CONSTRUCTED || t == CONTEXT_0_PRIMITIVE | CONSTRUCTED => {
+                let mut joined = Vec::with_capacity(self.content.len());
+                join_octets(self.content, 0, &mut joined)?;
+                Ok(Cow::Owned(joined))
+            }
+            t => Err(malformed(format!(
+                "expected an OCTET STRING, found tag 0x{t:02x}"
+            ))),
+        }
+    }
+
+    /// A non-negative INTEGER that fits in a `u32` (versions, iteration counts).
+    pub(super) fn small_uint(&self) -> Result<u32> {
+        if self.tag != INTEGER {
+            return Err(malformed(format!(
+                "expected an INTEGER, found tag 0x{:02x}",
+                self.tag
+            )));
+        }
+        let digits = match self.content {
+            [] => return Err(malformed("an empty INTEGER")),
+            [first, ..] if first & 0x80 != 0 => return Err(malformed("a negative INTEGER")),
+            [0, rest @ ..] => rest,
+            all => all,
+        };
+        if digits.len() > 4 {
+            return Err(malformed("an INTEGER too large"));
+        }
+        Ok(digits
+            .iter()
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b)))
+    }
+
+    /// The whole element re-encoded as one DER-framed TLV (for a DER parser).
+    pub(super) fn to_tlv(&self) -> Vec<u8> {
+        super::write::tlv(self.tag, self.content)
+    }
+}
+
+/// Reads elements one after another from a byte slice.
+#[derive(Debug, Clone)]
+pub(super) struct Reader<'a> {
+    rest: &'a [u8],
+    /// What these bytes are, for error messages.
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(bytes: &'a [u8], what: &'static str) -> Self {
+        Reader { rest: bytes, what }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next element, or `None` at the end.
+    pub(super) fn next_element(&mut self) -> Result<Option<Element<'a>>> {
+        if self.rest.is_empty() {
+            return Ok(None);
+        }
+        let (element, rest) = split(self.rest, 0)?;
+        self.rest = rest;
+        Ok(Some(element))
+    }
+
+    /// The next element, which must be there and carry `tag`.
+    pub(super) fn expect(&mut self, tag: u8, name: &str) -> Result<Element<'a>> {
+        match self.next_element()? {
+            Some(e) if e.tag == tag => Ok(e),
+            Some(e) => Err(malformed(format!(
+                "{name}{}: expected tag 0x{tag:02x}, found 0x{:02x}",
+                self.context(),
+                e.tag
+            ))),
+            None => Err(malformed(format!("{name}{} is missing", self.context()))),
+        }
+    }
+
+    /// The next element when it carries `tag`; otherwise nothing is consumed.
+    pub(super) fn optional(&mut self, tag: u8) -> Result<Option<Element<'a>>> {
+        match self.rest.first() {
+            Some(&t) if t == tag => self.next_element(),
+            _ => Ok(None),
+        }
+    }
+
+    fn context(&self) -> String {
+        if self.what.is_empty() {
+            String::new()
+        } else {
+            format!(" in {}", self.what)
+        }
+    }
+}
+
+/// The first element of `input` and what follows it.
+fn split(input: &[u8], depth: usize) -> Result<(Element<'_>, &[u8])> {
+    if depth > MAX_DEPTH {
+        return Err(malformed("nested too deeply"));
+    }
+    let (&tag, after_tag) = input.split_first().ok_or_else(|| truncated("a tag"))?;
+    if tag & 0x1f == 0x1f {
+        return Err(malformed("a multi-byte tag, which PKCS#12 does not use"));
+    }
+    let (&first, after_len) = after_tag
+        .split_first()
+        .ok_or_else(|| truncated("a length"))?;
+    if first == 0x80 {
+        // Indefinite length: the content runs to the matching end-of-contents.
+        if tag & CONSTRUCTED == 0 {
+            return Err(malformed("an indefinite length on a primitive element"));
+        }
+        let mut rest = after_len;
+        loop {
+            if let [0, 0, tail @ ..] = rest {
+                let content = &after_len[..after_len.len() - rest.len()];
+                return Ok((Element { tag, content }, tail));
+            }
+            if rest.is_empty() {
+                return Err(truncated("an end-of-contents marker"));
+            }
+            rest = split(rest, depth + 1)?.1;
+        }
+    }
+    let (len, body) = if first < 0x80 {
+        (usize::from(first), after_len)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n > 4 {
+            return Err(malformed("a length longer than 4 bytes"));
+        }
+        if after_len.len() < n {
+            return Err(truncated("a length"));
+        }
+        let len = after_len[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        (len, &after_len[n..])
+    };
+    if body.len() < len {
+        return Err(truncated("the content of an element"));
+    }
+    let (content, rest) = body.split_at(len);
+    Ok((Element { tag, content }, rest))
+}
+
+/// Appends the pieces of a constructed OCTET STRING's content to `out`.
+fn join_octets(mut content: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<()> {
+    while !content.is_empty() {
+        let (piece, rest) = split(content, depth + 1)?;
+        match piece.tag {
+            OCTET_STRING => out.extend_from_slice(piece.content),
+            t if t == OCTET_STRING | CONSTRUCTED => join_octets(piece.content, depth + 1, out)?,
+            t => {
+                return Err(malformed(format!(
+                    "a constructed OCTET STRING holding tag 0x{t:02x}"
+                )));
+            }
+        }
+        content = rest;
+    }
+    Ok(())
+}
+
+pub(super) fn malformed(detail: impl Into<String>) -> Error {
+    Error::MalformedPkcs12(detail.into())
+}
+
+fn truncated(what: &str) -> Error {
+    Error::TruncatedDer(format!("PKCS#12: the file ends before {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn reads_definite_and_indefinite_lengths_alike() {
+        // SEQUENCE { INTEGER 3, [0] { OCTET STRING "ab" } } in DER and in BER
+        // with indefinite lengths and a constructed OCTET STRING "a" + "b".
+        let der = [
+            0x30, 0x09, 0x02, 0x01, 0x03, 0xa0, 0x04, 0x04, 0x02, b'a', b'b',
+        ];
+        let ber = [
+            0x30, 0x80, 0x02, 0x01, 0x03, 0xa0, 0x80, 0x24, 0x80, 0x04, 0x01, b'a', 0x04, 0x01,
+            b'b', 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        for input in [&der[..], &ber[..]] {
+            let mut outer = Reader::new(input, "test");
+            let seq = outer.expect(SEQUENCE, "outer").unwrap();
+            assert!(outer.is_empty(), "{input:02x?}");
+            let mut inner = seq.reader();
+            assert_eq!(inner.expect(INTEGER, "v").unwrap().small_uint().unwrap(), 3);
+            let wrapped = inner.expect(CONTEXT_0, "c").unwrap();
+            let octets = wrapped.reader().next_element().unwrap().unwrap();
+            assert_eq!(&*octets.octets().unwrap(), b"ab");
+        }
+    }
+
+    #[test]
+    fn refuses_what_would_hurt() {
+        let mut deep = Vec::new();
+        for _ in 0..200 {
+            deep.extend_from_slice(&[0x30, 0x80]);
+        }
+        let cases: [(&[u8], &str); 6] = [
+            (&deep, "malformed_pkcs12"),
+            (&[0x30, 0x05, 0x02], "truncated_der"),
+            (&[0x30, 0x85, 1, 0, 0, 0, 0], "malformed_pkcs12"),
+            (&[0x04, 0x80, 0x00, 0x00], "malformed_pkcs12"),
+            (&[0x30, 0x80, 0x02, 0x01, 0x03], "truncated_der"),
+            (&[0x1f, 0x81, 0x01, 0x00], "malformed_pkcs12"),
+        ];
+        for (input, code) in cases {
+            let err = Reader::new(input, "test").next_element().unwrap_err();
+            assert_eq!(err.code(), code, "{input:02x?}: {err}");
+        }
+    }
+
+    #[test]
+    fn integers() {
+        let int = |content: &'static [u8]| Element {
+            tag: INTEGER,
+            content,
+        };
+        assert_eq!(int(&[0x00, 0x80]).small_uint().unwrap(), 128);
+        assert_eq!(int(&[0x08, 0x00]).small_uint().unwrap(), 2048);
+        assert!(int(&[0xff]).small_uint().is_err());
+        assert!(int(&[1, 2, 3, 4, 5]).small_uint().is_err());
+        assert!(int(&[]).small_uint().is_err());
+    }
+}
