@@ -173,6 +173,10 @@ fn fingerprint_of_every_fixture_equals_openssl() {
         ("p256.legacy.pw.p12", Some(FIXTURE_PASSWORD), &p256),
         ("p256.modern.pw.p12", Some(FIXTURE_PASSWORD), &p256),
         ("rsa2048.legacy.pfx", None, &rsa),
+        ("p256.rc2-128.pw.p12", Some(FIXTURE_PASSWORD), &p256),
+        ("p256.plain.p12", None, &p256),
+        ("p256.nomac.pw.p12", Some(FIXTURE_PASSWORD), &p256),
+        ("p256.ber.pw.p12", Some(FIXTURE_PASSWORD), &p256),
     ] {
         cases.push((file.to_owned(), password, id.clone()));
     }
@@ -268,6 +272,12 @@ fn convert_p256_modern_p12_with_empty_password() {
 #[test]
 fn convert_p256_modern_p12_with_password() {
     check_convert_pkcs12("p256.modern.pw.p12", Some(FIXTURE_PASSWORD), "p256");
+}
+
+/// BER framing, as Java and Windows write PKCS#12 (openssl reads it too).
+#[test]
+fn convert_p256_ber_p12() {
+    check_convert_pkcs12("p256.ber.pw.p12", Some(FIXTURE_PASSWORD), "p256");
 }
 
 #[test]
