@@ -198,6 +198,21 @@ fn readme(count: usize) -> String {
     )
 }
 
+/// "0.85 s (2.3 MB)": how long a batch took and how big its zip is, with
+/// integer arithmetic (formatting floats would add ~10 KB of wasm).
+pub fn duration_and_size(ms: f64, zip_bytes: usize) -> String {
+    // Saturating casts: a negative or NaN duration shows as 0.
+    let centiseconds = (ms / 10.0).round() as u64;
+    let tenths_of_mb = (zip_bytes as u64 + 50_000) / 100_000;
+    format!(
+        "{}.{:02} s ({}.{} MB)",
+        centiseconds / 100,
+        centiseconds % 100,
+        tenths_of_mb / 10,
+        tenths_of_mb % 10
+    )
+}
+
 // Native only: reads the zip back with unzip and openssl.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -212,22 +212,31 @@ impl PrivateKey {
 
     /// Reads a password-encrypted PKCS#8 `EncryptedPrivateKeyInfo`.
     pub fn from_encrypted_pkcs8_der(der: &[u8], password: &str) -> Result<PrivateKey> {
-        let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
-            .map_err(|e| Error::MalformedKey(format!("encrypted PKCS#8: {e}")))?;
-        crate::pkcs12::check_work(&info.encryption_algorithm)?;
-        let plain = info.decrypt(password).map_err(|e| match e {
-            pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::NoPbes1CryptSupport) => {
-                Error::UnsupportedEncryption {
+        // EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
+        let as_key_error = |e: Error| match e {
+            Error::MalformedPkcs12(detail) | Error::TruncatedDer(detail) => {
+                Error::MalformedKey(format!("encrypted PKCS#8: {detail}"))
+            }
+            other => other,
+        };
+        let (algorithm, ciphertext) = encrypted_pkcs8_parts(der).map_err(as_key_error)?;
+        let ciphertext = ciphertext.octets().map_err(as_key_error)?;
+        let plain = crate::pkcs12::decrypt_with_password(&algorithm, password, &ciphertext)
+            .map_err(|e| match e {
+                Error::WrongPassword(_) => Error::WrongPassword("the encrypted private key"),
+                Error::UnsupportedEncryption { algorithm, .. } => Error::UnsupportedEncryption {
                     context: "encrypted private key",
-                    algorithm: "PBES1 (legacy PKCS#5 v1.5 encryption)".into(),
-                }
+                    algorithm,
+                },
+                other => as_key_error(other),
+            })?;
+        // A good padding by chance (1 in 256) still leaves garbage.
+        PrivateKey::from_pkcs8_der(&plain).map_err(|e| match e {
+            Error::MalformedKey(_) | Error::TruncatedDer(_) => {
+                Error::WrongPassword("the encrypted private key")
             }
-            pkcs8::Error::EncryptedPrivateKey(e) => {
-                crate::pkcs12::pbes2_error(e, "encrypted private key")
-            }
-            other => Error::MalformedKey(format!("encrypted PKCS#8: {other}")),
-        })?;
-        PrivateKey::from_pkcs8_der(plain.as_bytes())
+            other => other,
+        })
     }
 
     /// Reads the one private key in PEM text, whatever its PEM label.
@@ -348,4 +357,29 @@ fn wrap_pkcs8(algorithm: spki::AlgorithmIdentifierRef<'_>, inner: &[u8]) -> Resu
             .map_err(|e| Error::MalformedKey(format!("re-encoding as PKCS#8: {e}")))?,
     );
     PrivateKey::from_pkcs8_der(&der)
+}
+
+/// EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }:
+/// the algorithm and the encrypted key, nothing after.
+fn encrypted_pkcs8_parts(der: &[u8]) -> Result<(crate::ber::Element<'_>, crate::ber::Element<'_>)> {
+    use crate::ber::{OCTET_STRING, Reader, SEQUENCE, malformed};
+    let mut outer = Reader::new(der, "EncryptedPrivateKeyInfo");
+    let mut info = outer.expect(SEQUENCE, "EncryptedPrivateKeyInfo")?.reader();
+    if !outer.is_empty() {
+        return Err(malformed("bytes after the key"));
+    }
+    let algorithm = info.expect(SEQUENCE, "the encryption algorithm")?;
+    let ciphertext = info.expect(OCTET_STRING, "the encrypted key")?;
+    if !info.is_empty() {
+        return Err(malformed("fields after the encrypted key"));
+    }
+    Ok((algorithm, ciphertext))
+}
+
+/// True when `der` has the shape of an encrypted PKCS#8 key (an algorithm
+/// named by an OID, then an OCTET STRING).
+pub(crate) fn looks_like_encrypted_pkcs8(der: &[u8]) -> bool {
+    encrypted_pkcs8_parts(der).is_ok_and(|(algorithm, _)| {
+        crate::pbes2::read_oid(&mut algorithm.reader(), "the algorithm").is_ok()
+    })
 }

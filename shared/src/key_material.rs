@@ -51,7 +51,7 @@ pub fn find_key_material(text: &str) -> Option<KeyMaterial> {
 fn is_key_der(der: &[u8]) -> bool {
     pkcs12::looks_like_pkcs12(der)
         || PrivateKey::from_der_any(der).is_ok()
-        || pkcs8::EncryptedPrivateKeyInfoRef::try_from(der).is_ok()
+        || crate::key::looks_like_encrypted_pkcs8(der)
 }
 
 fn decodes_to_key(run: &str) -> bool {

@@ -10,6 +10,7 @@
 mod algorithm;
 mod amazon_root_ca;
 pub mod api;
+mod ber;
 mod certificate;
 mod error;
 mod fingerprint;
@@ -18,6 +19,7 @@ mod import;
 mod key;
 mod key_material;
 mod name;
+mod pbes2;
 pub mod pem;
 pub mod pkcs12;
 pub mod policy;

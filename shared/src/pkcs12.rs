@@ -3,15 +3,12 @@
 //! Our own small reader and writer: the crates that do this carry a second
 //! X.509 parser, which cost the page about 110 KB gzipped.
 
-mod ber;
 mod cipher;
 mod kdf;
 mod read;
 mod write;
 
 use const_oid::ObjectIdentifier;
-
-pub(crate) use cipher::{check_work, pbes2_error};
 
 use crate::{certificate::Certificate, error::Result, key::PrivateKey};
 
@@ -64,6 +61,22 @@ pub fn export(
         friendly_name,
         EXPORT_ITERATIONS,
     )
+}
+
+/// Decrypts bytes under a password-based AlgorithmIdentifier: PBES2, or the
+/// PKCS#12 schemes that OpenSSL before 1.1 also used for encrypted PKCS#8.
+pub(crate) fn decrypt_with_password(
+    algorithm: &crate::ber::Element<'_>,
+    password: &str,
+    ciphertext: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let bmp = kdf::bmp_password(Some(password));
+    let password = cipher::Password {
+        text: password,
+        bmp: &bmp,
+        mac_checked: false,
+    };
+    cipher::decrypt(algorithm, &password, ciphertext)
 }
 
 /// The object identifiers of PKCS#12's envelope (RFC 7292, PKCS#7, PKCS#9).

@@ -87,6 +87,20 @@ fn every_form_of_the_p256_credential_imports_to_the_same_certificate_and_key() {
             false,
             true,
         ),
+        (
+            "p256.key.pbe-sha1-3des.pem",
+            "marshal-test",
+            InputFormat::Pem,
+            false,
+            true,
+        ),
+        (
+            "p256.key.des3.pem",
+            "marshal-test",
+            InputFormat::Pem,
+            false,
+            true,
+        ),
         ("p256.legacy.p12", "", InputFormat::Pkcs12, true, true),
         (
             "p256.legacy.pw.p12",
@@ -221,10 +235,17 @@ fn wrong_and_missing_passwords_say_so() {
             );
         }
     }
-    assert_eq!(
-        import(&example("p256.key.enc.pem"), "wrong").unwrap_err(),
-        Error::WrongPassword("the encrypted private key")
-    );
+    for file in [
+        "p256.key.enc.pem",
+        "p256.key.pbe-sha1-3des.pem",
+        "p256.key.des3.pem",
+    ] {
+        assert_eq!(
+            import(&example(file), "wrong").unwrap_err(),
+            Error::WrongPassword("the encrypted private key"),
+            "{file}"
+        );
+    }
 }
 
 #[test]

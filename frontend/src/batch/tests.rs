@@ -106,3 +106,16 @@ fn the_zip_holds_matching_pairs_and_lists_them() {
             .contains("marshal register --batch certificates.csv")
     );
 }
+
+#[test]
+fn duration_and_size_read_like_the_float_formatting_they_replace() {
+    for (ms, bytes, want) in [
+        (845.4, 2_345_678, "0.85 s (2.3 MB)"),
+        (12_345.0, 49_999, "12.35 s (0.0 MB)"),
+        (0.0, 0, "0.00 s (0.0 MB)"),
+        (-3.0, 150_000, "0.00 s (0.2 MB)"),
+        (f64::NAN, 1_000_000, "0.00 s (1.0 MB)"),
+    ] {
+        assert_eq!(duration_and_size(ms, bytes), want, "{ms} ms, {bytes} bytes");
+    }
+}

@@ -103,9 +103,9 @@ pub(crate) fn batch_section(props: &BatchSectionProps) -> Html {
                 })
             };
             html! {
-                <div id="batch-done" data-ms={format!("{:.0}", result.ms)} data-count={result.count.to_string()}>
+                <div id="batch-done" data-ms={(result.ms.round() as u64).to_string()} data-count={result.count.to_string()}>
                     <p class="status ok">
-                        { format!("{} {} {:.2} s ({:.1} MB)", result.count, Text::BatchDone.get(lang), result.ms / 1000.0, result.zip.len() as f64 / 1e6) }
+                        { format!("{} {} {}", result.count, Text::BatchDone.get(lang), crate::batch::duration_and_size(result.ms, result.zip.len())) }
                     </p>
                     <button type="button" class="primary" id="batch-download" {onclick}>{ Text::BatchDownload.get(lang) }</button>
                     <p class="warning">{ Text::SaveKeyNow.get(lang) }</p>

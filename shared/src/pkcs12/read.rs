@@ -5,15 +5,16 @@ use zeroize::Zeroizing;
 
 use super::{
     Pkcs12Contents, algorithm_name,
-    ber::{self, Element, Reader},
     cipher::{self, Password},
     kdf::{self, Hash},
     oids,
 };
 use crate::{
+    ber::{self, Element, Reader},
     certificate::Certificate,
     error::{Error, Result},
     key::PrivateKey,
+    pbes2::{check_iterations, read_oid},
 };
 
 /// Safes inside safes (safeContentsBag) deeper than this are refused.
@@ -32,7 +33,7 @@ pub(super) fn read(der: &[u8], password: &str) -> Result<Pkcs12Contents> {
     }
     let auth_safe = fields.expect(ber::SEQUENCE, "the authenticated safe")?;
     let mut content_info = Reader::new(auth_safe.content, "the authenticated safe");
-    let content_type = cipher::read_oid(&mut content_info, "the content type")?;
+    let content_type = read_oid(&mut content_info, "the content type")?;
     if content_type != oids::DATA {
         return Err(Error::UnsupportedEncryption {
             context: "PKCS#12 file",
@@ -94,7 +95,7 @@ impl Mac {
         let mut algorithm = digest_info
             .expect(ber::SEQUENCE, "the MAC algorithm")?
             .reader();
-        let oid = cipher::read_oid(&mut algorithm, "the MAC algorithm")?;
+        let oid = read_oid(&mut algorithm, "the MAC algorithm")?;
         let hash = Hash::from_oid(oid).ok_or_else(|| Error::UnsupportedEncryption {
             context: "PKCS#12 file",
             algorithm: algorithm_name(oid),
@@ -105,7 +106,7 @@ impl Mac {
             Some(n) => n.small_uint()?,
             None => 1,
         };
-        cipher::check_iterations(iterations)?;
+        check_iterations(iterations)?;
         Ok(Mac {
             hash,
             digest: digest.into_owned(),
@@ -133,7 +134,7 @@ fn read_safes(auth_safe: &[u8], password: &Password<'_>) -> Result<Pkcs12Content
     let mut infos = outer.expect(ber::SEQUENCE, "the list of safes")?.reader();
     while let Some(info) = infos.next_element()? {
         let mut fields = Reader::new(info.content, "a safe");
-        let content_type = cipher::read_oid(&mut fields, "a safe's content type")?;
+        let content_type = read_oid(&mut fields, "a safe's content type")?;
         if content_type == oids::DATA {
             let safe = explicit_octets(&mut fields, "a safe")?;
             read_bags(&safe, password, 0, &mut found)?;
@@ -175,7 +176,7 @@ fn decrypt_safe(fields: &mut Reader<'_>, password: &Password<'_>) -> Result<Zero
     let mut info = encrypted_data
         .expect(ber::SEQUENCE, "EncryptedContentInfo")?
         .reader();
-    cipher::read_oid(&mut info, "EncryptedContentInfo's content type")?;
+    read_oid(&mut info, "EncryptedContentInfo's content type")?;
     let algorithm = info.expect(ber::SEQUENCE, "the encryption algorithm")?;
     let ciphertext = match info.next_element()? {
         Some(e) => e.octets()?,
@@ -193,7 +194,7 @@ fn read_bags(safe: &[u8], password: &Password<'_>, depth: usize, found: &mut Fou
     let mut bags = outer.expect(ber::SEQUENCE, "the bags of a safe")?.reader();
     while let Some(bag) = bags.next_element()? {
         let mut fields = Reader::new(bag.content, "a bag");
-        let bag_id = cipher::read_oid(&mut fields, "a bag's type")?;
+        let bag_id = read_oid(&mut fields, "a bag's type")?;
         let value = fields.expect(ber::CONTEXT_0, "a bag's value")?;
         let Some(value) = value.reader().next_element()? else {
             return Err(ber::malformed("an empty bag"));
@@ -216,7 +217,7 @@ fn read_bags(safe: &[u8], password: &Password<'_>, depth: usize, found: &mut Fou
             }
             id if id == oids::CERT_BAG => {
                 let mut cert_bag = value.reader();
-                let cert_type = cipher::read_oid(&mut cert_bag, "a certificate's type")?;
+                let cert_type = read_oid(&mut cert_bag, "a certificate's type")?;
                 // SDSI certificates (the other type RFC 7292 names) are not X.509: skipped.
                 if cert_type == oids::X509_CERTIFICATE {
                     let der = explicit_octets(&mut cert_bag, "a certificate")?;

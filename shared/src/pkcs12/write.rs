@@ -2,59 +2,18 @@
 //! encrypted certificate bag and a shrouded key bag (both PBES2 with
 //! PBKDF2-HMAC-SHA-256 and AES-256-CBC), then an HMAC-SHA-256 MAC.
 
-use const_oid::ObjectIdentifier;
 use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
 use super::{
-    ber, cipher,
     kdf::{self, Hash},
     oids,
 };
-use crate::error::{Error, Result};
-
-/// One DER element: tag, definite length, content.
-pub(super) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 6);
-    out.push(tag);
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8); // < 0x80: fits
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8); // at most 8
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(ber::SEQUENCE, &parts.concat())
-}
-
-fn oid(oid: ObjectIdentifier) -> Vec<u8> {
-    tlv(ber::OID, oid.as_bytes())
-}
-
-fn octets(bytes: &[u8]) -> Vec<u8> {
-    tlv(ber::OCTET_STRING, bytes)
-}
-
-fn explicit0(inner: &[u8]) -> Vec<u8> {
-    tlv(ber::CONTEXT_0, inner)
-}
-
-fn uint(value: u32) -> Vec<u8> {
-    let bytes = value.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(3);
-    let mut content = bytes[skip..].to_vec();
-    if content[0] & 0x80 != 0 {
-        content.insert(0, 0);
-    }
-    tlv(ber::INTEGER, &content)
-}
+use crate::{
+    ber::{self, explicit0, octets, oid, seq, tlv, uint},
+    error::{Error, Result},
+    pbes2,
+};
 
 /// `bagAttributes`: friendlyName and localKeyId, a DER SET OF sorted by encoding.
 fn attributes(friendly_name: &str, local_key_id: &[u8]) -> Vec<u8> {
@@ -85,7 +44,6 @@ pub(super) fn pfx(
     friendly_name: &str,
     iterations: u32,
 ) -> Result<Vec<u8>> {
-    cipher::check_iterations(iterations)?;
     let local_key_id = Sha1::digest(certificate_der);
     let attrs = attributes(friendly_name, &local_key_id);
 
@@ -99,7 +57,7 @@ pub(super) fn pfx(
         &attrs,
     ]);
     let cert_safe = seq(&[&cert_bag]);
-    let (cert_alg, cert_ct) = cipher::encrypt_pbes2(password, iterations, &cert_safe)?;
+    let (cert_alg, cert_ct) = pbes2::encrypt(password.as_bytes(), iterations, &cert_safe)?;
     let encrypted_data = seq(&[
         &uint(0),
         &seq(&[
@@ -111,7 +69,7 @@ pub(super) fn pfx(
     let cert_info = seq(&[&oid(oids::ENCRYPTED_DATA), &explicit0(&encrypted_data)]);
 
     // The key, shrouded (EncryptedPrivateKeyInfo) in a plain SafeContents.
-    let (key_alg, key_ct) = cipher::encrypt_pbes2(password, iterations, pkcs8_der)?;
+    let (key_alg, key_ct) = pbes2::encrypt(password.as_bytes(), iterations, pkcs8_der)?;
     let key_bag = seq(&[
         &oid(oids::SHROUDED_KEY_BAG),
         &explicit0(&seq(&[&key_alg, &octets(&key_ct)])),
@@ -140,26 +98,4 @@ pub(super) fn pfx(
         &seq(&[&oid(oids::DATA), &explicit0(&octets(&auth_safe))]),
         &mac_data,
     ]))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-    use super::*;
-
-    #[test]
-    fn lengths_and_integers_are_der() {
-        assert_eq!(tlv(0x04, &[7; 3])[..2], [0x04, 0x03]);
-        assert_eq!(tlv(0x04, &[7; 0x80])[..3], [0x04, 0x81, 0x80]);
-        assert_eq!(tlv(0x04, &[7; 0x1234])[..4], [0x04, 0x82, 0x12, 0x34]);
-        assert_eq!(uint(0), [0x02, 0x01, 0x00]);
-        assert_eq!(uint(3), [0x02, 0x01, 0x03]);
-        assert_eq!(uint(128), [0x02, 0x02, 0x00, 0x80]);
-        assert_eq!(uint(10_000), [0x02, 0x02, 0x27, 0x10]);
-        // What the der crate makes of the same values.
-        for v in [0u32, 3, 127, 128, 255, 10_000, 2_000_000, u32::MAX] {
-            assert_eq!(uint(v), der::Encode::to_der(&v).unwrap(), "{v}");
-        }
-    }
 }

@@ -85,6 +85,11 @@ cp p256.cert.der p256.cer
 openssl pkey -in p256.key.pem -traditional -out p256.sec1.pem
 openssl pkcs8 -topk8 -nocrypt -in p256.key.pem -outform DER -out p256.key.der
 openssl pkcs8 -topk8 -in p256.key.pem -passout "pass:$PW" -out p256.key.enc.pem
+# Older encryptions: OpenSSL 1.0's default (a PKCS#12 scheme), PBES2 with
+# 3DES and SHA-1, and scrypt (which Marshal refuses, naming it).
+openssl pkcs8 -topk8 -in p256.key.pem -v1 PBE-SHA1-3DES -passout "pass:$PW" -out p256.key.pbe-sha1-3des.pem
+openssl pkcs8 -topk8 -in p256.key.pem -v2 des3 -v2prf hmacWithSHA1 -passout "pass:$PW" -out p256.key.des3.pem
+openssl pkcs8 -topk8 -in p256.key.pem -scrypt -passout "pass:$PW" -out p256.key.scrypt.pem
 
 ec_key P-384 p384.key.pem
 self_signed p384.key.pem fixture-p384 p384.cert.pem -sha384
@@ -173,6 +178,8 @@ same_key p256.cert.pem p256.key.pem
 same_key p256.cert.pem p256.sec1.pem
 same_key p256.cert.pem p256.key.der -inform DER
 same_key p256.cert.pem p256.key.enc.pem -passin "pass:$PW"
+same_key p256.cert.pem p256.key.pbe-sha1-3des.pem -passin "pass:$PW"
+same_key p256.cert.pem p256.key.des3.pem -passin "pass:$PW"
 same_key p384.cert.pem p384.key.pem
 same_key p521.cert.pem p521.key.pem
 same_key rsa2048.cert.pem rsa2048.key.pem

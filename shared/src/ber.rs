@@ -1,4 +1,5 @@
-//! A small BER reader for the PKCS#12 envelope.
+//! A small BER reader and DER writer for the password-protected envelopes
+//! (PKCS#12, PBES2, encrypted PKCS#8).
 //!
 //! PKCS#12 files are BER, not always DER: Windows and Java write
 //! indefinite lengths and constructed OCTET STRINGs. What sits inside the
@@ -7,17 +8,19 @@
 
 use std::borrow::Cow;
 
+use const_oid::ObjectIdentifier;
+
 use crate::error::{Error, Result};
 
-pub(super) const SEQUENCE: u8 = 0x30;
-pub(super) const SET: u8 = 0x31;
-pub(super) const INTEGER: u8 = 0x02;
-pub(super) const OCTET_STRING: u8 = 0x04;
-pub(super) const OID: u8 = 0x06;
+pub(crate) const SEQUENCE: u8 = 0x30;
+pub(crate) const SET: u8 = 0x31;
+pub(crate) const INTEGER: u8 = 0x02;
+pub(crate) const OCTET_STRING: u8 = 0x04;
+pub(crate) const OID: u8 = 0x06;
 /// `[0]` constructed: EXPLICIT content of ContentInfo and SafeBag.
-pub(super) const CONTEXT_0: u8 = 0xa0;
+pub(crate) const CONTEXT_0: u8 = 0xa0;
 /// `[0]` IMPLICIT OCTET STRING, primitive: EncryptedContentInfo's content.
-pub(super) const CONTEXT_0_PRIMITIVE: u8 = 0x80;
+pub(crate) const CONTEXT_0_PRIMITIVE: u8 = 0x80;
 const CONSTRUCTED: u8 = 0x20;
 
 /// Nesting deeper than this is refused; real files stay under ten.
@@ -25,14 +28,14 @@ const MAX_DEPTH: usize = 32;
 
 /// One element: its tag and its content bytes (still BER).
 #[derive(Debug, Clone)]
-pub(super) struct Element<'a> {
-    pub(super) tag: u8,
-    pub(super) content: &'a [u8],
+pub(crate) struct Element<'a> {
+    pub(crate) tag: u8,
+    pub(crate) content: &'a [u8],
 }
 
 impl<'a> Element<'a> {
     /// The children of a constructed element.
-    pub(super) fn reader(&self) -> Reader<'a> {
+    pub(crate) fn reader(&self) -> Reader<'a> {
         Reader {
             rest: self.content,
             what: "",
@@ -40,7 +43,7 @@ impl<'a> Element<'a> {
     }
 
     /// An OCTET STRING's bytes, joining the pieces of a constructed one.
-    pub(super) fn octets(&self) -> Result<Cow<'a, [u8]>> {
+    pub(crate) fn octets(&self) -> Result<Cow<'a, [u8]>> {
         match self.tag {
             OCTET_STRING | CONTEXT_0_PRIMITIVE => Ok(Cow::Borrowed(self.content)),
             t if t == OCTET_STRING | CONSTRUCTED || t == CONTEXT_0_PRIMITIVE | CONSTRUCTED => {
@@ -55,7 +58,7 @@ impl<'a> Element<'a> {
     }
 
     /// A non-negative INTEGER that fits in a `u32` (versions, iteration counts).
-    pub(super) fn small_uint(&self) -> Result<u32> {
+    pub(crate) fn small_uint(&self) -> Result<u32> {
         if self.tag != INTEGER {
             return Err(malformed(format!(
                 "expected an INTEGER, found tag 0x{:02x}",
@@ -77,30 +80,30 @@ impl<'a> Element<'a> {
     }
 
     /// The whole element re-encoded as one DER-framed TLV (for a DER parser).
-    pub(super) fn to_tlv(&self) -> Vec<u8> {
-        super::write::tlv(self.tag, self.content)
+    pub(crate) fn to_tlv(&self) -> Vec<u8> {
+        tlv(self.tag, self.content)
     }
 }
 
 /// Reads elements one after another from a byte slice.
 #[derive(Debug, Clone)]
-pub(super) struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     rest: &'a [u8],
     /// What these bytes are, for error messages.
     what: &'static str,
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(bytes: &'a [u8], what: &'static str) -> Self {
+    pub(crate) fn new(bytes: &'a [u8], what: &'static str) -> Self {
         Reader { rest: bytes, what }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rest.is_empty()
     }
 
     /// The next element, or `None` at the end.
-    pub(super) fn next_element(&mut self) -> Result<Option<Element<'a>>> {
+    pub(crate) fn next_element(&mut self) -> Result<Option<Element<'a>>> {
         if self.rest.is_empty() {
             return Ok(None);
         }
@@ -110,7 +113,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must be there and carry `tag`.
-    pub(super) fn expect(&mut self, tag: u8, name: &str) -> Result<Element<'a>> {
+    pub(crate) fn expect(&mut self, tag: u8, name: &str) -> Result<Element<'a>> {
         match self.next_element()? {
             Some(e) if e.tag == tag => Ok(e),
             Some(e) => Err(malformed(format!(
@@ -123,7 +126,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element when it carries `tag`; otherwise nothing is consumed.
-    pub(super) fn optional(&mut self, tag: u8) -> Result<Option<Element<'a>>> {
+    pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Element<'a>>> {
         match self.rest.first() {
             Some(&t) if t == tag => self.next_element(),
             _ => Ok(None),
@@ -208,7 +211,52 @@ fn join_octets(mut content: &[u8], depth: usize, out: &mut Vec<u8>) -> Result<()
     Ok(())
 }
 
-pub(super) fn malformed(detail: impl Into<String>) -> Error {
+// --- DER writing ---------------------------------------------------------
+
+/// One DER element: tag, definite length, content.
+pub(crate) fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(content.len() + 6);
+    out.push(tag);
+    let len = content.len();
+    if len < 0x80 {
+        out.push(len as u8); // < 0x80: fits
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8); // at most 8
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+pub(crate) fn seq(parts: &[&[u8]]) -> Vec<u8> {
+    tlv(SEQUENCE, &parts.concat())
+}
+
+pub(crate) fn oid(oid: ObjectIdentifier) -> Vec<u8> {
+    tlv(OID, oid.as_bytes())
+}
+
+pub(crate) fn octets(bytes: &[u8]) -> Vec<u8> {
+    tlv(OCTET_STRING, bytes)
+}
+
+pub(crate) fn explicit0(inner: &[u8]) -> Vec<u8> {
+    tlv(CONTEXT_0, inner)
+}
+
+pub(crate) fn uint(value: u32) -> Vec<u8> {
+    let bytes = value.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(3);
+    let mut content = bytes[skip..].to_vec();
+    if content[0] & 0x80 != 0 {
+        content.insert(0, 0);
+    }
+    tlv(INTEGER, &content)
+}
+
+pub(crate) fn malformed(detail: impl Into<String>) -> Error {
     Error::MalformedPkcs12(detail.into())
 }
 
@@ -276,5 +324,20 @@ mod tests {
         assert!(int(&[0xff]).small_uint().is_err());
         assert!(int(&[1, 2, 3, 4, 5]).small_uint().is_err());
         assert!(int(&[]).small_uint().is_err());
+    }
+
+    #[test]
+    fn lengths_and_integers_are_der() {
+        assert_eq!(tlv(0x04, &[7; 3])[..2], [0x04, 0x03]);
+        assert_eq!(tlv(0x04, &[7; 0x80])[..3], [0x04, 0x81, 0x80]);
+        assert_eq!(tlv(0x04, &[7; 0x1234])[..4], [0x04, 0x82, 0x12, 0x34]);
+        assert_eq!(uint(0), [0x02, 0x01, 0x00]);
+        assert_eq!(uint(3), [0x02, 0x01, 0x03]);
+        assert_eq!(uint(128), [0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(uint(10_000), [0x02, 0x02, 0x27, 0x10]);
+        // What the der crate makes of the same values.
+        for v in [0u32, 3, 127, 128, 255, 10_000, 2_000_000, u32::MAX] {
+            assert_eq!(uint(v), der::Encode::to_der(&v).unwrap(), "{v}");
+        }
     }
 }
