@@ -1,9 +1,7 @@
 //! Making device credentials: a key and a self-signed "device client" certificate, or a CSR.
 
-use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-    KeyUsagePurpose, SerialNumber,
-};
+mod x509;
+
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
@@ -80,37 +78,13 @@ impl CertificateRequest {
         Ok(())
     }
 
-    fn params(&self, now: OffsetDateTime, key_type_is_rsa: bool) -> Result<CertificateParams> {
-        self.validate()?;
-        let mut dn = DistinguishedName::new();
-        if let Some(c) = &self.country {
-            dn.push(DnType::CountryName, c.as_str());
+    fn subject(&self) -> x509::Subject<'_> {
+        x509::Subject {
+            country: self.country.as_deref(),
+            organization: self.organization.as_deref(),
+            organizational_unit: self.organizational_unit.as_deref(),
+            common_name: &self.common_name,
         }
-        if let Some(o) = &self.organization {
-            dn.push(DnType::OrganizationName, o.as_str());
-        }
-        if let Some(ou) = &self.organizational_unit {
-            dn.push(DnType::OrganizationalUnitName, ou.as_str());
-        }
-        dn.push(DnType::CommonName, self.common_name.as_str());
-
-        let mut params = CertificateParams::default();
-        params.distinguished_name = dn;
-        // Whole seconds: X.509 UTCTime has no fractions.
-        let start = now.replace_nanosecond(0).unwrap_or(now);
-        params.not_before = start;
-        params.not_after = start + Duration::days(i64::from(self.validity_days));
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.key_usages = if key_type_is_rsa {
-            vec![
-                KeyUsagePurpose::DigitalSignature,
-                KeyUsagePurpose::KeyEncipherment,
-            ]
-        } else {
-            vec![KeyUsagePurpose::DigitalSignature]
-        };
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        Ok(params)
     }
 }
 
@@ -173,21 +147,24 @@ pub fn generate_ec(
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Credentials> {
-    let params = request.params(now, false)?;
-    let key_pair = match key_type {
-        KeyType::EcP256 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256),
-        KeyType::EcP384 => KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384),
+    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING};
+    request.validate()?;
+    let algorithm = match key_type {
+        KeyType::EcP256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
+        KeyType::EcP384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
         KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
             return Err(Error::UnsupportedKeyType(format!(
                 "{} keys are not made here: generate the key elsewhere and sign with self_signed",
                 key_type.as_str()
             )));
         }
-    }
-    .map_err(|e| Error::crypto("key pair", e))?;
+    };
+    let pkcs8 =
+        ring::signature::EcdsaKeyPair::generate_pkcs8(algorithm, &ring::rand::SystemRandom::new())
+            .map_err(|_| Error::Random)?;
     let private_key =
-        PrivateKey::from_pkcs8_der(&zeroize::Zeroizing::new(key_pair.serialize_der()))?;
-    let certificate = sign(params, &key_pair)?;
+        PrivateKey::from_pkcs8_der(&zeroize::Zeroizing::new(pkcs8.as_ref().to_vec()))?;
+    let certificate = self_signed(&private_key, request, now)?;
     Ok(Credentials {
         certificate,
         private_key,
@@ -201,51 +178,28 @@ pub fn self_signed(
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Certificate> {
-    let (key_pair, is_rsa) = signing_key(key)?;
-    sign(request.params(now, is_rsa)?, &key_pair)
+    request.validate()?;
+    // Whole seconds: X.509 times have no fractions.
+    let start = now.replace_nanosecond(0).unwrap_or(now);
+    let end = start + Duration::days(i64::from(request.validity_days));
+    let der = x509::certificate(key, &request.subject(), &random_serial()?, start, end)?;
+    Certificate::from_der(&der)
 }
 
 /// Makes a PKCS#10 certificate signing request (PEM) with the same subject and extensions.
-pub fn csr(key: &PrivateKey, request: &CertificateRequest, now: OffsetDateTime) -> Result<String> {
-    let (key_pair, is_rsa) = signing_key(key)?;
-    let params = request.params(now, is_rsa)?;
-    let csr = params
-        .serialize_request(&key_pair)
-        .map_err(|e| Error::crypto("certificate signing request", e))?;
-    Ok(pem::encode("CERTIFICATE REQUEST", csr.der()))
+pub fn csr(key: &PrivateKey, request: &CertificateRequest) -> Result<String> {
+    request.validate()?;
+    let der = x509::request(key, &request.subject())?;
+    Ok(pem::encode("CERTIFICATE REQUEST", &der))
 }
 
-fn sign(mut params: CertificateParams, key_pair: &KeyPair) -> Result<Certificate> {
-    params.serial_number = Some(random_serial()?);
-    let cert = params
-        .self_signed(key_pair)
-        .map_err(|e| Error::crypto("certificate", e))?;
-    Certificate::from_der(cert.der())
-}
-
-fn signing_key(key: &PrivateKey) -> Result<(KeyPair, bool)> {
-    use crate::{Curve, KeyAlgorithm};
-    let (alg, is_rsa): (&'static rcgen::SignatureAlgorithm, bool) = match key.algorithm() {
-        KeyAlgorithm::Ec { curve: Curve::P256 } => (&rcgen::PKCS_ECDSA_P256_SHA256, false),
-        KeyAlgorithm::Ec { curve: Curve::P384 } => (&rcgen::PKCS_ECDSA_P384_SHA384, false),
-        KeyAlgorithm::Rsa { bits } if *bits >= 2048 => (&rcgen::PKCS_RSA_SHA256, true),
-        other => {
-            return Err(Error::UnsupportedKeyType(format!(
-                "{other} cannot sign a device certificate (use ECDSA P-256/P-384 or RSA ≥ 2048)"
-            )));
-        }
-    };
-    let pair = KeyPair::from_pkcs8_der_and_sign_algo(&key.pkcs8_der().into(), alg)
-        .map_err(|e| Error::crypto("signing key", e))?;
-    Ok((pair, is_rsa))
-}
-
-fn random_serial() -> Result<SerialNumber> {
+/// 16 random bytes, positive (top bit clear) and exactly [`SERIAL_BYTES`]
+/// long in DER (first byte non-zero).
+fn random_serial() -> Result<[u8; SERIAL_BYTES]> {
     let mut bytes = [0u8; SERIAL_BYTES];
     getrandom::fill(&mut bytes).map_err(|_| Error::Random)?;
-    // Positive (top bit clear) and exactly SERIAL_BYTES long in DER (first byte non-zero).
     bytes[0] = (bytes[0] & 0x7f) | 0x01;
-    Ok(SerialNumber::from_slice(&bytes))
+    Ok(bytes)
 }
 
 /// Generates an RSA private key as PKCS#8 DER.

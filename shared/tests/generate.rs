@@ -1,6 +1,6 @@
 //! The device profile of generated credentials, checked field by field with an
 //! X.509 decoder other than the encoder that wrote them (RustCrypto
-//! `x509-cert` reads what rcgen wrote; openssl and Python check them in `tests/`).
+//! `x509-cert` reads what `generate/x509.rs` wrote; openssl and Python check them in `tests/`).
 
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -96,7 +96,7 @@ fn check_profile(key_type: KeyType, expected: KeyAlgorithm) {
     assert_eq!(back.pkcs8_der(), creds.private_key.pkcs8_der());
 
     // The CSR carries the same subject and key, and is signed by it.
-    let csr_pem = csr(&creds.private_key, &request, now()).unwrap();
+    let csr_pem = csr(&creds.private_key, &request).unwrap();
     let block = &marshal_shared::pem::parse_blocks(&csr_pem).unwrap()[0];
     assert_eq!(block.label, "CERTIFICATE REQUEST");
     let req = x509_cert::request::CertReq::from_der(&block.der).unwrap();

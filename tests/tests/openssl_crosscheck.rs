@@ -5,8 +5,9 @@
 use std::path::Path;
 
 use marshal_tests::{
-    Cmd, FIXTURE_PASSWORD, Run, example, fixture_id, fixture_ids, keygen, openssl_cert_public_key,
-    openssl_certificate_id, openssl_key_public_key, openssl_validity, password_line, pem_label,
+    Cmd, FIXTURE_PASSWORD, Run, example, fixture_id, fixture_ids, keygen, keygen_cmd,
+    openssl_cert_public_key, openssl_certificate_id, openssl_key_public_key, openssl_validity,
+    password_line, pem_label,
 };
 
 /// Generates `key_type` with `marshal keygen` and has openssl confirm every
@@ -429,6 +430,55 @@ fn wrong_password_is_exit_2_and_says_so() {
                     out_key.display()
                 ));
             }
+        }
+    }
+}
+
+/// `marshal keygen --csr` writes a PKCS#10 request that openssl verifies,
+/// with the certificate's subject (C as openssl orders it), its extensions
+/// and the key's public key.
+#[test]
+fn keygen_csr_verifies_in_openssl() {
+    for key_type in ["ec-p256", "rsa-2048"] {
+        let dir = tempfile::tempdir().unwrap();
+        let run = keygen_cmd(key_type, 30, dir.path())
+            .args(["--csr", "--org-unit", "Line 1", "--country", "JP"])
+            .run();
+        run.assert_success().assert_no_private_key();
+        let csr = dir.path().join(format!("dev-{key_type}.csr.pem"));
+        let key = dir.path().join(format!("dev-{key_type}.private.key"));
+        let text = Cmd::openssl()
+            .args(["req", "-verify", "-noout", "-text", "-in"])
+            .arg(&csr)
+            .run();
+        text.assert_success();
+        let subject = format!("Subject: C = JP, OU = Line 1, CN = dev-{key_type}");
+        for needle in [
+            "verify OK",
+            subject.as_str(),
+            "Requested Extensions",
+            "Digital Signature",
+            "TLS Web Client Authentication",
+            "CA:FALSE",
+        ] {
+            let all = format!(
+                "{}{}",
+                text.stdout_text(),
+                String::from_utf8_lossy(&text.stderr)
+            );
+            if !all.contains(needle) {
+                text.fail(format_args!("the CSR ({key_type}) lacks {needle:?}"));
+            }
+        }
+        let csr_public = Cmd::openssl()
+            .args(["req", "-noout", "-pubkey", "-in"])
+            .arg(&csr)
+            .run();
+        csr_public.assert_success();
+        if csr_public.stdout_text() != openssl_key_public_key(&key, None) {
+            csr_public.fail(format_args!(
+                "the CSR ({key_type}) does not carry the key's public key"
+            ));
         }
     }
 }

@@ -71,7 +71,7 @@ pub(crate) fn run(args: &KeygenArgs) -> Result<Report, Failure> {
     if args.csr {
         outputs.push(Output {
             path: csr_path.clone(),
-            contents: Zeroizing::new(csr(&credentials.private_key, &request, now)?.into_bytes()),
+            contents: Zeroizing::new(csr(&credentials.private_key, &request)?.into_bytes()),
             secret: false,
         });
     }
