@@ -383,3 +383,14 @@ fn a_batch_of_3000_entries_is_valid() {
     assert_eq!(entries[2_998]["mode"], 0o100_600);
     assert_eq!(entries[2_998]["data"], "k".repeat(250));
 }
+
+#[test]
+fn crc32_matches_the_standard_check_values() {
+    // The CRC-32 catalogue's check value, and the empty input.
+    assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(super::crc32(b""), 0);
+    assert_eq!(
+        super::crc32(b"The quick brown fox jumps over the lazy dog"),
+        0x414F_A339
+    );
+}
