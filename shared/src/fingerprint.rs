@@ -1,8 +1,7 @@
 //! Certificate fingerprints; the SHA-256 one is exactly the AWS IoT certificate ID.
 
+use ring::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use serde::Serialize;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
 
 /// The fingerprints of one certificate's DER encoding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,10 +18,10 @@ pub struct Fingerprints {
 impl Fingerprints {
     /// Computes every fingerprint of `der`.
     pub fn of(der: &[u8]) -> Fingerprints {
-        let sha256 = hex::encode(Sha256::digest(der));
+        let sha256 = hex::encode(sha256(der));
         Fingerprints {
             sha256_colon: colon_form(&sha256),
-            sha1: hex::encode(Sha1::digest(der)),
+            sha1: hex::encode(digest(&SHA1_FOR_LEGACY_USE_ONLY, der)),
             sha256,
         }
     }
@@ -30,7 +29,14 @@ impl Fingerprints {
 
 /// The AWS IoT certificate ID of a certificate: SHA-256 of its DER, lowercase hex.
 pub fn certificate_id(der: &[u8]) -> String {
-    hex::encode(Sha256::digest(der))
+    hex::encode(sha256(der))
+}
+
+/// SHA-256 of `data` (ring's, which signing links anyway: one SHA-256 in the page).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest(&SHA256, data).as_ref());
+    out
 }
 
 /// `abcd...` → `AB:CD:...`.

@@ -30,7 +30,7 @@ pub use algorithm::{Curve, Digest, KeyAlgorithm, SignatureAlgorithm};
 pub use amazon_root_ca::AMAZON_ROOT_CA_1_PEM;
 pub use certificate::{Certificate, CertificateInfo};
 pub use error::{Error, Result};
-pub use fingerprint::{Fingerprints, certificate_id, colon_form};
+pub use fingerprint::{Fingerprints, certificate_id, colon_form, sha256};
 pub use generate::{
     CertificateRequest, Credentials, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS, SERIAL_BYTES, csr,
     generate, generate_ec, generate_rsa_pkcs8, self_signed,

@@ -1,18 +1,16 @@
 //! PBES2 (RFC 8018): PBKDF2 with HMAC-SHA-1/SHA-2 and AES-CBC or 3DES-CBC,
 //! the password encryption of modern PKCS#12 files and encrypted PKCS#8 keys.
 //!
-//! Our own: the `pkcs5` crate also carries scrypt and AES-GCM, which cost
-//! the page ~15 KB gzipped for keys nobody makes that way. scrypt is
-//! refused by name.
+//! Our own, with ring's PBKDF2: the `pkcs5` crate also carries scrypt and
+//! AES-GCM, which cost the page ~15 KB gzipped for keys nobody makes that
+//! way. scrypt and hmacWithSHA224 (which ring lacks) are refused by name.
 
 use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
     block_padding::Pkcs7,
 };
 use const_oid::ObjectIdentifier as Oid;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
-use sha2::{Sha224, Sha256, Sha384, Sha512};
+use ring::pbkdf2;
 use zeroize::Zeroizing;
 
 use crate::{
@@ -27,7 +25,6 @@ pub(crate) const MAX_ITERATIONS: u32 = 5_000_000;
 pub(crate) const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
 const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
 const HMAC_SHA1: Oid = Oid::new_unwrap("1.2.840.113549.2.7");
-const HMAC_SHA224: Oid = Oid::new_unwrap("1.2.840.113549.2.8");
 const HMAC_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.2.9");
 const HMAC_SHA384: Oid = Oid::new_unwrap("1.2.840.113549.2.10");
 const HMAC_SHA512: Oid = Oid::new_unwrap("1.2.840.113549.2.11");
@@ -158,7 +155,6 @@ pub(crate) fn read_oid(fields: &mut Reader<'_>, name: &str) -> Result<Oid> {
 #[derive(Debug, Clone, Copy)]
 enum Prf {
     Sha1,
-    Sha224,
     Sha256,
     Sha384,
     Sha512,
@@ -168,7 +164,6 @@ impl Prf {
     fn from_oid(oid: Oid) -> Option<Prf> {
         [
             (HMAC_SHA1, Prf::Sha1),
-            (HMAC_SHA224, Prf::Sha224),
             (HMAC_SHA256, Prf::Sha256),
             (HMAC_SHA384, Prf::Sha384),
             (HMAC_SHA512, Prf::Sha512),
@@ -177,37 +172,16 @@ impl Prf {
         .find_map(|(o, prf)| (o == oid).then_some(prf))
     }
 
+    /// PBKDF2 (RFC 8018, 5.2). `iterations` is checked non-zero first.
     fn pbkdf2(self, password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
-        match self {
-            Prf::Sha1 => pbkdf2::<Hmac<Sha1>>(password, salt, iterations, out),
-            Prf::Sha224 => pbkdf2::<Hmac<Sha224>>(password, salt, iterations, out),
-            Prf::Sha256 => pbkdf2::<Hmac<Sha256>>(password, salt, iterations, out),
-            Prf::Sha384 => pbkdf2::<Hmac<Sha384>>(password, salt, iterations, out),
-            Prf::Sha512 => pbkdf2::<Hmac<Sha512>>(password, salt, iterations, out),
-        }
-    }
-}
-
-/// PBKDF2 (RFC 8018, 5.2). The keyed HMAC state is built once and cloned
-/// for every block, which halves the work per iteration.
-fn pbkdf2<M: Mac + KeyInit + Clone>(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8]) {
-    // HMAC takes keys of any length: this cannot fail.
-    let Ok(keyed) = <M as KeyInit>::new_from_slice(password) else {
-        return;
-    };
-    for (index, block) in (1u32..).zip(out.chunks_mut(M::output_size())) {
-        let mut u = keyed
-            .clone()
-            .chain_update(salt)
-            .chain_update(index.to_be_bytes())
-            .finalize()
-            .into_bytes();
-        let mut t = u.clone();
-        for _ in 1..iterations {
-            u = keyed.clone().chain_update(&u).finalize().into_bytes();
-            t.iter_mut().zip(&u).for_each(|(t, u)| *t ^= u);
-        }
-        block.copy_from_slice(&t[..block.len()]);
+        let algorithm = match self {
+            Prf::Sha1 => pbkdf2::PBKDF2_HMAC_SHA1,
+            Prf::Sha256 => pbkdf2::PBKDF2_HMAC_SHA256,
+            Prf::Sha384 => pbkdf2::PBKDF2_HMAC_SHA384,
+            Prf::Sha512 => pbkdf2::PBKDF2_HMAC_SHA512,
+        };
+        let iterations = std::num::NonZeroU32::new(iterations).unwrap_or(std::num::NonZeroU32::MIN);
+        pbkdf2::derive(algorithm, iterations, salt, password, out);
     }
 }
 
@@ -315,13 +289,6 @@ mod tests {
             "saltsaltsalt",
             2048,
             "2F5BCDA6C71C1AB4319EF738249B01E9EF5C4B02947C013FE63CE2AC2F970A43",
-        ),
-        (
-            Prf::Sha224,
-            "pw",
-            "NaCl",
-            3,
-            "3B741C3AA2A95A92AB79671647ADF1BD9C2D4C98F155A2E19151D093",
         ),
         (
             Prf::Sha384,

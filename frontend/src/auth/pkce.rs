@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
-
 use super::encoding::base64url;
 
 /// A verifier and its S256 challenge.
@@ -24,7 +22,7 @@ impl Pkce {
     /// The challenge of a given verifier:
     /// `BASE64URL(SHA256(ASCII(code_verifier)))`.
     pub fn from_verifier(verifier: String) -> Pkce {
-        let challenge = base64url(&Sha256::digest(verifier.as_bytes()));
+        let challenge = base64url(&marshal_shared::sha256(verifier.as_bytes()));
         Pkce {
             verifier,
             challenge,

@@ -8,7 +8,6 @@ use ring::{
     rand::SystemRandom,
     signature::{self, EcdsaKeyPair, RsaKeyPair},
 };
-use sha1::{Digest, Sha1};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::{
@@ -168,8 +167,15 @@ impl<'a> Signer<'a> {
         ];
         if with_key_identifier {
             // RFC 5280 4.2.1.2, method 1: SHA-1 of the public key bits.
-            let id = Sha1::digest(self.key.public_key_bits());
-            list.push(extension(SUBJECT_KEY_IDENTIFIER, false, &octets(&id)));
+            let id = ring::digest::digest(
+                &ring::digest::SHA1_FOR_LEGACY_USE_ONLY,
+                self.key.public_key_bits(),
+            );
+            list.push(extension(
+                SUBJECT_KEY_IDENTIFIER,
+                false,
+                &octets(id.as_ref()),
+            ));
         }
         list.push(extension(BASIC_CONSTRAINTS, true, &seq(&[])));
         tlv(crate::ber::SEQUENCE, &list.concat())

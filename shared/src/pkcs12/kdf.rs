@@ -1,9 +1,7 @@
 //! The PKCS#12 key derivation (RFC 7292, appendix B) and the file's MAC.
 
 use const_oid::ObjectIdentifier;
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use ring::{digest, hmac};
 use zeroize::Zeroizing;
 
 /// What the derived bytes are for (the "ID" byte of appendix B.3).
@@ -14,7 +12,8 @@ pub(super) enum Purpose {
     Mac = 3,
 }
 
-/// A digest the KDF and the MAC can use.
+/// A digest the KDF and the MAC can use (ring's: the page links them for
+/// signing anyway).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Hash {
     Sha1,
@@ -34,12 +33,21 @@ impl Hash {
         }
     }
 
-    pub(super) fn output_len(self) -> usize {
+    fn digest(self) -> &'static digest::Algorithm {
         match self {
-            Hash::Sha1 => 20,
-            Hash::Sha256 => 32,
-            Hash::Sha384 => 48,
-            Hash::Sha512 => 64,
+            Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &digest::SHA256,
+            Hash::Sha384 => &digest::SHA384,
+            Hash::Sha512 => &digest::SHA512,
+        }
+    }
+
+    fn hmac(self) -> hmac::Algorithm {
+        match self {
+            Hash::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => hmac::HMAC_SHA256,
+            Hash::Sha384 => hmac::HMAC_SHA384,
+            Hash::Sha512 => hmac::HMAC_SHA512,
         }
     }
 }
@@ -58,7 +66,7 @@ pub(super) fn bmp_password(password: Option<&str>) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// Derives `len` bytes for `purpose` from the BMP password.
+/// Derives `len` bytes for `purpose` from the BMP password (appendix B.2).
 pub(super) fn derive(
     hash: Hash,
     password: &[u8],
@@ -67,48 +75,34 @@ pub(super) fn derive(
     purpose: Purpose,
     len: usize,
 ) -> Zeroizing<Vec<u8>> {
-    match hash {
-        Hash::Sha1 => derive_with::<Sha1, 64>(password, salt, iterations, purpose, len),
-        Hash::Sha256 => derive_with::<Sha256, 64>(password, salt, iterations, purpose, len),
-        Hash::Sha384 => derive_with::<Sha384, 128>(password, salt, iterations, purpose, len),
-        Hash::Sha512 => derive_with::<Sha512, 128>(password, salt, iterations, purpose, len),
-    }
-}
-
-/// Appendix B.2 with a digest of block size `V` bytes.
-fn derive_with<D: Digest, const V: usize>(
-    password: &[u8],
-    salt: &[u8],
-    iterations: u32,
-    purpose: Purpose,
-    len: usize,
-) -> Zeroizing<Vec<u8>> {
-    let diversifier = [purpose as u8; V];
-    // I = S || P, each repeated to a whole number of V-byte blocks.
+    let algorithm = hash.digest();
+    let v = algorithm.block_len();
+    // I = S || P, each repeated to a whole number of v-byte blocks.
     let mut input = Zeroizing::new(Vec::new());
     for part in [salt, password] {
         if !part.is_empty() {
-            let padded = part.len().div_ceil(V) * V;
+            let padded = part.len().div_ceil(v) * v;
             input.extend(part.iter().cycle().take(padded));
         }
     }
     let mut out = Zeroizing::new(Vec::with_capacity(len));
     loop {
-        let mut block = D::new()
-            .chain_update(diversifier)
-            .chain_update(&*input)
-            .finalize();
+        let mut context = digest::Context::new(algorithm);
+        context.update(&vec![purpose as u8; v]);
+        context.update(&input);
+        let mut block = context.finish();
         for _ in 1..iterations {
-            block = D::digest(&block);
+            block = digest::digest(algorithm, block.as_ref());
         }
+        let block = block.as_ref();
         let take = (len - out.len()).min(block.len());
         out.extend_from_slice(&block[..take]);
         if out.len() == len {
             return out;
         }
-        // I_j = (I_j + B + 1) mod 2^(8V), with B = the block repeated to V bytes.
-        let b: Vec<u8> = block.iter().copied().cycle().take(V).collect();
-        for chunk in input.chunks_exact_mut(V) {
+        // I_j = (I_j + B + 1) mod 2^(8v), with B = the block repeated to v bytes.
+        let b: Vec<u8> = block.iter().copied().cycle().take(v).collect();
+        for chunk in input.chunks_exact_mut(v) {
             let mut carry = 1u16;
             for (x, y) in chunk.iter_mut().zip(&b).rev() {
                 let sum = u16::from(*x) + u16::from(*y) + carry;
@@ -119,6 +113,13 @@ fn derive_with<D: Digest, const V: usize>(
     }
 }
 
+/// The key of the file's MAC, derived from the password.
+fn mac_key(hash: Hash, password: &[u8], salt: &[u8], iterations: u32) -> hmac::Key {
+    let len = hash.digest().output_len();
+    let key = derive(hash, password, salt, iterations, Purpose::Mac, len);
+    hmac::Key::new(hash.hmac(), &key)
+}
+
 /// The HMAC of `data` keyed from the password, as the file's MacData holds it.
 pub(super) fn mac(
     hash: Hash,
@@ -127,29 +128,21 @@ pub(super) fn mac(
     iterations: u32,
     data: &[u8],
 ) -> Vec<u8> {
-    let key = derive(
-        hash,
-        password,
-        salt,
-        iterations,
-        Purpose::Mac,
-        hash.output_len(),
-    );
-    match hash {
-        Hash::Sha1 => hmac_with::<Hmac<Sha1>>(&key, data),
-        Hash::Sha256 => hmac_with::<Hmac<Sha256>>(&key, data),
-        Hash::Sha384 => hmac_with::<Hmac<Sha384>>(&key, data),
-        Hash::Sha512 => hmac_with::<Hmac<Sha512>>(&key, data),
-    }
+    hmac::sign(&mac_key(hash, password, salt, iterations), data)
+        .as_ref()
+        .to_vec()
 }
 
-fn hmac_with<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length: this cannot fail.
-    let Ok(mut m) = <M as KeyInit>::new_from_slice(key) else {
-        return Vec::new();
-    };
-    m.update(data);
-    m.finalize().into_bytes().to_vec()
+/// Checks a MacData value in constant time.
+pub(super) fn verify_mac(
+    hash: Hash,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    data: &[u8],
+    expected: &[u8],
+) -> bool {
+    hmac::verify(&mac_key(hash, password, salt, iterations), data, expected).is_ok()
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! encrypted certificate bag and a shrouded key bag (both PBES2 with
 //! PBKDF2-HMAC-SHA-256 and AES-256-CBC), then an HMAC-SHA-256 MAC.
 
-use sha1::{Digest, Sha1};
 use zeroize::Zeroizing;
 
 use super::{
@@ -44,8 +43,10 @@ pub(super) fn pfx(
     friendly_name: &str,
     iterations: u32,
 ) -> Result<Vec<u8>> {
-    let local_key_id = Sha1::digest(certificate_der);
-    let attrs = attributes(friendly_name, &local_key_id);
+    // As OpenSSL does: the SHA-1 of the certificate.
+    let local_key_id =
+        ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, certificate_der);
+    let attrs = attributes(friendly_name, local_key_id.as_ref());
 
     // The certificate, in an encrypted SafeContents.
     let cert_bag = seq(&[
