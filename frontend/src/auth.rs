@@ -21,7 +21,7 @@ mod token;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
 
-pub use callback::{CallbackParams, SignInAttempt, redirect_uri};
+pub use callback::{CallbackParams, SignInAttempt, redirect_uri, signed_out_uri};
 pub use encoding::{base64url, base64url_decode, form_body, percent_encode, query_pairs};
 pub use pkce::Pkce;
 pub use session::{EXPIRY_MARGIN_SECS, Session, SignInNeed};
@@ -47,6 +47,18 @@ impl SignInConfig {
     pub fn token_endpoint(&self) -> String {
         format!("{}/oauth2/token", self.sign_in_url)
     }
+
+    /// `{signInUrl}/logout?client_id=…&logout_uri=…`: the provider ends its
+    /// own session (else its next sign-in would skip the password) and
+    /// sends the window to `logout_uri`, a sign-out URL the client allows.
+    pub fn logout_url(&self, logout_uri: &str) -> String {
+        format!(
+            "{}/logout?client_id={}&logout_uri={}",
+            self.sign_in_url,
+            percent_encode(&self.client_id),
+            percent_encode(logout_uri)
+        )
+    }
 }
 
 /// The scopes the page asks for (the template's client allows these).
@@ -57,6 +69,9 @@ pub const SCOPES: &str = "openid email profile";
 pub enum SignInProblem {
     /// `window.open` returned nothing: the browser blocked the popup.
     PopupBlocked,
+    /// Signed out of the page, but the popup that ends the provider's own
+    /// session was blocked.
+    SignOutPopupBlocked,
     /// The browser gave no random bytes for the state and verifier.
     NoRandomness,
     /// An answer came back for another request (not this page's `state`):

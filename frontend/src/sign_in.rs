@@ -26,7 +26,7 @@ use yew::Callback;
 use crate::api_client;
 use crate::auth::{
     CallbackParams, IdToken, SignInAttempt, SignInConfig, SignInProblem, parse_token_response,
-    redirect_uri,
+    redirect_uri, signed_out_uri,
 };
 use crate::i18n::Lang;
 use crate::i18n::auth::AuthText;
@@ -137,6 +137,28 @@ impl Drop for Pending {
             channel.close();
         }
     }
+}
+
+/// Ends the provider's own session: opens `{signInUrl}/logout` in the
+/// sign-in popup, which comes back to `signed-out.html` and closes itself.
+/// Must run in the click's handler, like [`begin`].
+pub(crate) fn end_provider_session(config: &SignInConfig) -> Result<(), SignInProblem> {
+    let window = web_sys::window().ok_or(SignInProblem::SignOutPopupBlocked)?;
+    let location = window.location();
+    let signed_out = signed_out_uri(
+        &location.origin().unwrap_or_default(),
+        &location.pathname().unwrap_or_default(),
+    );
+    window
+        .open_with_url_and_target_and_features(
+            &config.logout_url(&signed_out),
+            POPUP_NAME,
+            POPUP_FEATURES,
+        )
+        .ok()
+        .flatten()
+        .map(|_| ())
+        .ok_or(SignInProblem::SignOutPopupBlocked)
 }
 
 /// Opens the provider's sign-in in a popup and listens for its answer.

@@ -9,6 +9,12 @@
                      redirect_uri and that SHA-256 of code_verifier is the
                      stored challenge; answers an id token. CORS for the
                      page's origin only.
+  /logout            GET: checks client_id and logout_uri (the one sign-out
+                     URL allowed), ends the provider's session and sends the
+                     browser to logout_uri.
+
+Like the hosted UI, signing in leaves a provider session (a cookie); each
+authorize request logs whether it had one, so the test sees sign-out end it.
 
 The id token is well formed (header.payload.signature, base64url) but not
 signed: the test's API runs with auth = "none" and checks nothing; the test
@@ -44,6 +50,7 @@ def main() -> None:
     parser.add_argument("--client-id", required=True)
     parser.add_argument("--redirect-uri", required=True)
     parser.add_argument("--page-origin", required=True)
+    parser.add_argument("--logout-uri", required=True)
     parser.add_argument("--email", required=True)
     parser.add_argument("--log", required=True)
     parser.add_argument(
@@ -59,6 +66,8 @@ def main() -> None:
     codes: dict[str, dict] = {}
     # transaction id of a shown form -> the authorize request's parameters
     pending: dict[str, dict] = {}
+    # the provider's own sessions (cookie values)
+    sessions: set[str] = set()
     issued = []
 
     def log(entry: dict) -> None:
@@ -101,11 +110,19 @@ def main() -> None:
             log({"event": "preflight", "path": self.path, "origin": self.headers.get("Origin")})
             self.send(204, b"", "text/plain", self.cors())
 
+        def session(self):
+            cookies = (self.headers.get("Cookie") or "").split(";")
+            values = [c.strip().split("=", 1)[1] for c in cookies if c.strip().startswith("fake_session=")]
+            with lock:
+                return next((v for v in values if v in sessions), None)
+
         def do_GET(self):
             url = urlsplit(self.path)
+            q = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+            if url.path == "/logout":
+                return self.logout(q)
             if url.path != "/oauth2/authorize":
                 return self.refuse_page("get", f"no such page {url.path}")
-            q = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             checks = [
                 (q.get("response_type") == "code", "response_type must be code"),
                 (q.get("client_id") == args.client_id, "unknown client_id"),
@@ -122,13 +139,28 @@ def main() -> None:
             txn = secrets.token_urlsafe(12)
             with lock:
                 pending[txn] = q
-            log({"event": "authorize", "ok": True, "query": q})
+            log({"event": "authorize", "ok": True, "query": q, "session": self.session() is not None})
             form = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Fake sign-in</title></head>
 <body style="font-family:sans-serif;margin:2em"><h1>Fake sign-in provider</h1>
 <p>Signing in to <code>{html.escape(args.client_id)}</code> as <b>{html.escape(args.email)}</b>.</p>
 <form method="post" action="/login"><input type="hidden" name="txn" value="{txn}">
 <button type="submit" id="approve">Sign in</button></form></body></html>"""
             self.send(200, form.encode(), "text/html; charset=utf-8")
+
+        def logout(self, q):
+            if q.get("client_id") != args.client_id:
+                return self.refuse_page("logout", "unknown client_id")
+            if q.get("logout_uri") != args.logout_uri:
+                return self.refuse_page("logout", "logout_uri is not the allowed sign-out URL")
+            had = self.session()
+            with lock:
+                sessions.discard(had)
+            log({"event": "logout", "ok": True, "query": q, "hadSession": had is not None})
+            self.send_response(302)
+            self.send_header("Set-Cookie", "fake_session=; Path=/; Max-Age=0")
+            self.send_header("Location", args.logout_uri)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def read_form(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -148,7 +180,11 @@ def main() -> None:
                     codes[code] = q
                 location = q["redirect_uri"] + "?" + urlencode({"code": code, "state": q["state"]})
                 log({"event": "login", "ok": True, "redirect": location})
+                cookie = secrets.token_urlsafe(16)
+                with lock:
+                    sessions.add(cookie)
                 self.send_response(302)
+                self.send_header("Set-Cookie", f"fake_session={cookie}; Path=/; HttpOnly; SameSite=Lax")
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -142,9 +142,19 @@ run({
   result.lookedUpStatus = await text('#manage-status-' + target);
   await shot('signed-in-again');
 
-  step('sign out: the token is forgotten');
-  await page.click('#sign-out');
+  step('sign out: the token is forgotten, and the provider session ended in a popup');
+  const [logoutPopup] = await Promise.all([context.waitForEvent('page'), page.click('#sign-out')]);
+  watch(logoutPopup);
+  result.signOutPopupClosedItself = await logoutPopup
+    .waitForEvent('close', { timeout: 20000 })
+    .then(() => true, () => false);
+  if (!result.signOutPopupClosedItself) {
+    result.signOutPopupLeftAt = logoutPopup.url();
+    await shot('sign-out-popup-left-open', logoutPopup);
+    await logoutPopup.close();
+  }
   await page.locator('#sign-in').waitFor();
+  result.signOutProblems = await page.locator('#sign-in-problem').count();
   result.afterSignOut = await text('#sign-in-status');
   mark('signedOut');
   await page.click('#manage-lookup');
@@ -152,6 +162,13 @@ run({
   result.lookUpSignedOut = await text('.sign-in-needed');
   result.certificateIdAfterSignOut = await text('#certificate-id');
   await shot('signed-out-again');
+
+  step('signing in again asks the provider afresh');
+  const [freshPopup] = await Promise.all([context.waitForEvent('page'), page.click('#sign-in')]);
+  watch(freshPopup);
+  await freshPopup.locator('#approve').waitFor();
+  await shot('provider-after-sign-out', freshPopup);
+  await freshPopup.close();
 
   step('storage');
   result.storage = await storage(page);

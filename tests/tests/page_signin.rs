@@ -72,6 +72,8 @@ impl FakeOidc {
             .arg(&script)
             .args(["--port", &port.to_string(), "--client-id", CLIENT_ID])
             .args(["--redirect-uri", page_url, "--page-origin", page_origin])
+            .arg("--logout-uri")
+            .arg(format!("{page_origin}/signed-out.html"))
             .args(["--email", EMAIL, "--lifetimes", &lifetimes])
             .arg("--log")
             .arg(&log)
@@ -229,8 +231,36 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
         "the provider refused something\n{}",
         explain()
     );
+    // Three authorize requests: the first sign-in (no provider session yet),
+    // the second (the provider still had one), and one after signing out,
+    // which must find it ended.
     let authorizations = of("authorize");
-    assert_eq!(authorizations.len(), 2, "{}", explain());
+    assert_eq!(authorizations.len(), 3, "{}", explain());
+    let sessions: Vec<&Value> = authorizations.iter().map(|a| &a["session"]).collect();
+    assert_eq!(sessions, [false, true, false], "{}", explain());
+    let logouts = of("logout");
+    assert_eq!(logouts.len(), 1, "{}", explain());
+    assert_eq!(
+        (
+            text(&logouts[0]["query"]["client_id"]),
+            text(&logouts[0]["query"]["logout_uri"]),
+            logouts[0]["hadSession"].as_bool()
+        ),
+        (
+            CLIENT_ID,
+            format!("{api_url}/signed-out.html").as_str(),
+            Some(true)
+        ),
+        "{}",
+        explain()
+    );
+    assert_eq!(
+        result["signOutPopupClosedItself"],
+        true,
+        "the sign-out popup did not close itself\n{}",
+        explain()
+    );
+    assert_eq!(result["signOutProblems"], 0, "{}", explain());
     for a in &authorizations {
         let q = &a["query"];
         assert_eq!(

@@ -184,3 +184,11 @@ pub fn redirect_uri(origin: &str, pathname: &str) -> String {
     let path = if path.is_empty() { "/" } else { path };
     format!("{origin}{path}")
 }
+
+/// Where the provider sends the sign-out window: `signed-out.html` beside
+/// the page, which closes itself (the template allows this sign-out URL).
+pub fn signed_out_uri(origin: &str, pathname: &str) -> String {
+    let page = redirect_uri(origin, pathname);
+    let folder = page.rfind('/').map_or(page.len(), |slash| slash + 1);
+    format!("{}signed-out.html", &page[..folder])
+}

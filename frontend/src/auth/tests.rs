@@ -278,6 +278,45 @@ fn the_redirect_uri_is_the_page_without_query_or_index_html() {
 }
 
 #[test]
+fn sign_out_goes_to_the_provider_and_back_to_signed_out_html() {
+    for (origin, path, back) in [
+        (
+            "https://d1.cloudfront.net",
+            "/",
+            "https://d1.cloudfront.net/signed-out.html",
+        ),
+        (
+            "https://d1.cloudfront.net",
+            "/index.html",
+            "https://d1.cloudfront.net/signed-out.html",
+        ),
+        (
+            "http://127.0.0.1:8080",
+            "/marshal/",
+            "http://127.0.0.1:8080/marshal/signed-out.html",
+        ),
+    ] {
+        assert_eq!(signed_out_uri(origin, path), back, "{path:?}");
+    }
+    let url = config().logout_url("https://d1.cloudfront.net/signed-out.html");
+    let (endpoint, query) = url.split_once('?').unwrap();
+    assert_eq!(
+        endpoint,
+        "https://marshal-1.auth.ap-northeast-1.amazoncognito.com/logout"
+    );
+    assert_eq!(
+        query_pairs(query),
+        vec![
+            ("client_id".to_owned(), CLIENT.to_owned()),
+            (
+                "logout_uri".to_owned(),
+                "https://d1.cloudfront.net/signed-out.html".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn the_token_response_gives_the_id_token_and_its_claims() {
     let id = jwt(&serde_json::json!({
         "sub": "s-1", "cognito:username": "ana", "email": "ana@example.com",

@@ -57,6 +57,7 @@ pub(crate) fn sign_in_bar(props: &SignInBarProps) -> Html {
     let on_sign_in = {
         let (progress, problem, pending) = (progress.clone(), problem.clone(), pending.clone());
         let on_signed_in = props.on_signed_in.clone();
+        let sign_in_config = sign_in_config.clone();
         Callback::from(move |_: MouseEvent| {
             problem.set(None);
             let on_event = {
@@ -95,10 +96,13 @@ pub(crate) fn sign_in_bar(props: &SignInBarProps) -> Html {
     };
     let on_sign_out = {
         let (progress, problem, pending) = (progress.clone(), problem.clone(), pending.clone());
+        let sign_in_config = sign_in_config.clone();
         Callback::from(move |_: MouseEvent| {
             pending.borrow_mut().take();
             progress.set(Progress::Idle);
-            problem.set(None);
+            // The popup first, in the click (browsers allow popups only then);
+            // the page forgets the token whatever the provider does.
+            problem.set(sign_in::end_provider_session(&sign_in_config).err());
             api_client::sign_out();
         })
     };

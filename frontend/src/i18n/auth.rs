@@ -160,6 +160,10 @@ pub fn sign_in_problem(problem: &SignInProblem, lang: Lang) -> String {
             "The browser blocked the sign-in window. Allow pop-ups for this page (the icon at the end of the address bar), then press “Sign in” again.",
             "ブラウザーがサインイン用のウィンドウをブロックしました。このページのポップアップを許可してから（アドレスバー右端のアイコン）、もう一度「サインイン」を押してください。",
         ),
+        SignInProblem::SignOutPopupBlocked => fixed(
+            "You are signed out of this page, but the browser blocked the window that also ends your session at the sign-in provider, so the next “Sign in” in this browser may not ask for a password. Allow pop-ups for this page, or sign out at the provider.",
+            "このページからはサインアウトしましたが、サインインプロバイダー側のセッションも終了するためのウィンドウをブラウザーがブロックしました。このブラウザーで次に「サインイン」するとき、パスワードを求められない場合があります。このページのポップアップを許可するか、プロバイダーでサインアウトしてください。",
+        ),
         SignInProblem::NoRandomness => fixed(
             "This browser gave no random numbers, which a safe sign-in needs. Try another browser.",
             "このブラウザーは安全なサインインに必要な乱数を提供しませんでした。別のブラウザーをお試しください。",
@@ -306,6 +310,7 @@ mod tests {
             SignInProblem::BadToken(TokenProblem::WrongAudience),
             SignInProblem::BadToken(TokenProblem::NoExpiry),
             SignInProblem::BadToken(TokenProblem::Expired),
+            SignInProblem::SignOutPopupBlocked,
         ];
         for problem in &problems {
             check_both(
