@@ -149,6 +149,23 @@ async fn call<T: DeserializeOwned>(
     body: Option<String>,
     ok: &[u16],
 ) -> Result<T, ApiFailure> {
+    // Only the decoding is generic: one copy of the fetch for every call.
+    let (status, text) = fetch(method, path, body, ok).await?;
+    serde_json::from_str(&text).map_err(|e| {
+        unreachable(format!(
+            "HTTP {status} with an answer the page cannot read ({e})"
+        ))
+    })
+}
+
+/// Sends the call; the status and the body of an answer in `ok`, else
+/// the failure in words.
+async fn fetch(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+    ok: &[u16],
+) -> Result<(u16, String), ApiFailure> {
     // The one place a call's URL and token are decided: without a usable
     // config or a valid token, nothing is sent.
     expire_if_due();
@@ -197,11 +214,7 @@ async fn call<T: DeserializeOwned>(
         .as_string()
         .unwrap_or_default();
     if ok.contains(&status) {
-        return serde_json::from_str(&text).map_err(|e| {
-            unreachable(format!(
-                "HTTP {status} with an answer the page cannot read ({e})"
-            ))
-        });
+        return Ok((status, text));
     }
     match serde_json::from_str::<ErrorBody>(&text) {
         Ok(ErrorBody { error }) => Err(ApiFailure::Refused {

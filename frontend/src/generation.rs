@@ -108,7 +108,10 @@ pub fn now_from_unix_ms(ms: f64) -> marshal_shared::Result<OffsetDateTime> {
     // `as` saturates; the range check below refuses nonsense.
     let secs = (ms / 1000.0).floor() as i64;
     OffsetDateTime::from_unix_timestamp(secs).map_err(|_| {
-        marshal_shared::Error::InvalidRequest(format!("the page's clock reads {ms}, not a time"))
+        // Seconds, not the f64: formatting floats would add ~6 KB to the page.
+        marshal_shared::Error::InvalidRequest(format!(
+            "the page's clock reads {secs} s since 1970, not a usable time"
+        ))
     })
 }
 
