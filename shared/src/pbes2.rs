@@ -162,14 +162,13 @@ enum Prf {
 
 impl Prf {
     fn from_oid(oid: Oid) -> Option<Prf> {
-        [
-            (HMAC_SHA1, Prf::Sha1),
-            (HMAC_SHA256, Prf::Sha256),
-            (HMAC_SHA384, Prf::Sha384),
-            (HMAC_SHA512, Prf::Sha512),
-        ]
-        .into_iter()
-        .find_map(|(o, prf)| (o == oid).then_some(prf))
+        Some(match oid {
+            HMAC_SHA1 => Prf::Sha1,
+            HMAC_SHA256 => Prf::Sha256,
+            HMAC_SHA384 => Prf::Sha384,
+            HMAC_SHA512 => Prf::Sha512,
+            _ => return None,
+        })
     }
 
     /// PBKDF2 (RFC 8018, 5.2). `iterations` is checked non-zero first.
@@ -196,14 +195,13 @@ enum Cipher {
 
 impl Cipher {
     fn from_oid(oid: Oid) -> Option<Cipher> {
-        [
-            (AES128_CBC, Cipher::Aes128),
-            (AES192_CBC, Cipher::Aes192),
-            (AES256_CBC, Cipher::Aes256),
-            (DES_EDE3_CBC, Cipher::TripleDes),
-        ]
-        .into_iter()
-        .find_map(|(o, cipher)| (o == oid).then_some(cipher))
+        Some(match oid {
+            AES128_CBC => Cipher::Aes128,
+            AES192_CBC => Cipher::Aes192,
+            AES256_CBC => Cipher::Aes256,
+            DES_EDE3_CBC => Cipher::TripleDes,
+            _ => return None,
+        })
     }
 
     fn key_len(self) -> usize {
