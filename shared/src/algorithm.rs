@@ -3,9 +3,7 @@
 use std::fmt;
 
 use const_oid::ObjectIdentifier;
-use der::Decode;
 use serde::Serialize;
-use spki::SubjectPublicKeyInfoRef;
 
 use crate::error::{Error, Result};
 
@@ -110,12 +108,16 @@ pub enum KeyAlgorithm {
 }
 
 impl KeyAlgorithm {
-    /// Describes the key in a certificate's SubjectPublicKeyInfo.
-    pub(crate) fn from_spki(spki: &SubjectPublicKeyInfoRef<'_>) -> Result<KeyAlgorithm> {
-        let oid = spki.algorithm.oid;
+    /// Describes the key in a certificate's SubjectPublicKeyInfo: its
+    /// algorithm OID, the parameters (a whole TLV) and the key's bits.
+    pub(crate) fn from_spki(
+        oid: ObjectIdentifier,
+        parameters: Option<&[u8]>,
+        key_bits: &[u8],
+    ) -> Result<KeyAlgorithm> {
         Ok(match oid {
             oids::RSA_ENCRYPTION | oids::RSASSA_PSS => {
-                let bits = rsa_bits(spki.subject_public_key.raw_bytes())?;
+                let bits = rsa_bits(key_bits)?;
                 if oid == oids::RSASSA_PSS {
                     KeyAlgorithm::RsaPss { bits }
                 } else {
@@ -123,10 +125,14 @@ impl KeyAlgorithm {
                 }
             }
             oids::EC_PUBLIC_KEY => {
-                let curve = spki
-                    .algorithm
-                    .parameters
-                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                let curve = parameters
+                    .and_then(|p| {
+                        crate::ber::Reader::new(p, "the curve")
+                            .next_element()
+                            .ok()
+                            .flatten()
+                            .and_then(|e| e.oid().ok())
+                    })
                     .map(Curve::from_oid)
                     .unwrap_or_else(|| Curve::Other("explicit parameters".into()));
                 KeyAlgorithm::Ec { curve }
@@ -149,9 +155,37 @@ impl KeyAlgorithm {
 
 /// The size in bits of an RSA public key given as PKCS#1 `RSAPublicKey` DER.
 pub(crate) fn rsa_bits(pkcs1_public: &[u8]) -> Result<u32> {
-    let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_public)
-        .map_err(|e| Error::MalformedKey(format!("RSA public key: {e}")))?;
-    Ok(uint_bits(key.modulus.as_bytes()))
+    let (modulus, _) = rsa_public_numbers(pkcs1_public)
+        .ok_or_else(|| Error::MalformedKey("RSA public key: not an RSAPublicKey".into()))?;
+    Ok(uint_bits(modulus))
+}
+
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`:
+/// the two numbers' bytes, both positive.
+pub(crate) fn rsa_public_numbers(pkcs1_public: &[u8]) -> Option<(&[u8], &[u8])> {
+    use crate::ber::{INTEGER, Reader, SEQUENCE};
+    let mut outer = Reader::new(pkcs1_public, "RSAPublicKey");
+    let key = outer.expect(SEQUENCE, "RSAPublicKey").ok()?;
+    let mut fields = key.reader();
+    let modulus = fields.expect(INTEGER, "the modulus").ok()?;
+    let exponent = fields.expect(INTEGER, "the exponent").ok()?;
+    let positive = |n: &[u8]| n.first().is_some_and(|b| b & 0x80 == 0);
+    // The numbers, not their encodings: leading zero bytes go.
+    (outer.is_empty()
+        && fields.is_empty()
+        && positive(modulus.content)
+        && positive(exponent.content))
+    .then(|| {
+        (
+            without_leading_zeros(modulus.content),
+            without_leading_zeros(exponent.content),
+        )
+    })
+}
+
+fn without_leading_zeros(n: &[u8]) -> &[u8] {
+    let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
+    &n[start..]
 }
 
 /// Bit length of a big-endian unsigned integer.

@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 
 pub(crate) const SEQUENCE: u8 = 0x30;
 pub(crate) const SET: u8 = 0x31;
+pub(crate) const BOOLEAN: u8 = 0x01;
 pub(crate) const INTEGER: u8 = 0x02;
+pub(crate) const BIT_STRING: u8 = 0x03;
 pub(crate) const OCTET_STRING: u8 = 0x04;
 pub(crate) const OID: u8 = 0x06;
 /// `[0]` constructed: EXPLICIT content of ContentInfo and SafeBag.
@@ -77,6 +79,29 @@ impl<'a> Element<'a> {
         Ok(digits
             .iter()
             .fold(0u32, |acc, &b| (acc << 8) | u32::from(b)))
+    }
+
+    /// A BIT STRING's bytes; only whole bytes (no unused bits) are accepted.
+    pub(crate) fn bit_string(&self) -> Result<&'a [u8]> {
+        match (self.tag, self.content) {
+            (BIT_STRING, [0, bits @ ..]) => Ok(bits),
+            (BIT_STRING, _) => Err(malformed("a BIT STRING with unused bits")),
+            (t, _) => Err(malformed(format!(
+                "expected a BIT STRING, found tag 0x{t:02x}"
+            ))),
+        }
+    }
+
+    /// An OBJECT IDENTIFIER's value.
+    pub(crate) fn oid(&self) -> Result<ObjectIdentifier> {
+        if self.tag != OID {
+            return Err(malformed(format!(
+                "expected an OBJECT IDENTIFIER, found tag 0x{:02x}",
+                self.tag
+            )));
+        }
+        ObjectIdentifier::from_bytes(self.content)
+            .map_err(|e| malformed(format!("a bad object identifier ({e})")))
     }
 
     /// The whole element re-encoded as one DER-framed TLV (for a DER parser).
@@ -261,7 +286,45 @@ pub(crate) fn malformed(detail: impl Into<String>) -> Error {
 }
 
 fn truncated(what: &str) -> Error {
-    Error::TruncatedDer(format!("PKCS#12: the file ends before {what}"))
+    Error::TruncatedDer(format!("the data ends before {what}"))
+}
+
+/// Checks that `bytes` are exactly one DER element whose framing, and that
+/// of every constructed element inside, is DER: definite lengths in their
+/// shortest form. What sits inside primitive elements is the parser's to
+/// check. Certificates and keys must be DER (AWS IoT hashes the exact bytes).
+pub(crate) fn check_der(bytes: &[u8]) -> Result<()> {
+    fn walk(mut input: &[u8], depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(malformed("nested too deeply"));
+        }
+        while !input.is_empty() {
+            let (&tag, rest) = input.split_first().ok_or_else(|| truncated("a tag"))?;
+            let (&first, rest) = rest.split_first().ok_or_else(|| truncated("a length"))?;
+            let long_form_padded = match first {
+                0x81 => rest.first().is_some_and(|&len| len < 0x80),
+                0x82..=0x84 => rest.first() == Some(&0),
+                _ => false,
+            };
+            if first == 0x80 {
+                return Err(malformed("an indefinite length, which DER forbids"));
+            }
+            if long_form_padded {
+                return Err(malformed("a length not in its shortest form"));
+            }
+            let (element, rest) = split(input, depth)?;
+            if tag & CONSTRUCTED != 0 {
+                walk(element.content, depth + 1)?;
+            }
+            input = rest;
+        }
+        Ok(())
+    }
+    let (_, rest) = split(bytes, 0)?;
+    if !rest.is_empty() {
+        return Err(malformed(format!("{} bytes after the end", rest.len())));
+    }
+    walk(bytes, 0)
 }
 
 #[cfg(test)]
@@ -338,6 +401,28 @@ mod tests {
         // What the der crate makes of the same values.
         for v in [0u32, 3, 127, 128, 255, 10_000, 2_000_000, u32::MAX] {
             assert_eq!(uint(v), der::Encode::to_der(&v).unwrap(), "{v}");
+        }
+    }
+
+    #[test]
+    fn der_framing_is_checked() {
+        let der = [0x30, 0x06, 0x04, 0x01, 0xaa, 0x30, 0x01, 0x05];
+        // The inner SEQUENCE claims one byte it has: fine framing, and the
+        // check does not look inside primitives.
+        assert!(check_der(&[0x30, 0x03, 0x04, 0x01, 0xaa]).is_ok());
+        assert!(
+            check_der(&der).is_err(),
+            "a SEQUENCE inside holds a broken element"
+        );
+        let cases: [(&[u8], &str); 4] = [
+            (&[0x30, 0x80, 0x04, 0x00, 0x00, 0x00], "indefinite"),
+            (&[0x30, 0x81, 0x02, 0x04, 0x00], "shortest"),
+            (&[0x30, 0x82, 0x00, 0x02, 0x04, 0x00], "shortest"),
+            (&[0x30, 0x02, 0x04, 0x00, 0x00], "after the end"),
+        ];
+        for (input, words) in cases {
+            let err = check_der(input).unwrap_err().to_string();
+            assert!(err.contains(words), "{input:02x?}: {err}");
         }
     }
 }

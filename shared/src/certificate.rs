@@ -1,10 +1,9 @@
 //! X.509 certificates: decoding from PEM or DER, and what a person needs to know about one.
 
-use der::{Decode, Encode};
+mod parse;
+
 use serde::Serialize;
-use spki::SubjectPublicKeyInfoRef;
 use time::OffsetDateTime;
-use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages};
 
 use crate::{
     algorithm::{KeyAlgorithm, SignatureAlgorithm},
@@ -17,17 +16,14 @@ use crate::{
 #[derive(Clone)]
 pub struct Certificate {
     der: Vec<u8>,
-    parsed: x509_cert::Certificate,
+    parsed: parse::Parsed,
 }
 
 impl std::fmt::Debug for Certificate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Certificate")
             .field("id", &self.id())
-            .field(
-                "subject",
-                &crate::name::rfc4514(self.parsed.tbs_certificate().subject()),
-            )
+            .field("subject", &crate::name::rfc4514(&self.parsed.subject))
             .finish()
     }
 }
@@ -79,7 +75,7 @@ impl Certificate {
         if der.is_empty() {
             return Err(Error::Empty);
         }
-        let parsed = x509_cert::Certificate::from_der(der).map_err(Error::from_cert_der)?;
+        let parsed = parse::parse(der)?;
         Ok(Certificate {
             der: der.to_vec(),
             parsed,
@@ -134,60 +130,53 @@ impl Certificate {
 
     /// The BIT STRING of the SubjectPublicKeyInfo.
     pub fn public_key_bits(&self) -> &[u8] {
-        self.parsed
-            .tbs_certificate()
-            .subject_public_key_info()
-            .subject_public_key
-            .raw_bytes()
+        &self.parsed.public_key
     }
 
     /// The subject's common name, if it has one.
     pub fn common_name(&self) -> Option<String> {
-        self.parsed
-            .tbs_certificate()
-            .subject()
-            .common_name()
-            .ok()
-            .flatten()
-            .map(|cn| cn.value().into_owned())
+        crate::name::common_name(&self.parsed.subject)
     }
 
     /// Start and end of validity.
     pub fn validity(&self) -> (OffsetDateTime, OffsetDateTime) {
-        let v = self.parsed.tbs_certificate().validity();
-        (to_offset(v.not_before), to_offset(v.not_after))
+        (self.parsed.not_before, self.parsed.not_after)
     }
 
     /// The subject public key's algorithm and size.
     pub fn key_algorithm(&self) -> Result<KeyAlgorithm> {
-        let spki_der = self
-            .parsed
-            .tbs_certificate()
-            .subject_public_key_info()
-            .to_der()
-            .map_err(|e| Error::NotACertificate(e.to_string()))?;
-        let spki = SubjectPublicKeyInfoRef::from_der(&spki_der)
-            .map_err(|e| Error::NotACertificate(e.to_string()))?;
-        KeyAlgorithm::from_spki(&spki)
+        KeyAlgorithm::from_spki(
+            self.parsed.key_algorithm,
+            self.parsed.key_parameters.as_deref(),
+            &self.parsed.public_key,
+        )
+        .map_err(|e| match e {
+            Error::MalformedKey(detail) => Error::NotACertificate(detail),
+            other => other,
+        })
     }
 
     /// The signature algorithm.
     pub fn signature_algorithm(&self) -> SignatureAlgorithm {
-        SignatureAlgorithm::from_oid(self.parsed.signature_algorithm().oid)
+        SignatureAlgorithm::from_oid(self.parsed.signature_algorithm)
     }
 
     /// basicConstraints CA:TRUE.
     pub fn is_ca(&self) -> bool {
-        matches!(
-            self.parsed.tbs_certificate().get_extension::<BasicConstraints>(),
-            Ok(Some((_, bc))) if bc.ca
-        )
+        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... }
+        let Some(value) = self.parsed.extension(BASIC_CONSTRAINTS) else {
+            return false;
+        };
+        let mut outer = crate::ber::Reader::new(value, "basicConstraints");
+        outer
+            .expect(crate::ber::SEQUENCE, "basicConstraints")
+            .and_then(|constraints| constraints.reader().optional(crate::ber::BOOLEAN))
+            .is_ok_and(|ca| ca.is_some_and(|ca| ca.content == [0xff]))
     }
 
     /// Issuer equals subject and the signature verifies under the certificate's own key.
     pub fn is_self_signed(&self) -> bool {
-        let tbs = self.parsed.tbs_certificate();
-        tbs.issuer() == tbs.subject() && self.verify_own_signature()
+        self.parsed.issuer == self.parsed.subject && self.verify_own_signature()
     }
 
     fn verify_own_signature(&self) -> bool {
@@ -229,53 +218,54 @@ impl Certificate {
             SignatureAlgorithm::Ed25519 => &sig::ED25519,
             _ => return false,
         };
-        let Ok(tbs) = self.parsed.tbs_certificate().to_der() else {
-            return false;
-        };
-        let Some(signature) = self.parsed.signature().as_bytes() else {
-            return false;
-        };
+        let tbs = &self.der[self.parsed.tbs.clone()];
         sig::UnparsedPublicKey::new(algorithm, self.public_key_bits())
-            .verify(&tbs, signature)
+            .verify(tbs, &self.parsed.signature)
             .is_ok()
     }
 
     /// keyUsage bit names, in RFC 5280 order.
     pub fn key_usage(&self) -> Vec<String> {
-        let Ok(Some((_, KeyUsage(flags)))) =
-            self.parsed.tbs_certificate().get_extension::<KeyUsage>()
-        else {
+        // KeyUsage ::= BIT STRING: 03 len unused-bits byte0 [byte1].
+        let Some([0x03, _, _, bits @ ..]) = self.parsed.extension(KEY_USAGE) else {
             return Vec::new();
         };
+        let flags = u16::from(bits.first().copied().unwrap_or(0)) << 8
+            | u16::from(bits.get(1).copied().unwrap_or(0));
         [
-            (KeyUsages::DigitalSignature, "digitalSignature"),
-            (KeyUsages::NonRepudiation, "nonRepudiation"),
-            (KeyUsages::KeyEncipherment, "keyEncipherment"),
-            (KeyUsages::DataEncipherment, "dataEncipherment"),
-            (KeyUsages::KeyAgreement, "keyAgreement"),
-            (KeyUsages::KeyCertSign, "keyCertSign"),
-            (KeyUsages::CRLSign, "cRLSign"),
-            (KeyUsages::EncipherOnly, "encipherOnly"),
-            (KeyUsages::DecipherOnly, "decipherOnly"),
+            "digitalSignature",
+            "nonRepudiation",
+            "keyEncipherment",
+            "dataEncipherment",
+            "keyAgreement",
+            "keyCertSign",
+            "cRLSign",
+            "encipherOnly",
+            "decipherOnly",
         ]
         .into_iter()
-        .filter(|(flag, _)| flags.contains(*flag))
+        .enumerate()
+        .filter(|(bit, _)| flags & (0x8000 >> bit) != 0)
         .map(|(_, name)| name.to_owned())
         .collect()
     }
 
     /// extendedKeyUsage purposes by name, or OID when unknown.
     pub fn extended_key_usage(&self) -> Vec<String> {
-        let Ok(Some((_, ExtendedKeyUsage(purposes)))) = self
-            .parsed
-            .tbs_certificate()
-            .get_extension::<ExtendedKeyUsage>()
-        else {
+        let Some(value) = self.parsed.extension(EXTENDED_KEY_USAGE) else {
             return Vec::new();
         };
-        purposes
-            .iter()
-            .map(|oid| match oid.to_string().as_str() {
+        let mut outer = crate::ber::Reader::new(value, "extendedKeyUsage");
+        let Ok(list) = outer.expect(crate::ber::SEQUENCE, "extendedKeyUsage") else {
+            return Vec::new();
+        };
+        let mut purposes = list.reader();
+        let mut out = Vec::new();
+        while let Ok(Some(purpose)) = purposes.next_element() {
+            let Ok(oid) = purpose.oid() else {
+                continue;
+            };
+            out.push(match oid.to_string().as_str() {
                 "1.3.6.1.5.5.7.3.1" => "serverAuth".to_owned(),
                 "1.3.6.1.5.5.7.3.2" => "clientAuth".to_owned(),
                 "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
@@ -283,21 +273,21 @@ impl Certificate {
                 "1.3.6.1.5.5.7.3.8" => "timeStamping".to_owned(),
                 "1.3.6.1.5.5.7.3.9" => "OCSPSigning".to_owned(),
                 other => other.to_owned(),
-            })
-            .collect()
+            });
+        }
+        out
     }
 
     /// Everything `inspect` shows.
     pub fn info(&self) -> Result<CertificateInfo> {
-        let tbs = self.parsed.tbs_certificate();
         let (not_before, not_after) = self.validity();
         Ok(CertificateInfo {
             certificate_id: self.id(),
             fingerprints: Fingerprints::of(&self.der),
-            subject: crate::name::rfc4514(tbs.subject()),
+            subject: crate::name::rfc4514(&self.parsed.subject),
             common_name: self.common_name(),
-            issuer: crate::name::rfc4514(tbs.issuer()),
-            serial: hex::encode(tbs.serial_number().as_bytes()),
+            issuer: crate::name::rfc4514(&self.parsed.issuer),
+            serial: hex::encode(&self.parsed.serial),
             not_before: rfc3339(not_before),
             not_after: rfc3339(not_after),
             key: self.key_algorithm()?,
@@ -310,12 +300,11 @@ impl Certificate {
     }
 }
 
-fn to_offset(t: x509_cert::time::Time) -> OffsetDateTime {
-    let secs = t.to_unix_duration().as_secs();
-    // X.509 times end at 9999-12-31, far inside OffsetDateTime's range.
-    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
+const BASIC_CONSTRAINTS: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("2.5.29.19");
+const KEY_USAGE: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.15");
+const EXTENDED_KEY_USAGE: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("2.5.29.37");
 
 /// RFC 3339 text of a time; falls back to the Unix timestamp if formatting fails.
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {

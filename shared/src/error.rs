@@ -108,14 +108,6 @@ impl Error {
         }
     }
 
-    /// Maps a DER decoding error of a certificate to the most specific kind.
-    pub(crate) fn from_cert_der(err: der::Error) -> Error {
-        match err.kind() {
-            der::ErrorKind::Incomplete { .. } => Error::TruncatedDer(err.to_string()),
-            _ => Error::NotACertificate(err.to_string()),
-        }
-    }
-
     pub(crate) fn crypto(what: &'static str, detail: impl fmt::Display) -> Error {
         Error::Crypto {
             what,

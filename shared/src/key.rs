@@ -2,18 +2,22 @@
 
 use std::{fmt, str::FromStr};
 
-use const_oid::ObjectIdentifier;
-use der::{Decode, Encode, asn1::BitStringRef};
-use pkcs8::PrivateKeyInfoRef;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::{
-    algorithm::{Curve, KeyAlgorithm, oids, uint_bits},
+    algorithm::{Curve, KeyAlgorithm, oids, rsa_public_numbers, uint_bits},
+    ber::{self, Element, INTEGER, OCTET_STRING, Reader, SEQUENCE, oid, seq, tlv},
     certificate::Certificate,
     error::{Error, Result},
     pem,
 };
+
+/// `[0]` and `[1]` of ECPrivateKey (EXPLICIT) and PrivateKeyInfo (IMPLICIT).
+const CONTEXT_0: u8 = 0xa0;
+const CONTEXT_1: u8 = 0xa1;
+const CONTEXT_1_PRIMITIVE: u8 = 0x81;
+const NULL: [u8; 2] = [0x05, 0x00];
 
 /// The kinds of key Marshal generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -110,36 +114,26 @@ impl fmt::Debug for PrivateKey {
 impl PrivateKey {
     /// Reads an unencrypted PKCS#8 `PrivateKeyInfo`.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
-        let info = PrivateKeyInfoRef::from_der(der)
-            .map_err(|e| Error::MalformedKey(format!("PKCS#8: {e}")))?;
-        let oid = info.algorithm.oid;
-        let secret = info.private_key.as_bytes();
-        let (algorithm, public_key) = match oid {
+        let info = Pkcs8::read(der).map_err(|e| as_key_error("PKCS#8", e))?;
+        let secret = info.private_key.content;
+        let (algorithm, public_key) = match info.algorithm {
             oids::RSA_ENCRYPTION | oids::RSASSA_PSS => {
-                let rsa = pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(secret)
-                    .map_err(|e| Error::MalformedKey(format!("RSA key: {e}")))?;
-                let public = pkcs1::RsaPublicKey {
-                    modulus: rsa.modulus,
-                    public_exponent: rsa.public_exponent,
-                }
-                .to_der()
-                .map_err(|e| Error::MalformedKey(format!("RSA key: {e}")))?;
-                let bits = uint_bits(rsa.modulus.as_bytes());
-                let algorithm = if oid == oids::RSASSA_PSS {
+                let rsa = RsaPrivateKey::read(secret).map_err(|e| as_key_error("RSA key", e))?;
+                let bits = uint_bits(rsa.modulus.content);
+                let algorithm = if info.algorithm == oids::RSASSA_PSS {
                     KeyAlgorithm::RsaPss { bits }
                 } else {
                     KeyAlgorithm::Rsa { bits }
                 };
-                (algorithm, public)
+                (algorithm, rsa.public_key())
             }
             oids::EC_PUBLIC_KEY => {
-                let ec = sec1::EcPrivateKey::from_der(secret)
-                    .map_err(|e| Error::MalformedKey(format!("EC key: {e}")))?;
+                let ec = EcPrivateKey::read(secret).map_err(|e| as_key_error("EC key", e))?;
                 let curve_oid = info
-                    .algorithm
                     .parameters
-                    .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
-                    .or(ec.parameters.map(|sec1::EcParameters::NamedCurve(oid)| oid))
+                    .as_ref()
+                    .and_then(|p| p.oid().ok())
+                    .or(ec.curve)
                     .ok_or_else(|| Error::MalformedKey("EC key without a named curve".into()))?;
                 let public = ec.public_key.ok_or_else(|| {
                     Error::UnsupportedKeyType(
@@ -156,7 +150,7 @@ impl PrivateKey {
             }
             oids::ED25519 => {
                 let public = match info.public_key {
-                    Some(bits) => bits.raw_bytes().to_vec(),
+                    Some(bits) => bits.to_vec(),
                     None => ed25519_public(secret)?,
                 };
                 (KeyAlgorithm::Ed25519, public)
@@ -176,38 +170,27 @@ impl PrivateKey {
 
     /// Reads a SEC1 `ECPrivateKey` (`-----BEGIN EC PRIVATE KEY-----`).
     pub fn from_sec1_der(der: &[u8]) -> Result<PrivateKey> {
-        let ec = sec1::EcPrivateKey::from_der(der)
-            .map_err(|e| Error::MalformedKey(format!("SEC1 EC key: {e}")))?;
-        let Some(sec1::EcParameters::NamedCurve(curve)) = ec.parameters else {
+        ber::check_der(der).map_err(|e| as_key_error("SEC1 EC key", e))?;
+        let ec = EcPrivateKey::read(der).map_err(|e| as_key_error("SEC1 EC key", e))?;
+        let Some(curve) = ec.curve else {
             return Err(Error::MalformedKey(
                 "SEC1 EC key without a named curve".into(),
             ));
         };
-        let algorithm = spki::AlgorithmIdentifierRef {
-            oid: oids::EC_PUBLIC_KEY,
-            parameters: Some(der::asn1::AnyRef::from(&curve)),
-        };
         // The curve moves to the PKCS#8 AlgorithmIdentifier, as `openssl pkcs8 -topk8` writes it.
-        let inner = Zeroizing::new(
-            sec1::EcPrivateKey {
-                parameters: None,
-                ..ec
-            }
-            .to_der()
-            .map_err(|e| Error::MalformedKey(format!("SEC1 EC key: {e}")))?,
-        );
-        wrap_pkcs8(algorithm, &inner)
+        let mut inner = vec![ec.version.to_tlv(), ec.private_key.to_tlv()];
+        if let Some(public) = &ec.public_key_element {
+            inner.push(public.to_tlv());
+        }
+        let inner = Zeroizing::new(seq(&inner.iter().map(Vec::as_slice).collect::<Vec<_>>()));
+        wrap_pkcs8(&seq(&[&oid(oids::EC_PUBLIC_KEY), &oid(curve)]), &inner)
     }
 
     /// Reads a PKCS#1 `RSAPrivateKey` (`-----BEGIN RSA PRIVATE KEY-----`).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey> {
-        pkcs1::RsaPrivateKey::<der::asn1::UintRef<'_>>::from_der(der)
-            .map_err(|e| Error::MalformedKey(format!("PKCS#1 RSA key: {e}")))?;
-        let algorithm = spki::AlgorithmIdentifierRef {
-            oid: oids::RSA_ENCRYPTION,
-            parameters: Some(der::asn1::AnyRef::NULL),
-        };
-        wrap_pkcs8(algorithm, der)
+        ber::check_der(der).map_err(|e| as_key_error("PKCS#1 RSA key", e))?;
+        RsaPrivateKey::read(der).map_err(|e| as_key_error("PKCS#1 RSA key", e))?;
+        wrap_pkcs8(&seq(&[&oid(oids::RSA_ENCRYPTION), &NULL]), der)
     }
 
     /// Reads a password-encrypted PKCS#8 `EncryptedPrivateKeyInfo`.
@@ -326,37 +309,173 @@ impl PrivateKey {
     }
 }
 
-fn rsa_public_numbers(pkcs1_public: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    let key = pkcs1::RsaPublicKey::<der::asn1::UintRef<'_>>::from_der(pkcs1_public).ok()?;
-    Some((
-        key.modulus.as_bytes().to_vec(),
-        key.public_exponent.as_bytes().to_vec(),
-    ))
-}
-
 fn ed25519_public(secret: &[u8]) -> Result<Vec<u8>> {
-    let seed = <&der::asn1::OctetStringRef>::from_der(secret)
-        .map_err(|e| Error::MalformedKey(format!("Ed25519 key: {e}")))?;
-    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.as_bytes())
+    // CurvePrivateKey ::= OCTET STRING (the 32-byte seed)
+    let seed = Reader::new(secret, "Ed25519 key")
+        .expect(OCTET_STRING, "the seed")
+        .map_err(|e| as_key_error("Ed25519 key", e))?;
+    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.content)
         .map_err(|_| Error::MalformedKey("Ed25519 key: bad seed".into()))?;
     Ok(ring::signature::KeyPair::public_key(&pair)
         .as_ref()
         .to_vec())
 }
 
-fn wrap_pkcs8(algorithm: spki::AlgorithmIdentifierRef<'_>, inner: &[u8]) -> Result<PrivateKey> {
-    let octets =
-        der::asn1::OctetStringRef::new(inner).map_err(|e| Error::MalformedKey(e.to_string()))?;
-    let info: PrivateKeyInfoRef<'_> = pkcs8::PrivateKeyInfo {
+/// `PrivateKeyInfo { version 0, algorithm, privateKey }` around `inner`, then read back.
+fn wrap_pkcs8(algorithm: &[u8], inner: &[u8]) -> Result<PrivateKey> {
+    let der = Zeroizing::new(seq(&[
+        &[0x02, 0x01, 0x00],
         algorithm,
-        private_key: octets,
-        public_key: None::<BitStringRef<'_>>,
-    };
-    let der = Zeroizing::new(
-        info.to_der()
-            .map_err(|e| Error::MalformedKey(format!("re-encoding as PKCS#8: {e}")))?,
-    );
+        &tlv(OCTET_STRING, inner),
+    ]));
     PrivateKey::from_pkcs8_der(&der)
+}
+
+/// A parse failure of key bytes, as `MalformedKey` naming the structure.
+fn as_key_error(what: &str, err: Error) -> Error {
+    match err {
+        Error::MalformedPkcs12(detail) | Error::TruncatedDer(detail) => {
+            Error::MalformedKey(format!("{what}: {detail}"))
+        }
+        other => other,
+    }
+}
+
+/// PrivateKeyInfo (RFC 5958): version, algorithm, privateKey, then the
+/// optional attributes `[0]` and (version 2) publicKey `[1]`.
+struct Pkcs8<'a> {
+    algorithm: const_oid::ObjectIdentifier,
+    parameters: Option<Element<'a>>,
+    private_key: Element<'a>,
+    public_key: Option<&'a [u8]>,
+}
+
+impl<'a> Pkcs8<'a> {
+    fn read(der: &'a [u8]) -> Result<Pkcs8<'a>> {
+        ber::check_der(der)?;
+        let mut outer = Reader::new(der, "PrivateKeyInfo");
+        let mut fields = outer.expect(SEQUENCE, "PrivateKeyInfo")?.reader();
+        let version = fields.expect(INTEGER, "the version")?.small_uint()?;
+        if version > 1 {
+            return Err(ber::malformed(format!("version {version}")));
+        }
+        let mut algorithm = fields.expect(SEQUENCE, "the algorithm")?.reader();
+        let oid = algorithm.expect(ber::OID, "the algorithm")?.oid()?;
+        let parameters = algorithm.next_element()?;
+        let private_key = fields.expect(OCTET_STRING, "privateKey")?;
+        fields.optional(CONTEXT_0)?;
+        let public_key = match fields.optional(CONTEXT_1_PRIMITIVE)? {
+            Some(bits) => match bits.content {
+                [0, key @ ..] => Some(key),
+                _ => return Err(ber::malformed("a public key with unused bits")),
+            },
+            None => None,
+        };
+        if !fields.is_empty() {
+            return Err(ber::malformed("unexpected fields after the key"));
+        }
+        Ok(Pkcs8 {
+            algorithm: oid,
+            parameters,
+            private_key,
+            public_key,
+        })
+    }
+}
+
+/// RSAPrivateKey (RFC 8017): the numbers, of which the public key is two.
+struct RsaPrivateKey<'a> {
+    modulus: Element<'a>,
+    public_exponent: Element<'a>,
+}
+
+impl<'a> RsaPrivateKey<'a> {
+    fn read(der: &'a [u8]) -> Result<RsaPrivateKey<'a>> {
+        let mut outer = Reader::new(der, "RSAPrivateKey");
+        let mut fields = outer.expect(SEQUENCE, "RSAPrivateKey")?.reader();
+        if !outer.is_empty() {
+            return Err(ber::malformed("bytes after the key"));
+        }
+        let version = fields.expect(INTEGER, "the version")?.small_uint()?;
+        if version > 1 {
+            return Err(ber::malformed(format!("version {version}")));
+        }
+        let modulus = fields.expect(INTEGER, "the modulus")?;
+        let public_exponent = fields.expect(INTEGER, "the public exponent")?;
+        for name in [
+            "the private exponent",
+            "prime 1",
+            "prime 2",
+            "exponent 1",
+            "exponent 2",
+            "the coefficient",
+        ] {
+            fields.expect(INTEGER, name)?;
+        }
+        Ok(RsaPrivateKey {
+            modulus,
+            public_exponent,
+        })
+    }
+
+    /// RSAPublicKey DER: `SEQUENCE { modulus, publicExponent }`.
+    fn public_key(&self) -> Vec<u8> {
+        seq(&[&self.modulus.to_tlv(), &self.public_exponent.to_tlv()])
+    }
+}
+
+/// ECPrivateKey (RFC 5915): version 1, the secret, and optionally the
+/// curve `[0]` and the public key `[1]`.
+struct EcPrivateKey<'a> {
+    version: Element<'a>,
+    private_key: Element<'a>,
+    curve: Option<const_oid::ObjectIdentifier>,
+    public_key_element: Option<Element<'a>>,
+    public_key: Option<&'a [u8]>,
+}
+
+impl<'a> EcPrivateKey<'a> {
+    fn read(der: &'a [u8]) -> Result<EcPrivateKey<'a>> {
+        let mut outer = Reader::new(der, "ECPrivateKey");
+        let mut fields = outer.expect(SEQUENCE, "ECPrivateKey")?.reader();
+        if !outer.is_empty() {
+            return Err(ber::malformed("bytes after the key"));
+        }
+        let version = fields.expect(INTEGER, "the version")?;
+        if version.small_uint()? != 1 {
+            return Err(ber::malformed("an ECPrivateKey version other than 1"));
+        }
+        let private_key = fields.expect(OCTET_STRING, "privateKey")?;
+        let curve = match fields.optional(CONTEXT_0)? {
+            Some(parameters) => Some(
+                parameters
+                    .reader()
+                    .expect(ber::OID, "a named curve")?
+                    .oid()?,
+            ),
+            None => None,
+        };
+        let public_key_element = fields.optional(CONTEXT_1)?;
+        let public_key = match &public_key_element {
+            Some(wrapper) => Some(
+                wrapper
+                    .reader()
+                    .expect(ber::BIT_STRING, "the public key")?
+                    .bit_string()?,
+            ),
+            None => None,
+        };
+        if !fields.is_empty() {
+            return Err(ber::malformed("unexpected fields after the key"));
+        }
+        Ok(EcPrivateKey {
+            version,
+            private_key,
+            curve,
+            public_key_element,
+            public_key,
+        })
+    }
 }
 
 /// EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }:

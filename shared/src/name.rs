@@ -6,10 +6,7 @@
 
 use std::fmt::Write as _;
 
-use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
-use der::{Encode, Tag, Tagged};
-use x509_cert::attr::AttributeTypeAndValue;
-use x509_cert::name::{Name, RdnSequence};
+use crate::ber::{self, Element, Reader};
 
 /// Short names, as x509-cert's database gives them (upper-cased).
 const SHORT_NAMES: [(&str, &str); 17] = [
@@ -32,43 +29,85 @@ const SHORT_NAMES: [(&str, &str); 17] = [
     ("0.9.2342.19200300.100.1.25", "DC"),
 ];
 
-/// `name` as RFC 4514 text: last RDN first, `+` inside an RDN.
-pub(crate) fn rfc4514(name: &Name) -> String {
+const COMMON_NAME: &str = "2.5.4.3";
+
+/// The attributes of a Name (the content of its SEQUENCE), RDN by RDN in
+/// encoding order; `None` when the bytes are not a Name.
+fn rdns(name: &[u8]) -> Option<Vec<Vec<(String, Element<'_>)>>> {
+    let mut sequence = Reader::new(name, "a name");
+    let mut out = Vec::new();
+    while let Some(rdn) = sequence.next_element().ok()? {
+        if rdn.tag != ber::SET {
+            return None;
+        }
+        let mut attributes = rdn.reader();
+        let mut set = Vec::new();
+        while let Some(atv) = attributes.next_element().ok()? {
+            let mut fields = atv.reader();
+            let oid = fields.next_element().ok()??.oid().ok()?;
+            let value = fields.next_element().ok()??;
+            set.push((oid.to_string(), value));
+        }
+        out.push(set);
+    }
+    Some(out)
+}
+
+/// A directory string's text: PrintableString, UTF8String, IA5String,
+/// TeletexString (read as UTF-8, as x509-cert does) or BMPString.
+fn text(value: &Element<'_>) -> Option<String> {
+    match value.tag {
+        0x13 | 0x0c | 0x16 | 0x14 => std::str::from_utf8(value.content).ok().map(str::to_owned),
+        0x1e if value.content.len().is_multiple_of(2) => char::decode_utf16(
+            value
+                .content
+                .chunks_exact(2)
+                .map(|pair| u16::from_be_bytes([pair[0], pair[1]])),
+        )
+        .collect::<Result<String, _>>()
+        .ok(),
+        _ => None,
+    }
+}
+
+/// The first common name (CN), in encoding order.
+pub(crate) fn common_name(name: &[u8]) -> Option<String> {
+    rdns(name)?
+        .into_iter()
+        .flatten()
+        .find(|(oid, _)| oid == COMMON_NAME)
+        .and_then(|(_, value)| text(&value))
+}
+
+/// `name` (a Name SEQUENCE's content) as RFC 4514 text: last RDN first,
+/// `+` inside an RDN. Bytes that are not a Name print as `#` and hex.
+pub(crate) fn rfc4514(name: &[u8]) -> String {
+    let Some(rdns) = rdns(name) else {
+        return format!("#{}", hex::encode(name));
+    };
     let mut out = String::new();
-    let rdns: Vec<_> = AsRef::<RdnSequence>::as_ref(name).iter().collect();
-    for (i, rdn) in rdns.into_iter().rev().enumerate() {
+    for (i, rdn) in rdns.iter().rev().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        for (j, atv) in rdn.as_ref().iter().enumerate() {
+        for (j, (oid, value)) in rdn.iter().enumerate() {
             if j > 0 {
                 out.push('+');
             }
-            attribute(&mut out, atv);
+            attribute(&mut out, oid, value);
         }
     }
     out
 }
 
-fn attribute(out: &mut String, atv: &AttributeTypeAndValue) {
-    let oid = atv.oid.to_string();
+fn attribute(out: &mut String, oid: &str, value: &Element<'_>) {
     let key = SHORT_NAMES.iter().find(|(o, _)| *o == oid).map(|(_, k)| *k);
-    let value = match atv.value.tag() {
-        Tag::PrintableString => PrintableStringRef::try_from(&atv.value)
-            .ok()
-            .map(|s| s.as_str().to_owned()),
-        Tag::Utf8String => Utf8StringRef::try_from(&atv.value)
-            .ok()
-            .map(|s| s.as_str().to_owned()),
-        Tag::Ia5String => Ia5StringRef::try_from(&atv.value)
-            .ok()
-            .map(|s| s.as_str().to_owned()),
-        Tag::TeletexString => TeletexStringRef::try_from(&atv.value)
-            .ok()
-            .map(|s| s.as_str().to_owned()),
+    // Only the string types x509-cert prints as text; others as DER hex.
+    let value_text = match value.tag {
+        0x13 | 0x0c | 0x16 | 0x14 => text(value),
         _ => None,
     };
-    match (key, value) {
+    match (key, value_text) {
         (Some(key), Some(value)) => {
             out.push_str(key);
             out.push('=');
@@ -90,7 +129,7 @@ fn attribute(out: &mut String, atv: &AttributeTypeAndValue) {
         }
         _ => {
             let _ = write!(out, "{oid}=#");
-            for byte in atv.value.to_der().unwrap_or_default() {
+            for byte in value.to_tlv() {
                 let _ = write!(out, "{byte:02x}");
             }
         }
@@ -103,9 +142,15 @@ mod tests {
 
     use std::str::FromStr;
 
+    use der::Encode;
     use x509_cert::name::Name;
 
-    use super::rfc4514;
+    /// The formatter reads a Name SEQUENCE's content.
+    fn rfc4514(name: &Name) -> String {
+        let der = name.to_der().unwrap();
+        let mut reader = crate::ber::Reader::new(&der, "test");
+        super::rfc4514(reader.expect(crate::ber::SEQUENCE, "name").unwrap().content)
+    }
 
     #[test]
     fn names_print_as_x509_cert_prints_them() {

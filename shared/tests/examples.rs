@@ -385,3 +385,97 @@ fn specific_errors_for_bad_inputs() {
         "unsupported encryption in PKCS#12 file: pbeWithSHAAnd128BitRC4"
     );
 }
+
+/// Our certificate decoder against RustCrypto's `x509-cert`, field by
+/// field, on every certificate fixture (openssl made them) and on what
+/// `generate` makes.
+#[test]
+fn decoding_agrees_with_x509_cert() {
+    use der::{Decode, Encode};
+    use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, KeyUsage};
+
+    let mut ders: Vec<(String, Vec<u8>)> = openssl_ids()
+        .keys()
+        .map(|file| {
+            let cert =
+                marshal_shared::Certificate::from_pem(std::str::from_utf8(&example(file)).unwrap())
+                    .unwrap();
+            (file.clone(), cert.der().to_vec())
+        })
+        .collect();
+    for key_type in [
+        marshal_shared::KeyType::EcP256,
+        marshal_shared::KeyType::EcP384,
+    ] {
+        let made = marshal_shared::generate(
+            key_type,
+            &marshal_shared::CertificateRequest::new("agree"),
+            now(),
+        )
+        .unwrap();
+        ders.push((key_type.to_string(), made.certificate.der().to_vec()));
+    }
+    assert!(ders.len() > 10, "too few certificates: {}", ders.len());
+    for (what, der) in ders {
+        let ours = marshal_shared::Certificate::from_der(&der).unwrap();
+        let info = ours.info().unwrap();
+        let theirs = x509_cert::Certificate::from_der(&der).unwrap();
+        let tbs = theirs.tbs_certificate();
+        assert_eq!(info.subject, tbs.subject().to_string(), "{what}");
+        assert_eq!(info.issuer, tbs.issuer().to_string(), "{what}");
+        assert_eq!(
+            info.serial,
+            hex::encode(tbs.serial_number().as_bytes()),
+            "{what}"
+        );
+        let (not_before, not_after) = ours.validity();
+        let validity = tbs.validity();
+        assert_eq!(
+            (
+                not_before.unix_timestamp() as u64,
+                not_after.unix_timestamp() as u64
+            ),
+            (
+                validity.not_before.to_unix_duration().as_secs(),
+                validity.not_after.to_unix_duration().as_secs()
+            ),
+            "{what}"
+        );
+        assert_eq!(
+            ours.public_key_bits(),
+            tbs.subject_public_key_info().subject_public_key.raw_bytes(),
+            "{what}"
+        );
+        assert_eq!(
+            ours.common_name(),
+            tbs.subject()
+                .common_name()
+                .unwrap()
+                .map(|cn| cn.value().into_owned()),
+            "{what}"
+        );
+        let ca = matches!(tbs.get_extension::<BasicConstraints>(), Ok(Some((_, bc))) if bc.ca);
+        assert_eq!(info.is_ca, ca, "{what}");
+        let key_usage_bits = match tbs.get_extension::<KeyUsage>() {
+            Ok(Some((_, KeyUsage(flags)))) => flags.bits(),
+            _ => 0,
+        };
+        assert_eq!(
+            info.key_usage.len() as u32,
+            key_usage_bits.count_ones(),
+            "{what}: {:?}",
+            info.key_usage
+        );
+        let purposes = match tbs.get_extension::<ExtendedKeyUsage>() {
+            Ok(Some((_, ExtendedKeyUsage(purposes)))) => purposes.len(),
+            _ => 0,
+        };
+        assert_eq!(info.extended_key_usage.len(), purposes, "{what}");
+        // The signature covers exactly the TBS x509-cert re-encodes.
+        assert!(
+            der.windows(tbs.to_der().unwrap().len())
+                .any(|w| w == tbs.to_der().unwrap()),
+            "{what}"
+        );
+    }
+}
