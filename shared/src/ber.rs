@@ -53,19 +53,14 @@ impl<'a> Element<'a> {
                 join_octets(self.content, 0, &mut joined)?;
                 Ok(Cow::Owned(joined))
             }
-            t => Err(malformed(format!(
-                "expected an OCTET STRING, found tag 0x{t:02x}"
-            ))),
+            t => Err(wrong_tag("an OCTET STRING", t)),
         }
     }
 
     /// A non-negative INTEGER that fits in a `u32` (versions, iteration counts).
     pub(crate) fn small_uint(&self) -> Result<u32> {
         if self.tag != INTEGER {
-            return Err(malformed(format!(
-                "expected an INTEGER, found tag 0x{:02x}",
-                self.tag
-            )));
+            return Err(wrong_tag("an INTEGER", self.tag));
         }
         let digits = match self.content {
             [] => return Err(malformed("an empty INTEGER")),
@@ -86,19 +81,14 @@ impl<'a> Element<'a> {
         match (self.tag, self.content) {
             (BIT_STRING, [0, bits @ ..]) => Ok(bits),
             (BIT_STRING, _) => Err(malformed("a BIT STRING with unused bits")),
-            (t, _) => Err(malformed(format!(
-                "expected a BIT STRING, found tag 0x{t:02x}"
-            ))),
+            (t, _) => Err(wrong_tag("a BIT STRING", t)),
         }
     }
 
     /// An OBJECT IDENTIFIER's value.
     pub(crate) fn oid(&self) -> Result<ObjectIdentifier> {
         if self.tag != OID {
-            return Err(malformed(format!(
-                "expected an OBJECT IDENTIFIER, found tag 0x{:02x}",
-                self.tag
-            )));
+            return Err(wrong_tag("an OBJECT IDENTIFIER", self.tag));
         }
         ObjectIdentifier::from_bytes(self.content)
             .map_err(|e| malformed(format!("a bad object identifier ({e})")))
@@ -279,6 +269,20 @@ pub(crate) fn uint(value: u32) -> Vec<u8> {
         content.insert(0, 0);
     }
     tlv(INTEGER, &content)
+}
+
+/// The fields of the one SEQUENCE that `bytes` must be, nothing after it.
+pub(crate) fn sole_sequence<'a>(bytes: &'a [u8], name: &'static str) -> Result<Reader<'a>> {
+    let mut outer = Reader::new(bytes, name);
+    let sequence = outer.expect(SEQUENCE, name)?;
+    if !outer.is_empty() {
+        return Err(malformed(format!("bytes after the end of {name}")));
+    }
+    Ok(sequence.reader())
+}
+
+fn wrong_tag(expected: &str, found: u8) -> Error {
+    malformed(format!("expected {expected}, found tag 0x{found:02x}"))
 }
 
 pub(crate) fn malformed(detail: impl Into<String>) -> Error {

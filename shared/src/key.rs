@@ -353,8 +353,7 @@ struct Pkcs8<'a> {
 impl<'a> Pkcs8<'a> {
     fn read(der: &'a [u8]) -> Result<Pkcs8<'a>> {
         ber::check_der(der)?;
-        let mut outer = Reader::new(der, "PrivateKeyInfo");
-        let mut fields = outer.expect(SEQUENCE, "PrivateKeyInfo")?.reader();
+        let mut fields = ber::sole_sequence(der, "PrivateKeyInfo")?;
         let version = fields.expect(INTEGER, "the version")?.small_uint()?;
         if version > 1 {
             return Err(ber::malformed(format!("version {version}")));
@@ -391,11 +390,7 @@ struct RsaPrivateKey<'a> {
 
 impl<'a> RsaPrivateKey<'a> {
     fn read(der: &'a [u8]) -> Result<RsaPrivateKey<'a>> {
-        let mut outer = Reader::new(der, "RSAPrivateKey");
-        let mut fields = outer.expect(SEQUENCE, "RSAPrivateKey")?.reader();
-        if !outer.is_empty() {
-            return Err(ber::malformed("bytes after the key"));
-        }
+        let mut fields = ber::sole_sequence(der, "RSAPrivateKey")?;
         let version = fields.expect(INTEGER, "the version")?.small_uint()?;
         if version > 1 {
             return Err(ber::malformed(format!("version {version}")));
@@ -436,35 +431,31 @@ struct EcPrivateKey<'a> {
 
 impl<'a> EcPrivateKey<'a> {
     fn read(der: &'a [u8]) -> Result<EcPrivateKey<'a>> {
-        let mut outer = Reader::new(der, "ECPrivateKey");
-        let mut fields = outer.expect(SEQUENCE, "ECPrivateKey")?.reader();
-        if !outer.is_empty() {
-            return Err(ber::malformed("bytes after the key"));
-        }
+        let mut fields = ber::sole_sequence(der, "ECPrivateKey")?;
         let version = fields.expect(INTEGER, "the version")?;
         if version.small_uint()? != 1 {
             return Err(ber::malformed("an ECPrivateKey version other than 1"));
         }
         let private_key = fields.expect(OCTET_STRING, "privateKey")?;
-        let curve = match fields.optional(CONTEXT_0)? {
-            Some(parameters) => Some(
-                parameters
-                    .reader()
-                    .expect(ber::OID, "a named curve")?
-                    .oid()?,
-            ),
-            None => None,
+        // `[n] EXPLICIT`: the one element inside, with the tag it must have.
+        let inside = |wrapper: Option<&Element<'a>>, tag, name: &str| {
+            wrapper.map(|w| w.reader().expect(tag, name)).transpose()
         };
+        let curve = inside(
+            fields.optional(CONTEXT_0)?.as_ref(),
+            ber::OID,
+            "a named curve",
+        )?
+        .map(|e| e.oid())
+        .transpose()?;
         let public_key_element = fields.optional(CONTEXT_1)?;
-        let public_key = match &public_key_element {
-            Some(wrapper) => Some(
-                wrapper
-                    .reader()
-                    .expect(ber::BIT_STRING, "the public key")?
-                    .bit_string()?,
-            ),
-            None => None,
-        };
+        let public_key = inside(
+            public_key_element.as_ref(),
+            ber::BIT_STRING,
+            "the public key",
+        )?
+        .map(|e| e.bit_string())
+        .transpose()?;
         if !fields.is_empty() {
             return Err(ber::malformed("unexpected fields after the key"));
         }
@@ -480,17 +471,12 @@ impl<'a> EcPrivateKey<'a> {
 
 /// EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }:
 /// the algorithm and the encrypted key, nothing after.
-fn encrypted_pkcs8_parts(der: &[u8]) -> Result<(crate::ber::Element<'_>, crate::ber::Element<'_>)> {
-    use crate::ber::{OCTET_STRING, Reader, SEQUENCE, malformed};
-    let mut outer = Reader::new(der, "EncryptedPrivateKeyInfo");
-    let mut info = outer.expect(SEQUENCE, "EncryptedPrivateKeyInfo")?.reader();
-    if !outer.is_empty() {
-        return Err(malformed("bytes after the key"));
-    }
+fn encrypted_pkcs8_parts(der: &[u8]) -> Result<(Element<'_>, Element<'_>)> {
+    let mut info = ber::sole_sequence(der, "EncryptedPrivateKeyInfo")?;
     let algorithm = info.expect(SEQUENCE, "the encryption algorithm")?;
     let ciphertext = info.expect(OCTET_STRING, "the encrypted key")?;
     if !info.is_empty() {
-        return Err(malformed("fields after the encrypted key"));
+        return Err(ber::malformed("fields after the encrypted key"));
     }
     Ok((algorithm, ciphertext))
 }
