@@ -1,4 +1,5 @@
-//! The ports of `service::registry` implemented with aws-sdk-iot and aws-sdk-sts.
+//! The ports of `service::registry` implemented with aws-sdk-iot and
+//! aws-sdk-sts, and `service::ownership`'s store with aws-sdk-dynamodb.
 //!
 //! [`AwsRegistryProvider`] assumes each target's role (with its ExternalId)
 //! and hands out an [`AwsIotRegistry`] per target. Credentials, clients and
@@ -7,10 +8,12 @@
 //! so nothing outside this module sees an SDK type.
 
 mod cache;
+mod dynamo;
 mod errors;
 mod iot;
 mod provider;
 mod sts;
 
+pub use dynamo::DynamoOwnershipStore;
 pub use iot::AwsIotRegistry;
 pub use provider::AwsRegistryProvider;

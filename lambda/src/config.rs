@@ -38,6 +38,12 @@ pub struct Target {
     /// Only callers in one of these groups may use the target; absent = everyone.
     #[serde(default)]
     pub allowed_groups: Option<Vec<String>>,
+    /// Members of these groups administer the target: they may REVOKE, adopt
+    /// certificates registered outside Marshal, and manage what others
+    /// registered there. Absent = nobody (with `auth = "none"`, the local
+    /// caller).
+    #[serde(default)]
+    pub admin_groups: Vec<String>,
 }
 
 /// A policy callers may attach, optionally created from a template when missing.
@@ -89,6 +95,11 @@ pub struct Limits {
     pub concurrency: usize,
     /// Timeout of one AWS call, in milliseconds.
     pub aws_call_timeout_ms: u64,
+    /// How long one request may work, in milliseconds: below the Lambda
+    /// timeout, so no (certificate, target) pair is cut off mid-way. A pair
+    /// starts only while two AWS call timeouts are left; the others come
+    /// back as `not_attempted`.
+    pub request_deadline_ms: u64,
 }
 
 impl Default for Limits {
@@ -98,7 +109,8 @@ impl Default for Limits {
             max_targets_per_request: 16,
             max_certificates_per_request: 100,
             concurrency: 16,
-            aws_call_timeout_ms: 10_000,
+            aws_call_timeout_ms: 3_000,
+            request_deadline_ms: 25_000,
         }
     }
 }
@@ -120,7 +132,20 @@ pub struct Config {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// The DynamoDB table of ownership records (in the function's own account
+    /// and region). `MARSHAL_OWNERSHIP_TABLE` overrides it.
+    #[serde(default = "default_ownership_table")]
+    pub ownership_table: String,
 }
+
+fn default_ownership_table() -> String {
+    "marshal-ownership".to_owned()
+}
+
+/// The steps of one (certificate, target) pair in sequence at worst: the
+/// ownership claim, register, describe, attach policy and thing, activate,
+/// and the release. A pair must fit in the deadline at the call timeout.
+pub const SEQUENTIAL_CALLS_PER_PAIR: u64 = 8;
 
 fn default_thing_pattern() -> String {
     "[a-zA-Z0-9:_-]{1,128}".to_owned()
@@ -215,6 +240,12 @@ impl Config {
             if t.external_id.is_some() && t.role_arn.is_none() {
                 return fail(at("externalId"), "only makes sense with roleArn".into());
             }
+            if let Some(bad) = t.admin_groups.iter().find(|g| !is_group_name(g)) {
+                return fail(
+                    at("adminGroups"),
+                    format!("\"{bad}\" is not a group name (no spaces, ',', '\"', '[' or ']')"),
+                );
+            }
         }
         if self.policies.is_empty() {
             return fail(
@@ -252,10 +283,43 @@ impl Config {
             ),
             ("limits.concurrency", l.concurrency as u64),
             ("limits.awsCallTimeoutMs", l.aws_call_timeout_ms),
+            ("limits.requestDeadlineMs", l.request_deadline_ms),
         ] {
             if value == 0 {
                 return fail(field.into(), "must be greater than 0".into());
             }
+        }
+        // API Gateway gives up after 29 s: work past that is never answered.
+        if l.request_deadline_ms > 28_000 {
+            return fail(
+                "limits.requestDeadlineMs".into(),
+                "must be at most 28000: API Gateway stops waiting after 29 s".into(),
+            );
+        }
+        let pair = l
+            .aws_call_timeout_ms
+            .saturating_mul(SEQUENTIAL_CALLS_PER_PAIR);
+        if pair > l.request_deadline_ms {
+            return fail(
+                "limits.awsCallTimeoutMs".into(),
+                format!(
+                    "{} ms × {SEQUENTIAL_CALLS_PER_PAIR} sequential calls of one certificate in one target \
+                     does not fit in limits.requestDeadlineMs ({} ms)",
+                    l.aws_call_timeout_ms, l.request_deadline_ms
+                ),
+            );
+        }
+        if self.ownership_table.len() < 3
+            || self.ownership_table.len() > 255
+            || !self
+                .ownership_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return fail(
+                "ownershipTable".into(),
+                "must be a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'".into(),
+            );
         }
         Ok(())
     }
@@ -264,6 +328,17 @@ impl Config {
     pub fn thing_name_regex(&self) -> Option<regex_lite::Regex> {
         regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)).ok()
     }
+}
+
+/// Whether `name` can be told apart in every form a groups claim arrives
+/// in (API Gateway flattens lists to `[a b]`): not empty, and no
+/// whitespace, `,`, `"`, `[` or `]`.
+pub fn is_group_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '[' | ']'))
 }
 
 /// Configuration file formats.

@@ -70,6 +70,12 @@ impl Caller {
         }
     }
 
+    /// Whether this caller administers `target` (its `adminGroups`; with
+    /// `auth = "none"`, the local caller administers every target).
+    pub fn is_admin(&self, target: &Target) -> bool {
+        self.unrestricted || target.admin_groups.iter().any(|g| self.groups.contains(g))
+    }
+
     /// A name for logs: the username when known, else the subject.
     pub fn display(&self) -> &str {
         self.username.as_deref().unwrap_or(&self.subject)

@@ -14,6 +14,8 @@ pub mod openapi;
 pub mod routes;
 pub mod service;
 pub mod static_page;
+/// In-memory ports for tests; not in release builds (feature `testing`).
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use routes::router;

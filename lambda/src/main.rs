@@ -5,8 +5,9 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, bail};
+use aws_config::BehaviorVersion;
 use marshal_lambda::{
-    aws::AwsRegistryProvider,
+    aws::{AwsRegistryProvider, DynamoOwnershipStore},
     config::{AuthMode, Config},
     router,
     service::Service,
@@ -74,9 +75,21 @@ async fn main() -> anyhow::Result<()> {
         None => Config::from_env()?,
     };
     let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
-    let provider = AwsRegistryProvider::from_env(timeout).await;
+    let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let provider = AwsRegistryProvider::new(base.clone(), timeout);
+    let table = std::env::var("MARSHAL_OWNERSHIP_TABLE")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| config.ownership_table.clone());
+    let ownership = DynamoOwnershipStore::new(&base, table, timeout);
+    ownership.check().await.with_context(|| {
+        format!(
+            "the ownership table \"{}\" (MARSHAL_OWNERSHIP_TABLE or ownershipTable) cannot be read",
+            ownership.table()
+        )
+    })?;
     let auth = config.auth;
-    let service = Service::new(Arc::new(config), Arc::new(provider));
+    let service = Service::new(Arc::new(config), Arc::new(provider), Arc::new(ownership));
     let app = router(service);
 
     if in_lambda {

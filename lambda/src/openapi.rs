@@ -15,6 +15,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("delete", "/v1/certificates/{id}"),
     ("post", "/v1/certificates/{id}/status"),
     ("post", "/v1/certificates/{id}/transfer"),
+    ("post", "/v1/certificates/{id}/adopt"),
 ];
 
 fn reference(name: &str) -> Value {
@@ -79,7 +80,8 @@ pub fn document() -> Value {
                 "delete": { "summary": "Deactivate, detach policies and things, delete (absent is not an error)", "parameters": [id_param(), { "name": "targets", "in": "query", "required": true, "description": "Comma-separated target ids", "schema": string }], "responses": multi("Done in every target", "TargetOutcomes") }
             },
             "/v1/certificates/{id}/status": { "post": { "summary": "Set ACTIVE, INACTIVE or REVOKED in targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("UpdateStatusRequest") }, "responses": multi("Done in every target", "TargetOutcomes") } },
-            "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("TransferCertificateRequest") }, "responses": multi("Every destination succeeded", "TransferCertificateResponse") } }
+            "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("TransferCertificateRequest") }, "responses": multi("Every destination succeeded", "TransferCertificateResponse") } },
+            "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": { "required": true, "content": content("AdoptCertificateRequest") }, "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes") } }
         },
         "components": { "schemas": {
             "ErrorCode": { "type": "string", "enum": codes, "description": "Stable error codes; x-http-status gives each one's status.", "x-http-status": statuses },
@@ -96,16 +98,18 @@ pub fn document() -> Value {
             } },
             "CreateRegistrationRequest": { "type": "object", "additionalProperties": false, "required": ["certificates", "targets", "policy"], "properties": {
                 "certificates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["certificatePem"], "properties": { "certificatePem": string, "thingName": string } } },
-                "targets": strings, "policy": string, "activate": { "type": "boolean", "default": true }
+                "targets": strings, "policy": string, "activate": { "type": "boolean", "default": true },
+                "ownerGroup": { "type": "string", "description": "One of the caller's groups, which then owns what is registered alongside the caller" }
             } },
             "Registration": { "type": "object", "properties": { "certificateArn": string, "status": status, "policy": string, "thing": string, "endpoint": string, "newlyRegistered": { "type": "boolean" } } },
             "RegistrationResult": { "type": "object", "required": ["index", "certificateId", "target"], "properties": { "index": { "type": "integer" }, "certificateId": string, "target": string, "registration": reference("Registration"), "error": target_error } },
             "CreateRegistrationResponse": { "type": "object", "properties": { "results": { "type": "array", "items": reference("RegistrationResult") }, "summary": { "type": "object", "properties": { "succeeded": { "type": "integer" }, "failed": { "type": "integer" } } } } },
-            "GetCertificateResponse": { "type": "object", "properties": { "certificateId": string, "targets": { "type": "array", "items": { "type": "object", "properties": { "target": string, "present": { "type": "boolean" }, "status": status, "policies": strings, "things": strings, "error": target_error } } } } },
+            "GetCertificateResponse": { "type": "object", "properties": { "certificateId": string, "targets": { "type": "array", "items": { "type": "object", "properties": { "target": string, "present": { "type": "boolean" }, "status": status, "managed": { "type": "boolean", "description": "The caller may change it here; policies and things are shown only then (or to target admins)" }, "policies": strings, "things": strings, "error": target_error } } } } },
             "UpdateStatusRequest": { "type": "object", "additionalProperties": false, "required": ["status", "targets"], "properties": { "status": status, "targets": strings } },
             "TargetOutcome": { "type": "object", "properties": { "target": string, "ok": { "type": "boolean" }, "status": status, "detail": string, "error": target_error } },
             "TargetOutcomes": { "type": "object", "properties": { "certificateId": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
             "TransferCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["from", "to", "policy", "mode"], "properties": { "from": string, "to": strings, "policy": string, "thingName": string, "mode": { "type": "string", "enum": ["copy", "move_deactivate", "move_delete"] } } },
+            "AdoptCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": strings, "ownerGroup": string } },
             "TransferCertificateResponse": { "type": "object", "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })

@@ -53,7 +53,8 @@ pub fn router(service: Service) -> Router {
             "/certificates/{id}/status",
             post(certificates::update_status),
         )
-        .route("/certificates/{id}/transfer", post(certificates::transfer));
+        .route("/certificates/{id}/transfer", post(certificates::transfer))
+        .route("/certificates/{id}/adopt", post(certificates::adopt));
     Router::new()
         .nest("/v1", v1)
         .fallback(not_found)

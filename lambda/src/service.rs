@@ -1,8 +1,10 @@
 //! The use cases, independent of HTTP and of the AWS SDK: they take checked
 //! requests and a caller, and drive [`registry::CertificateRegistry`] ports.
 
+mod adopt;
 mod failure;
 mod manage;
+pub mod ownership;
 mod registration;
 pub mod registry;
 mod targets;
@@ -19,6 +21,7 @@ pub use targets::TargetContext;
 pub struct Service {
     config: Arc<Config>,
     provider: Arc<dyn registry::RegistryProvider>,
+    ownership: Arc<dyn ownership::OwnershipStore>,
     thing_pattern: regex_lite::Regex,
 }
 
@@ -31,8 +34,13 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    /// A service over a checked configuration and a registry provider.
-    pub fn new(config: Arc<Config>, provider: Arc<dyn registry::RegistryProvider>) -> Service {
+    /// A service over a checked configuration, a registry provider and the
+    /// ownership records.
+    pub fn new(
+        config: Arc<Config>,
+        provider: Arc<dyn registry::RegistryProvider>,
+        ownership: Arc<dyn ownership::OwnershipStore>,
+    ) -> Service {
         // Config::check compiled the pattern already; the fallback only matches AWS's own rule.
         let thing_pattern = config.thing_name_regex().unwrap_or_else(|| {
             regex_lite::Regex::new("^[a-zA-Z0-9:_-]{1,128}$").unwrap_or_else(|_| unreachable!())
@@ -40,6 +48,7 @@ impl Service {
         Service {
             config,
             provider,
+            ownership,
             thing_pattern,
         }
     }
@@ -47,5 +56,11 @@ impl Service {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// When a request starting now must be done (`limits.requestDeadlineMs`).
+    pub fn deadline(&self) -> std::time::Instant {
+        std::time::Instant::now()
+            + std::time::Duration::from_millis(self.config.limits.request_deadline_ms)
     }
 }

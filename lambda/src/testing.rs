@@ -1,5 +1,10 @@
 //! `InMemoryRegistry`: a registry that keeps AWS IoT's rules in memory, for
-//! in-process router tests and for injecting failures at chosen steps.
+//! in-process router tests and for injecting failures at chosen steps; and
+//! `InMemoryOwnership`, the ownership records in memory.
+
+mod ownership;
+
+pub use ownership::InMemoryOwnership;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -37,6 +42,8 @@ pub struct InMemoryProvider {
     refused_roles: Arc<Mutex<BTreeSet<String>>>,
     /// Every call made, as `target:operation`.
     calls: Arc<Mutex<Vec<String>>>,
+    /// Operations that take this long before they act, by name.
+    delays: Arc<Mutex<HashMap<&'static str, std::time::Duration>>>,
 }
 
 impl InMemoryProvider {
@@ -48,6 +55,13 @@ impl InMemoryProvider {
     /// Makes `operation` fail with `Unavailable` in `target` from now on.
     pub fn fail(&self, target: &str, operation: &'static str) {
         lock(&self.failures).insert((target.to_owned(), operation));
+    }
+
+    /// Makes `operation` (`register_without_ca`, `attach_policy`,
+    /// `update_status`) wait `delay` before it acts, in every target: to make
+    /// requests overlap, or run out of time.
+    pub fn delay(&self, operation: &'static str, delay: std::time::Duration) {
+        lock(&self.delays).insert(operation, delay);
     }
 
     /// Makes AssumeRole into `target` fail.
@@ -97,7 +111,7 @@ impl InMemoryProvider {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic in another test thread poisons the lock; the data is still fine for tests.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -130,6 +144,13 @@ pub struct InMemoryRegistry {
 }
 
 impl InMemoryRegistry {
+    async fn pause(&self, op: &'static str) {
+        let delay = lock(&self.provider.delays).get(op).copied();
+        if let Some(delay) = delay {
+            tokio::time::sleep(delay).await;
+        }
+    }
+
     fn with<T>(
         &self,
         op: &'static str,
@@ -172,6 +193,7 @@ impl CertificateRegistry for InMemoryRegistry {
             .map_err(|e| RegistryError::new(RegistryErrorKind::Invalid, e))?;
         let id = cert.id();
         let arn = self.arn(&id);
+        self.pause("register_without_ca").await;
         self.with("register_without_ca", |a| {
             if a.certificates.contains_key(&id) {
                 return Err(RegistryError::new(
@@ -184,6 +206,9 @@ impl CertificateRegistry for InMemoryRegistry {
                 arn,
                 status,
                 pem: pem.to_owned(),
+                created_ms: Some(crate::service::ownership::unix_ms(
+                    std::time::SystemTime::now(),
+                )),
             };
             a.certificates.insert(id, record.clone());
             Ok(record)
@@ -197,6 +222,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn update_status(&self, id: &str, status: CertificateStatus) -> RegistryResult<()> {
+        self.pause("update_status").await;
         self.with("update_status", |a| {
             let record = a
                 .certificates
@@ -257,6 +283,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn attach_policy(&self, policy: &str, certificate_arn: &str) -> RegistryResult<()> {
+        self.pause("attach_policy").await;
         self.with("attach_policy", |a| {
             if !a.policies.contains_key(policy) {
                 return Err(not_found("policy"));
@@ -314,6 +341,16 @@ impl CertificateRegistry for InMemoryRegistry {
             if !a.things.contains(thing) {
                 return Err(not_found("thing"));
             }
+            // EXCLUSIVE_THING: the certificate may have this thing only.
+            if a.thing_principals
+                .iter()
+                .any(|(t, p)| p == certificate_arn && t != thing)
+            {
+                return Err(RegistryError::new(
+                    RegistryErrorKind::Invalid,
+                    "the principal is attached to another thing",
+                ));
+            }
             a.thing_principals
                 .insert((thing.into(), certificate_arn.into()));
             Ok(())
@@ -334,6 +371,19 @@ impl CertificateRegistry for InMemoryRegistry {
                 .iter()
                 .filter(|(_, p)| p == certificate_arn)
                 .map(|(t, _)| t.clone())
+                .collect())
+        })
+    }
+
+    async fn thing_principals(&self, thing: &str) -> RegistryResult<Vec<String>> {
+        self.with("thing_principals", |a| {
+            if !a.things.contains(thing) {
+                return Err(not_found("thing"));
+            }
+            Ok(a.thing_principals
+                .iter()
+                .filter(|(t, _)| t == thing)
+                .map(|(_, p)| p.clone())
                 .collect())
         })
     }

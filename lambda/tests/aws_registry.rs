@@ -12,10 +12,14 @@ use std::{sync::Arc, time::Duration};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iot::config::Credentials;
 use marshal_lambda::{
-    aws::AwsRegistryProvider,
+    aws::{AwsRegistryProvider, DynamoOwnershipStore},
     config::Target,
-    service::registry::{
-        CertificateRegistry, CertificateStatus, RegistryErrorKind, RegistryProvider, RegistryResult,
+    service::{
+        ownership::{Owner, Ownership, OwnershipKey, OwnershipStore, StoreError},
+        registry::{
+            CertificateRegistry, CertificateStatus, RegistryErrorKind, RegistryProvider,
+            RegistryResult,
+        },
     },
 };
 use marshal_shared::{CertificateRequest, KeyType, OffsetDateTime};
@@ -60,6 +64,7 @@ fn target(id: &str, account: &str, region: &str, role: bool, external_id: Option
         role_arn: role.then(|| format!("arn:aws:iam::{account}:role/MarshalTarget")),
         external_id: external_id.map(str::to_owned),
         allowed_groups: None,
+        admin_groups: Vec::new(),
     }
 }
 
@@ -190,6 +195,20 @@ async fn lifecycle(registry: &dyn CertificateRegistry, target: &Target, pem: &st
         registry.attached_things(&arn).await.unwrap(),
         [thing],
         "{at}"
+    );
+    assert_eq!(
+        registry.thing_principals(thing).await.unwrap(),
+        [arn.as_str()],
+        "{at}"
+    );
+    assert_kind(
+        registry.thing_principals("no-such-thing").await,
+        RegistryErrorKind::NotFound,
+    );
+    let described = registry.describe_certificate(&id).await.unwrap().unwrap();
+    assert!(
+        described.created_ms.is_some_and(|c| c > 1_700_000_000_000),
+        "creation date from DescribeCertificate: {described:?}"
     );
 
     let endpoint = registry.data_ats_endpoint().await.unwrap();
@@ -494,4 +513,69 @@ async fn an_endpoint_that_refuses_connections_is_unavailable() {
         registry.describe_certificate(&"0".repeat(64)).await,
         RegistryErrorKind::Unavailable,
     );
+}
+
+/// The ownership table through aws-sdk-dynamodb against moto's DynamoDB:
+/// writes only at the version read, a second creator loses, deletes too.
+#[tokio::test]
+async fn ownership_records_in_dynamodb_are_compare_and_set() {
+    let moto = Moto::start();
+    let base = base_config(&moto).await;
+    let store = DynamoOwnershipStore::new(&base, "ownership-test".into(), Duration::from_secs(5));
+    assert!(
+        matches!(store.check().await, Err(StoreError::Unavailable(_))),
+        "a missing table is said at start"
+    );
+    aws_sdk_dynamodb::Client::new(&base)
+        .create_table()
+        .table_name("ownership-test")
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(aws_sdk_dynamodb::types::KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    store.check().await.unwrap();
+
+    let key = OwnershipKey::certificate(&tokyo_a(), &"ab".repeat(32));
+    let owner = Owner {
+        subject: "alice-sub".into(),
+        group: Some("line-7".into()),
+    };
+    let mut record = Ownership::claimed(&owner, 1_000);
+    assert_eq!(store.get(&key).await.unwrap(), None);
+    assert_eq!(store.put(&key, &record, None).await.unwrap(), 1);
+    assert_eq!(
+        store.put(&key, &record, None).await,
+        Err(StoreError::Conflict)
+    );
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!((stored.record.clone(), stored.version), (record.clone(), 1));
+
+    record.peer = Some("pump-17".into());
+    record.lease = Some(marshal_lambda::service::ownership::Lease {
+        holder: "token".into(),
+        until_ms: 99_000,
+    });
+    assert_eq!(store.put(&key, &record, Some(1)).await.unwrap(), 2);
+    assert_eq!(
+        store.put(&key, &record, Some(1)).await,
+        Err(StoreError::Conflict)
+    );
+    assert_eq!(store.get(&key).await.unwrap().unwrap().record, record);
+    assert_eq!(store.delete(&key, 1).await, Err(StoreError::Conflict));
+    store.delete(&key, 2).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap(), None);
 }

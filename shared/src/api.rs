@@ -8,9 +8,9 @@ mod error;
 mod registration;
 
 pub use certificate::{
-    DeleteCertificateResponse, GetCertificateResponse, TargetCertificate, TargetOutcome,
-    TransferCertificateRequest, TransferCertificateResponse, TransferMode, UpdateStatusRequest,
-    UpdateStatusResponse,
+    AdoptCertificateRequest, AdoptCertificateResponse, DeleteCertificateResponse,
+    GetCertificateResponse, TargetCertificate, TargetOutcome, TransferCertificateRequest,
+    TransferCertificateResponse, TransferMode, UpdateStatusRequest, UpdateStatusResponse,
 };
 pub use config::{ConfigLimits, GetConfigResponse, HealthResponse, PolicyInfo, TargetInfo};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, IndexedFinding, TargetError, TargetErrorCode};

@@ -20,6 +20,15 @@ changed gets a new default version).
 A policy `document` is a JSON object or a string holding one; documents that
 allow `iot:*` (or `*`) are refused, as Marshal never attaches them.
 
+A target's `"foreign": [{"certificatePem", "policy", "thing"}]` registers
+certificates the way another team would, straight into AWS IoT and outside
+Marshal: without a CA, ACTIVE, with that (seeded) policy and a new thing
+attached. Tests use them to show Marshal leaves such things alone.
+
+With `"ownershipTable": {"name": "marshal-ownership", "region": "..."}` the
+hub account also gets the API's DynamoDB table of ownership records (key
+`pk`, on demand), as template.yaml creates it. `"targets"` may be empty.
+
 The caller's own credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 dummy values by default) act as the "hub" account: moto maps unknown access
 keys to 123456789012. Each target is reached the way the API reaches it, by
@@ -46,7 +55,8 @@ DUMMY_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 DUMMY_SECRET_ACCESS_KEY = "dummy"
 SESSION_NAME = "marshal-seed"
 # Local server: fail fast instead of botocore's legacy backoff.
-CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 2})
+# Enough attempts to get through the fault proxy of the API's fault tests.
+CLIENT_CONFIG = botocore.config.Config(retries={"mode": "standard", "max_attempts": 6})
 
 
 def main():
@@ -63,6 +73,9 @@ def main():
     hub_account = client(hub, "sts", "us-east-1", args.endpoint).get_caller_identity()["Account"]
 
     summary = {"hubAccountId": hub_account, "targets": []}
+    table = spec.get("ownershipTable")
+    if table:
+        summary["ownershipTable"] = ensure_table(hub, args.endpoint, table["name"], table["region"])
     roles_done = {}
     for target in spec["targets"]:
         account, region, role_arn = target["accountId"], target["region"], target["roleArn"]
@@ -79,16 +92,45 @@ def main():
         policies = {}
         for policy in target.get("policies", []):
             policies[policy["name"]] = ensure_policy(iot, policy["name"], document_text(policy))
+        foreign = [register_foreign(iot, f) for f in target.get("foreign", [])]
         summary["targets"].append(
             {
                 "accountId": account,
                 "region": region,
                 "role": roles_done[role_arn],
                 "policies": policies,
+                "foreign": foreign,
             }
         )
     json.dump(summary, sys.stdout, indent=2)
     print()
+
+
+def register_foreign(iot, foreign):
+    """A certificate, its policy and its thing, as another team sets them up."""
+    cert = iot.register_certificate_without_ca(certificatePem=foreign["certificatePem"], status="ACTIVE")
+    iot.attach_policy(policyName=foreign["policy"], target=cert["certificateArn"])
+    iot.create_thing(thingName=foreign["thing"])
+    iot.attach_thing_principal(thingName=foreign["thing"], principal=cert["certificateArn"])
+    return cert["certificateId"]
+
+
+def ensure_table(hub, endpoint, name, region):
+    """The ownership table in the hub account, made when missing."""
+    dynamodb = client(hub, "dynamodb", region, endpoint)
+    try:
+        dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        return "created"
+    except botocore.exceptions.ClientError as e:
+        # A retried call whose first reply was lost, or a second run.
+        if e.response["Error"]["Code"] == "ResourceInUseException":
+            return "exists"
+        raise
 
 
 def client(session, service, region, endpoint):

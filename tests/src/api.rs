@@ -30,6 +30,8 @@ pub const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const SECRET_ACCESS_KEY: &str = "dummy";
 /// The API's own region (STS calls are signed for it).
 pub const HUB_REGION: &str = "ap-northeast-1";
+/// The API's ownership table, made in the hub account before the API starts.
+pub const OWNERSHIP_TABLE: &str = "marshal-ownership";
 
 /// The `marshal-lambda` binary of this build, next to `marshal`.
 pub fn lambda_bin() -> PathBuf {
@@ -89,6 +91,14 @@ impl Api {
         static_dir: Option<&Path>,
     ) -> Api {
         let bin = lambda_bin();
+        // The API refuses to start without its ownership table.
+        crate::moto_state::seed(
+            aws_endpoint,
+            &serde_json::json!({
+                "targets": [],
+                "ownershipTable": {"name": OWNERSHIP_TABLE, "region": HUB_REGION},
+            }),
+        );
         let config = std::env::temp_dir().join(format!(
             "marshal-api-test-{}-{port}.toml",
             std::process::id()

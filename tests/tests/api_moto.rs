@@ -65,7 +65,7 @@ fn config_toml() -> String {
     let mut toml = format!(
         "auth = \"none\"\n\n[limits]\nmaxBodyBytes = {MAX_BODY_BYTES}\n\
          maxTargetsPerRequest = {MAX_TARGETS}\nmaxCertificatesPerRequest = {MAX_CERTIFICATES}\n\
-         concurrency = 8\nawsCallTimeoutMs = 10000\n"
+         concurrency = 8\nawsCallTimeoutMs = 3000\n"
     );
     for t in targets() {
         toml.push_str(&t.config_entry(&format!("Target {}", t.id)));

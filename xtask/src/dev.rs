@@ -66,6 +66,9 @@ const TOPIC_PREFIX: &str = "devices";
 const ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET_ACCESS_KEY: &str = "dummy";
 const HUB_REGION: &str = "ap-northeast-1";
+/// The API's ownership table (the configuration's default name), made in the
+/// hub account by the seed.
+const OWNERSHIP_TABLE: &str = "marshal-ownership";
 /// Importing moto takes a few seconds on a cold cache.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long moto and the API get to exit on their own after Ctrl-C.
@@ -262,7 +265,10 @@ fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
             document = document.trim(),
         ));
     }
-    let spec = format!(r#"{{"targets":[{}]}}"#, targets.join(","));
+    let spec = format!(
+        r#"{{"targets":[{}],"ownershipTable":{{"name":"{OWNERSHIP_TABLE}","region":"{HUB_REGION}"}}}}"#,
+        targets.join(",")
+    );
 
     let script = project.root.join("tests/moto/seed.py");
     let mut cmd = Command::new(project.python());

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_iot::{Client, types::CertificateStatus as SdkStatus};
+use aws_sdk_iot::{
+    Client,
+    types::{CertificateStatus as SdkStatus, ThingPrincipalType},
+};
 
 use super::{cache::ExpiringCache, errors::classify};
 use crate::service::registry::{
@@ -113,6 +116,7 @@ impl CertificateRegistry for AwsIotRegistry {
                 .to_owned(),
             status,
             pem: pem.to_owned(),
+            created_ms: None,
         })
     }
 
@@ -144,6 +148,7 @@ impl CertificateRegistry for AwsIotRegistry {
                 .to_owned(),
             status: api_status(description.status()),
             pem: description.certificate_pem().unwrap_or_default().to_owned(),
+            created_ms: description.creation_date().and_then(|d| d.to_millis().ok()),
         }))
     }
 
@@ -268,6 +273,9 @@ impl CertificateRegistry for AwsIotRegistry {
             .attach_thing_principal()
             .thing_name(thing)
             .principal(certificate_arn)
+            // The certificate may then be this thing's only: it cannot be
+            // attached to another device's thing as well.
+            .thing_principal_type(ThingPrincipalType::ExclusiveThing)
             .send()
             .await
             .map_err(|e| classify("AttachThingPrincipal", e))?;
@@ -295,6 +303,18 @@ impl CertificateRegistry for AwsIotRegistry {
             .try_collect()
             .await
             .map_err(|e| classify("ListPrincipalThings", e))
+    }
+
+    async fn thing_principals(&self, thing: &str) -> RegistryResult<Vec<String>> {
+        self.client
+            .list_thing_principals()
+            .thing_name(thing)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListThingPrincipals", e))
     }
 
     async fn data_ats_endpoint(&self) -> RegistryResult<String> {

@@ -1,9 +1,9 @@
-//! `/v1/certificates/{id}`: look-up, status, delete, transfer.
+//! `/v1/certificates/{id}`: look-up, status, delete, transfer, adopt.
 
 use axum::extract::{Path, Query, State};
 use marshal_shared::{
     OffsetDateTime,
-    api::{ErrorCode, TransferCertificateRequest, UpdateStatusRequest},
+    api::{AdoptCertificateRequest, ErrorCode, TransferCertificateRequest, UpdateStatusRequest},
     validate,
 };
 use serde::Deserialize;
@@ -35,7 +35,13 @@ pub(crate) async fn update_status(
     let id = certificate_id(&id)?;
     let response = state
         .service
-        .update_status(&caller, &id, request.status, &request.targets)
+        .update_status(
+            &caller,
+            &id,
+            request.status,
+            &request.targets,
+            state.service.deadline(),
+        )
         .await?;
     Ok(json(
         multi_status(response.results.iter().all(|r| r.ok)),
@@ -63,7 +69,10 @@ pub(crate) async fn delete(
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .collect();
-    let response = state.service.delete(&caller, &id, &targets).await?;
+    let response = state
+        .service
+        .delete(&caller, &id, &targets, state.service.deadline())
+        .await?;
     Ok(json(
         multi_status(response.results.iter().all(|r| r.ok)),
         &response,
@@ -79,9 +88,32 @@ pub(crate) async fn transfer(
     let id = certificate_id(&id)?;
     let response = state
         .service
-        .transfer(&caller, &id, &request, OffsetDateTime::now_utc())
+        .transfer(
+            &caller,
+            &id,
+            &request,
+            OffsetDateTime::now_utc(),
+            state.service.deadline(),
+        )
         .await?;
     let all_ok = response.destinations.iter().all(|d| d.error.is_none())
         && response.source.as_ref().is_none_or(|s| s.ok);
     Ok(json(multi_status(all_ok), &response))
+}
+
+pub(crate) async fn adopt(
+    State(state): AppStateRef,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(request): JsonBody<AdoptCertificateRequest>,
+) -> Handled {
+    let id = certificate_id(&id)?;
+    let response = state
+        .service
+        .adopt(&caller, &id, &request, state.service.deadline())
+        .await?;
+    Ok(json(
+        multi_status(response.results.iter().all(|r| r.ok)),
+        &response,
+    ))
 }

@@ -12,7 +12,12 @@ pub(crate) async fn create(
 ) -> Handled {
     let response = state
         .service
-        .register(&caller, &request, OffsetDateTime::now_utc())
+        .register(
+            &caller,
+            &request,
+            OffsetDateTime::now_utc(),
+            state.service.deadline(),
+        )
         .await?;
     Ok(json(multi_status(response.summary.failed == 0), &response))
 }

@@ -1,9 +1,15 @@
-//! Registering certificates without a CA: per (certificate, target),
-//! register INACTIVE → attach policy → create/attach thing → activate, and
+//! Registering certificates without a CA: per (certificate, target), take
+//! the certificate's and the thing's ownership records, register INACTIVE →
+//! attach policy ∥ create/attach thing → activate, hand the records back, and
 //! undo what this request did when a step fails. Running the same request
 //! again finds everything in place and changes nothing.
+//!
+//! Nothing that is not the caller's is touched: a certificate registered
+//! outside Marshal or by someone else, or a thing that exists without being
+//! the caller's or that has another certificate, is refused before any
+//! change to it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, stream};
 use marshal_shared::{
@@ -18,7 +24,10 @@ use marshal_shared::{
 
 use super::{
     Service, TargetContext, failure,
-    registry::{CertificateRecord, RegistryErrorKind},
+    ownership::{
+        Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState, OwnershipStore, TakeError,
+    },
+    registry::{CertificateRecord, RegistryError, RegistryErrorKind},
 };
 use crate::{config::PolicyConfig, error::ApiError, identity::Caller};
 
@@ -180,10 +189,21 @@ impl Service {
         caller: &Caller,
         request: &CreateRegistrationRequest,
         now: OffsetDateTime,
+        deadline: Instant,
     ) -> Result<CreateRegistrationResponse, ApiError> {
         let policy = self.allowed_policy(&request.policy)?.clone();
         let targets = self.resolve_targets(caller, &request.targets)?;
         let certificates = self.prepare_certificates(&request.certificates, now)?;
+        let owner = owner_of(caller, request.owner_group.as_deref())?;
+        let acting = Acting {
+            caller,
+            owner: &owner,
+            clock: &LeaseClock::until(deadline),
+            store: self.ownership.as_ref(),
+            deadline,
+            pair_budget: self.pair_budget(),
+        };
+        let acting = &acting;
 
         // Futures are collected first and then streamed: a stream of
         // borrowing closures trips the compiler's Send check for handlers.
@@ -202,7 +222,7 @@ impl Service {
                 jobs.push(async move {
                     let outcome = match ready {
                         Ok(ready) => {
-                            register_pair(ready, cert, &policy.name, request.activate, caller).await
+                            register_pair(ready, cert, &policy.name, request.activate, acting).await
                         }
                         Err(e) => Err(e.clone()),
                     };
@@ -228,6 +248,12 @@ impl Service {
             },
             results,
         })
+    }
+
+    /// How much time one (certificate, target) pair needs left to start:
+    /// one AWS call and the call that undoes it.
+    pub(crate) fn pair_budget(&self) -> Duration {
+        Duration::from_millis(self.config.limits.aws_call_timeout_ms.saturating_mul(2))
     }
 
     /// Opens a target, makes sure the policy is there (creating it from its
@@ -274,52 +300,214 @@ impl Service {
     }
 }
 
+/// The owner of what a request registers: the caller, and the group they
+/// chose, which must be one of theirs.
+pub(crate) fn owner_of(caller: &Caller, group: Option<&str>) -> Result<Owner, ApiError> {
+    if let Some(group) = group
+        && !caller.groups.contains(group)
+        && !caller.unrestricted
+    {
+        return Err(ApiError::new(
+            ErrorCode::ForbiddenGroup,
+            format!("ownerGroup: you are not a member of \"{group}\""),
+        ));
+    }
+    Ok(Owner {
+        subject: caller.subject.clone(),
+        group: group.map(str::to_owned),
+    })
+}
+
+/// Who registers, for whom, and under which lease terms and deadline.
+pub(crate) struct Acting<'a> {
+    pub(crate) caller: &'a Caller,
+    /// Who new records belong to: the caller, or for a transfer the source's owner.
+    pub(crate) owner: &'a Owner,
+    pub(crate) clock: &'a LeaseClock,
+    pub(crate) store: &'a dyn OwnershipStore,
+    pub(crate) deadline: Instant,
+    pub(crate) pair_budget: Duration,
+}
+
+impl Acting<'_> {
+    /// Whether too little time is left to start another pair.
+    pub(crate) fn out_of_time(&self) -> bool {
+        self.deadline.saturating_duration_since(Instant::now()) < self.pair_budget
+    }
+
+    /// What to hold for a certificate or thing record: a new one, or the
+    /// caller's own (or, for a target admin, anyone's).
+    fn claim(
+        &self,
+        target: &crate::config::Target,
+        record: Option<&Ownership>,
+        refusal: impl FnOnce() -> TargetError,
+    ) -> Result<Ownership, TargetError> {
+        match record {
+            None => Ok(Ownership::claimed(self.owner, self.clock.now_ms)),
+            Some(r) if r.owned_by(self.caller) || self.caller.is_admin(target) => Ok(r.clone()),
+            Some(_) => Err(refusal()),
+        }
+    }
+}
+
+/// A record taken for a pair, or why not.
+fn taken(result: Result<Held, TakeError<TargetError>>, busy: &str) -> Result<Held, TargetError> {
+    result.map_err(|e| match e {
+        TakeError::Refused(error) => error,
+        TakeError::Busy => failure::error(TargetErrorCode::CertificateBusy, busy),
+        TakeError::Store(message) => failure::error(
+            TargetErrorCode::OwnershipUnavailable,
+            format!("the ownership records could not be read or written: {message}"),
+        ),
+    })
+}
+
 /// What this request changed in one target, to undo on failure.
 #[derive(Debug, Default)]
 struct Undo {
-    /// The certificate's ARN once known.
+    /// The certificate's ID and ARN as AWS knows them, once known.
+    id: Option<String>,
     arn: Option<String>,
     registered: bool,
     attached_policy: Option<String>,
     created_thing: Option<String>,
     attached_thing: Option<String>,
-    previous_status: Option<CertificateStatus>,
+    /// The status before this request, and the one it set.
+    previous_status: Option<(CertificateStatus, CertificateStatus)>,
+    /// RegisterCertificateWithoutCA failed in a way that may have taken
+    /// effect (no answer): a certificate AWS registered after this moment
+    /// (Unix ms) is this request's.
+    maybe_registered_since: Option<i64>,
 }
 
-/// Registers one certificate in one ready target.
+/// How far AWS's clock may be from ours when telling whether a certificate
+/// was registered after this request claimed it.
+const CLOCK_SKEW_MS: i64 = 5_000;
+
+/// Registers one certificate in one ready target, holding its certificate
+/// and thing records meanwhile.
 pub(crate) async fn register_pair(
     ready: &ReadyTarget,
     cert: &PreparedCertificate,
     policy: &str,
     activate: bool,
-    caller: &Caller,
+    acting: &Acting<'_>,
 ) -> Result<Registration, TargetError> {
+    if acting.out_of_time() {
+        return Err(failure::error(
+            TargetErrorCode::NotAttempted,
+            "not started: too little of this request's time was left; send it again",
+        ));
+    }
     let started = Instant::now();
+    let target = &ready.context.target;
+    let caller = acting.caller;
+    let (cert_held, thing_held) = futures::join!(
+        Held::take(
+            acting.store,
+            OwnershipKey::certificate(target, &cert.id),
+            acting.clock,
+            |r| {
+                acting.claim(target, r, || failure::error(
+                TargetErrorCode::CertificateNotManaged,
+                "this certificate was registered here through Marshal by another user or group; it is left as it is",
+            ))
+            },
+        ),
+        Held::take(
+            acting.store,
+            OwnershipKey::thing(target, &cert.thing),
+            acting.clock,
+            |r| acting.claim(target, r, || failure::error(
+                TargetErrorCode::ThingInUse,
+                format!(
+                    "thing \"{}\" belongs to another user or group; choose another thing name",
+                    cert.thing
+                ),
+            )),
+        ),
+    );
+    let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
+    let (cert_held, thing_held) = match (taken(cert_held, busy), taken(thing_held, busy)) {
+        (Ok(c), Ok(t)) => (c, t),
+        (Ok(held), Err(e)) | (Err(e), Ok(held)) => {
+            release(held.undo(acting.store).await);
+            return Err(log_failure(caller, cert, target, started, e));
+        }
+        (Err(e), Err(_)) => return Err(log_failure(caller, cert, target, started, e)),
+    };
+
     let mut undo = Undo::default();
-    let result = apply(ready, cert, policy, activate, &mut undo).await;
-    let target = &ready.context.target.id;
+    let result = apply(
+        ready,
+        cert,
+        policy,
+        activate,
+        &cert_held,
+        &thing_held,
+        &mut undo,
+    )
+    .await;
     match result {
         Ok(registration) => {
+            let mut cert_record = cert_held.record.clone();
+            cert_record.state = OwnershipState::Registered;
+            cert_record.peer = Some(cert.thing.clone());
+            cert_record.policy = Some(policy.to_owned());
+            let mut thing_record = thing_held.record.clone();
+            thing_record.state = OwnershipState::Registered;
+            thing_record.peer = Some(cert.id.clone());
+            let (c, t) = futures::join!(
+                cert_held.finish(acting.store, cert_record),
+                thing_held.finish(acting.store, thing_record),
+            );
+            // AWS is as the answer says; a record left claimed is completed by
+            // the owner's next request, and its lease runs out by itself.
+            release(c);
+            release(t);
             tracing::info!(
-                action = "register", caller = caller.display(), certificate_id = %cert.id, target = %target,
+                action = "register", caller = caller.display(), sub = %caller.subject,
+                certificate_id = %cert.id, target = %target.id, thing = %cert.thing,
                 outcome = "ok", newly_registered = registration.newly_registered,
                 duration_ms = started.elapsed().as_millis() as u64,
             );
             Ok(registration)
         }
         Err(mut error) => {
-            let rollback = roll_back(ready, cert, &undo).await;
-            if let Err(problem) = rollback {
+            if let Err(problem) = roll_back(ready, &undo).await {
                 error.message = format!("{} (rollback incomplete: {problem})", error.message);
             }
-            tracing::warn!(
-                action = "register", caller = caller.display(), certificate_id = %cert.id, target = %target,
-                outcome = "failed", code = ?error.code, message = %error.message,
-                duration_ms = started.elapsed().as_millis() as u64,
-            );
-            Err(error)
+            let (c, t) =
+                futures::join!(cert_held.undo(acting.store), thing_held.undo(acting.store));
+            release(c);
+            release(t);
+            Err(log_failure(caller, cert, target, started, error))
         }
     }
+}
+
+/// Logs a store failure while handing a record back; the lease runs out by itself.
+pub(crate) fn release(result: Result<(), super::ownership::StoreError>) {
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not hand an ownership record back; its lease runs out by itself");
+    }
+}
+
+fn log_failure(
+    caller: &Caller,
+    cert: &PreparedCertificate,
+    target: &crate::config::Target,
+    started: Instant,
+    error: TargetError,
+) -> TargetError {
+    tracing::warn!(
+        action = "register", caller = caller.display(), sub = %caller.subject,
+        certificate_id = %cert.id, target = %target.id, thing = %cert.thing,
+        outcome = "failed", code = ?error.code, message = %error.message,
+        duration_ms = started.elapsed().as_millis() as u64,
+    );
+    error
 }
 
 async fn apply(
@@ -327,39 +515,92 @@ async fn apply(
     cert: &PreparedCertificate,
     policy: &str,
     activate: bool,
+    cert_held: &Held,
+    thing_held: &Held,
     undo: &mut Undo,
 ) -> Result<Registration, TargetError> {
     let registry = &ready.context.registry;
-    let aws = |e: super::registry::RegistryError| failure::target_error(&e);
+    let aws = |e: RegistryError| failure::target_error(&e);
     let wanted = if activate {
         CertificateStatus::Active
     } else {
         CertificateStatus::Inactive
     };
+    // A certificate its owner registered before keeps its status: a
+    // registration never changes what was already in service (an earlier
+    // request that was cut off, still `claimed`, is completed instead).
+    let keeps_status = cert_held
+        .before
+        .as_ref()
+        .is_some_and(|r| r.state == OwnershipState::Registered);
+    let thing_known = thing_held.before.is_some();
 
-    // Registering and asking whether the thing exists do not depend on each
-    // other: one round trip instead of two.
-    let (registered, thing_existed) = futures::join!(
+    // Independent questions in one round trip: register, does the thing
+    // exist, and (for a thing Marshal knows) which certificates it has.
+    let (registered, thing_existed, principals) = futures::join!(
         registry.register_without_ca(&cert.pem, CertificateStatus::Inactive),
         registry.thing_exists(&cert.thing),
+        async {
+            if thing_known {
+                match registry.thing_principals(&cert.thing).await {
+                    Err(e) if e.kind == RegistryErrorKind::NotFound => Ok(Vec::new()),
+                    other => other,
+                }
+            } else {
+                Ok(Vec::new())
+            }
+        },
     );
+    // A claim this request made is younger than anything registered
+    // before it: what AWS registered after it is this request's (a retried
+    // call whose first reply was lost answers AlreadyExists).
+    let claimed_at = cert_held
+        .before
+        .is_none()
+        .then_some(cert_held.record.updated_ms - CLOCK_SKEW_MS);
     let record: CertificateRecord = match registered {
         Ok(record) => {
             undo.registered = true;
             record
         }
-        Err(e) if e.kind == RegistryErrorKind::AlreadyExists => registry
-            .describe_certificate(&cert.id)
-            .await
-            .map_err(aws)?
-            .ok_or_else(|| {
-                failure::error(
-                    TargetErrorCode::AwsConflict,
-                    "AWS says the certificate exists but cannot describe it",
-                )
-            })?,
-        Err(e) => return Err(aws(e)),
+        Err(e) if e.kind == RegistryErrorKind::AlreadyExists => {
+            let record = registry
+                .describe_certificate(&cert.id)
+                .await
+                .map_err(aws)?
+                .ok_or_else(|| {
+                    failure::error(
+                        TargetErrorCode::AwsConflict,
+                        "AWS says the certificate exists but cannot describe it",
+                    )
+                })?;
+            if let Some(since) = claimed_at {
+                if !fresh_and_bare(registry.as_ref(), &record, since)
+                    .await
+                    .map_err(aws)?
+                {
+                    return Err(failure::error(
+                        TargetErrorCode::CertificateNotManaged,
+                        "this certificate is already registered in this target and Marshal did not register it; \
+                         it is left as it is (a target admin can adopt it)",
+                    ));
+                }
+                undo.registered = true;
+            }
+            record
+        }
+        Err(e) => {
+            if matches!(
+                e.kind,
+                RegistryErrorKind::Unavailable | RegistryErrorKind::Timeout
+            ) {
+                undo.id = Some(cert.id.clone());
+                undo.maybe_registered_since = claimed_at;
+            }
+            return Err(aws(e));
+        }
     };
+    undo.id = Some(record.id.clone());
     undo.arn = Some(record.arn.clone());
     if record.id != cert.id {
         return Err(failure::error(
@@ -370,13 +611,33 @@ async fn apply(
             ),
         ));
     }
-    if record.status == CertificateStatus::Revoked && activate {
+    if record.status == CertificateStatus::Revoked && activate && !keeps_status {
         return Err(failure::error(
             TargetErrorCode::CertificateRevoked,
             "the certificate is REVOKED in this target; AWS cannot make it ACTIVE again",
         ));
     }
     let thing_existed = thing_existed.map_err(aws)?;
+    if thing_existed && !thing_known {
+        return Err(failure::error(
+            TargetErrorCode::ThingInUse,
+            format!(
+                "thing \"{}\" already exists in this target and Marshal did not create it; \
+                 choose another thing name (a target admin can adopt it)",
+                cert.thing
+            ),
+        ));
+    }
+    if principals.map_err(aws)?.iter().any(|p| p != &record.arn) {
+        return Err(failure::error(
+            TargetErrorCode::ThingInUse,
+            format!(
+                "thing \"{}\" already has another certificate attached; a thing has one certificate \
+                 through Marshal (rotate or delete the other first)",
+                cert.thing
+            ),
+        ));
+    }
 
     // The policy and the thing are attached side by side; each branch says
     // what it changed, even when it fails, so the rollback undoes exactly that.
@@ -429,20 +690,21 @@ async fn apply(
     policy_result.map_err(aws)?;
     thing_result.map_err(aws)?;
 
-    if record.status != wanted {
+    let status = if keeps_status { record.status } else { wanted };
+    if record.status != status {
         // Noted first: an ACTIVE certificate whose reply was lost must still
         // go back to its old status, or the rollback could not delete it and
         // would leave it ACTIVE without its policy.
-        undo.previous_status = Some(record.status);
+        undo.previous_status = Some((record.status, status));
         registry
-            .update_status(&cert.id, wanted)
+            .update_status(&cert.id, status)
             .await
             .map_err(aws)?;
     }
 
     Ok(Registration {
         certificate_arn: record.arn,
-        status: wanted,
+        status,
         policy: policy.to_owned(),
         thing: cert.thing.clone(),
         endpoint: ready.endpoint.clone(),
@@ -451,44 +713,81 @@ async fn apply(
 }
 
 /// Undoes, in reverse order, what [`apply`] did. Best effort: every step is
-/// tried; the first problem is reported.
-async fn roll_back(
-    ready: &ReadyTarget,
-    cert: &PreparedCertificate,
-    undo: &Undo,
-) -> Result<(), String> {
+/// tried; the first problem is reported. The status goes back only if it is
+/// still the one this request set.
+async fn roll_back(ready: &ReadyTarget, undo: &Undo) -> Result<(), String> {
     let registry = &ready.context.registry;
-    let arn = undo.arn.clone().unwrap_or_default();
+    if let (Some(id), Some(since)) = (undo.id.as_deref(), undo.maybe_registered_since) {
+        // No answer to the registration: if it went through, it is ours to remove.
+        let ours = match registry.describe_certificate(id).await {
+            Ok(Some(record)) => fresh_and_bare(registry.as_ref(), &record, since).await,
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        return match ours {
+            Ok(true) => match registry.delete_certificate(id).await {
+                Err(e) if e.kind != RegistryErrorKind::NotFound => {
+                    Err(format!("delete certificate: {}", e.message))
+                }
+                _ => Ok(()),
+            },
+            Ok(false) => Ok(()),
+            Err(e) => Err(format!("look at the certificate: {}", e.message)),
+        };
+    }
+    let (Some(id), Some(arn)) = (undo.id.as_deref(), undo.arn.as_deref()) else {
+        return Ok(());
+    };
     let mut problems = Vec::new();
-    let mut note = |what: &str, r: Result<(), super::registry::RegistryError>| match r {
+    let mut note = |what: &str, r: Result<(), RegistryError>| match r {
         // Already gone (a retried call may have done it): that is the goal.
         Err(e) if e.kind == RegistryErrorKind::NotFound => {}
         Err(e) => problems.push(format!("{what}: {}", e.message)),
         Ok(()) => {}
     };
-    if let Some(previous) = undo.previous_status {
-        note(
-            "restore status",
-            registry.update_status(&cert.id, previous).await,
-        );
+    if let Some((previous, set)) = undo.previous_status {
+        match registry.describe_certificate(id).await {
+            Ok(Some(now)) if now.status == set => {
+                note("restore status", registry.update_status(id, previous).await)
+            }
+            Ok(_) => {}
+            Err(e) => note("restore status", Err(e)),
+        }
     }
     if let Some(thing) = &undo.attached_thing {
-        note("detach thing", registry.detach_thing(thing, &arn).await);
+        note("detach thing", registry.detach_thing(thing, arn).await);
     }
     if let Some(thing) = &undo.created_thing {
         note("delete thing", registry.delete_thing(thing).await);
     }
     if let Some(policy) = &undo.attached_policy {
-        note("detach policy", registry.detach_policy(policy, &arn).await);
+        note("detach policy", registry.detach_policy(policy, arn).await);
     }
     if undo.registered {
-        note(
-            "delete certificate",
-            registry.delete_certificate(&cert.id).await,
-        );
+        note("delete certificate", registry.delete_certificate(id).await);
     }
     match problems.into_iter().next() {
         None => Ok(()),
         Some(first) => Err(first),
     }
+}
+
+/// Whether `record` can only be what this request registered although AWS's
+/// answer did not say so (a lost reply): registered after the claim, still
+/// INACTIVE, nothing attached. Anything else is someone else's.
+async fn fresh_and_bare(
+    registry: &dyn super::registry::CertificateRegistry,
+    record: &CertificateRecord,
+    since: i64,
+) -> Result<bool, RegistryError> {
+    if record.status != CertificateStatus::Inactive
+        || record.created_ms.is_none_or(|created| created < since)
+    {
+        return Ok(false);
+    }
+    let (policies, things) = futures::join!(
+        registry.attached_policies(&record.arn),
+        registry.attached_things(&record.arn)
+    );
+    Ok(policies?.is_empty() && things?.is_empty())
 }

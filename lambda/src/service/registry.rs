@@ -20,6 +20,8 @@ pub struct CertificateRecord {
     pub status: CertificateStatus,
     /// The certificate PEM as registered.
     pub pem: String,
+    /// When AWS registered it (Unix milliseconds), when AWS says.
+    pub created_ms: Option<i64>,
 }
 
 /// A failure of one registry call, already classified for the API.
@@ -102,12 +104,16 @@ pub trait CertificateRegistry: Send + Sync {
     async fn create_thing(&self, name: &str) -> RegistryResult<()>;
     /// DeleteThing.
     async fn delete_thing(&self, name: &str) -> RegistryResult<()>;
-    /// AttachThingPrincipal.
+    /// AttachThingPrincipal with `EXCLUSIVE_THING`: the certificate may be
+    /// attached to this thing only (AWS refuses it when it has another).
     async fn attach_thing(&self, thing: &str, certificate_arn: &str) -> RegistryResult<()>;
     /// DetachThingPrincipal.
     async fn detach_thing(&self, thing: &str, certificate_arn: &str) -> RegistryResult<()>;
     /// ListPrincipalThings of a certificate ARN.
     async fn attached_things(&self, certificate_arn: &str) -> RegistryResult<Vec<String>>;
+    /// ListThingPrincipals: the principals (certificate ARNs) attached to a
+    /// thing; `NotFound` when there is no such thing.
+    async fn thing_principals(&self, thing: &str) -> RegistryResult<Vec<String>>;
 
     /// DescribeEndpoint `iot:Data-ATS`.
     async fn data_ats_endpoint(&self) -> RegistryResult<String>;

@@ -1,6 +1,11 @@
 //! Copying or moving a registered certificate between targets, make before
 //! break: the destinations are registered, attached and ACTIVE before the
 //! source is touched, and the source is left alone if any destination fails.
+//! The caller must be allowed to change the certificate at the source (its
+//! record is held throughout); the destinations' records keep the source's
+//! owner and group.
+
+use std::time::Instant;
 
 use futures::{StreamExt, stream};
 use marshal_shared::{
@@ -12,11 +17,12 @@ use marshal_shared::{
 };
 
 use super::{
-    Service, failure,
-    manage::{delete_in, outcome_of, set_status},
-    registration::register_pair,
+    Service, TargetContext, failure,
+    manage::{Action, Prepared, log, outcome_of},
+    ownership::{Held, LeaseClock},
+    registration::{Acting, register_pair, release},
 };
-use crate::{error::ApiError, identity::Caller};
+use crate::{config::Target, error::ApiError, identity::Caller};
 
 impl Service {
     /// `POST /v1/certificates/{id}/transfer`.
@@ -26,6 +32,7 @@ impl Service {
         id: &str,
         request: &TransferCertificateRequest,
         now: OffsetDateTime,
+        deadline: Instant,
     ) -> Result<TransferCertificateResponse, ApiError> {
         let policy = self.allowed_policy(&request.policy)?.clone();
         let source = self
@@ -39,13 +46,95 @@ impl Service {
             ));
         }
 
-        let source_ctx = self.open(&source, caller).await.map_err(|e| {
-            ApiError::new(
-                ErrorCode::InvalidRequest,
-                format!("from: cannot open target {}: {}", source.id, e.message),
+        let clock = LeaseClock::until(deadline);
+        let prepared = [self.prepare(&source, caller, id, &clock).await];
+        self.refuse_unmanaged(std::slice::from_ref(&source), &prepared)
+            .await?;
+        let [prepared] = prepared;
+        let (source_ctx, held) = match prepared {
+            Ok(Prepared::Held(ctx, held)) => (ctx, held),
+            Ok(Prepared::Absent) => {
+                return Err(ApiError::new(
+                    ErrorCode::CertificateNotFound,
+                    format!("certificate {id} is not registered in target {}", source.id),
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    format!("from: target {}: {}", source.id, e.message),
+                ));
+            }
+        };
+        let source = Source {
+            target: &source,
+            ctx: &source_ctx,
+            held: &held,
+        };
+        let copied = self
+            .copy_to(
+                caller,
+                id,
+                request,
+                now,
+                deadline,
+                &clock,
+                &source,
+                &destinations,
+                &policy,
             )
-        })?;
-        let record = source_ctx
+            .await;
+        let destinations_results = match copied {
+            Ok(results) => results,
+            Err(e) => {
+                release(held.give_back(self.ownership.as_ref()).await);
+                return Err(e);
+            }
+        };
+
+        let all_ok = destinations_results.iter().all(|r| r.error.is_none());
+        let action = match (request.mode, all_ok) {
+            (TransferMode::Copy, _) | (_, false) => None,
+            (TransferMode::MoveDeactivate, true) => {
+                Some(Action::SetStatus(CertificateStatus::Inactive))
+            }
+            (TransferMode::MoveDelete, true) => Some(Action::Delete),
+        };
+        let source_outcome = match action {
+            None => {
+                release(held.give_back(self.ownership.as_ref()).await);
+                None
+            }
+            Some(action) => {
+                let outcome = self.act(&source_ctx, id, &held, action).await;
+                log("transfer_source", caller, id, source.target, &outcome);
+                Some(outcome_of(source.target, outcome))
+            }
+        };
+        Ok(TransferCertificateResponse {
+            certificate_id: id.to_owned(),
+            destinations: destinations_results,
+            source: source_outcome,
+        })
+    }
+
+    /// Registers the source's certificate in every destination for the
+    /// source's owner.
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_to(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: &TransferCertificateRequest,
+        now: OffsetDateTime,
+        deadline: Instant,
+        clock: &LeaseClock,
+        source: &Source<'_>,
+        destinations: &[Target],
+        policy: &crate::config::PolicyConfig,
+    ) -> Result<Vec<RegistrationResult>, ApiError> {
+        let record = source
+            .ctx
             .registry
             .describe_certificate(id)
             .await
@@ -58,7 +147,10 @@ impl Service {
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::CertificateNotFound,
-                    format!("certificate {id} is not registered in target {}", source.id),
+                    format!(
+                        "certificate {id} is not registered in target {}",
+                        source.target.id
+                    ),
                 )
             })?;
         let input = CertificateInput {
@@ -73,18 +165,27 @@ impl Service {
                 ErrorCode::InternalError,
                 format!(
                     "target {} returned a certificate whose SHA-256 is {}, not {id}",
-                    source.id, cert.id
+                    source.target.id, cert.id
                 ),
             ));
         }
 
         let cert = &cert;
-        let policy = &policy;
+        let owner = source.held.record.owner();
+        let acting = Acting {
+            caller,
+            owner: &owner,
+            clock,
+            store: self.ownership.as_ref(),
+            deadline,
+            pair_budget: self.pair_budget(),
+        };
+        let acting = &acting;
         let jobs: Vec<_> = destinations
             .iter()
             .map(|d| async move {
                 let outcome = match self.ready_target(d, caller, policy).await {
-                    Ok(ready) => register_pair(&ready, cert, &policy.name, true, caller).await,
+                    Ok(ready) => register_pair(&ready, cert, &policy.name, true, acting).await,
                     Err(e) => Err(e),
                 };
                 RegistrationResult {
@@ -96,26 +197,16 @@ impl Service {
                 }
             })
             .collect();
-        let destinations_results: Vec<RegistrationResult> = stream::iter(jobs)
+        Ok(stream::iter(jobs)
             .buffered(self.config.limits.concurrency)
             .collect()
-            .await;
-
-        let all_ok = destinations_results.iter().all(|r| r.error.is_none());
-        let source_outcome = match (request.mode, all_ok) {
-            (TransferMode::Copy, _) | (_, false) => None,
-            (TransferMode::MoveDeactivate, true) => Some(outcome_of(
-                &source,
-                set_status(&source_ctx, id, CertificateStatus::Inactive).await,
-            )),
-            (TransferMode::MoveDelete, true) => {
-                Some(outcome_of(&source, delete_in(&source_ctx, id).await))
-            }
-        };
-        Ok(TransferCertificateResponse {
-            certificate_id: id.to_owned(),
-            destinations: destinations_results,
-            source: source_outcome,
-        })
+            .await)
     }
+}
+
+/// The source of a transfer, its record held.
+struct Source<'a> {
+    target: &'a Target,
+    ctx: &'a TargetContext,
+    held: &'a Held,
 }

@@ -15,10 +15,15 @@ pub struct TargetCertificate {
     /// Its status, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CertificateStatus>,
-    /// Attached policies, when present.
+    /// Whether the caller may manage it there (they or their group own it, or
+    /// they administer the target). When false, `policies` and `things` are
+    /// not shown.
+    #[serde(default)]
+    pub managed: bool,
+    /// Attached policies, when present and managed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<String>,
-    /// Attached things, when present.
+    /// Attached things, when present and managed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub things: Vec<String>,
     /// The target could not be asked.
@@ -125,4 +130,27 @@ pub struct TransferCertificateResponse {
     /// destination failed so the source was left untouched).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<TargetOutcome>,
+}
+
+/// `POST /v1/certificates/{id}/adopt` (target admins only): brings a
+/// certificate registered outside Marshal, and the things attached to it,
+/// under Marshal's ownership records, so it can be managed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdoptCertificateRequest {
+    /// Target ids.
+    pub targets: Vec<String>,
+    /// The group to own it besides the adopting admin; absent: the admin alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_group: Option<String>,
+}
+
+/// `POST /v1/certificates/{id}/adopt` response (200 or 207).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptCertificateResponse {
+    /// The certificate ID.
+    pub certificate_id: String,
+    /// One per requested target.
+    pub results: Vec<TargetOutcome>,
 }

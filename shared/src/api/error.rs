@@ -47,6 +47,14 @@ pub enum ErrorCode {
     TooManyCertificates,
     /// 500: a fault of ours; the request id finds it in the logs.
     InternalError,
+    /// 403: the certificate is not Marshal's to change for this caller in a
+    /// target of the request (registered outside Marshal, or owned by another
+    /// user or group); nothing was changed.
+    CertificateNotManaged,
+    /// 403: only the target's `adminGroups` may do this (REVOKED, adopt).
+    AdminOnly,
+    /// 403: `ownerGroup` is not one of the caller's groups.
+    ForbiddenGroup,
 }
 
 impl ErrorCode {
@@ -58,7 +66,11 @@ impl ErrorCode {
             | ErrorCode::UnknownTarget
             | ErrorCode::InvalidCertificateId => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::ForbiddenTarget | ErrorCode::PolicyNotAllowed => 403,
+            ErrorCode::ForbiddenTarget
+            | ErrorCode::PolicyNotAllowed
+            | ErrorCode::CertificateNotManaged
+            | ErrorCode::AdminOnly
+            | ErrorCode::ForbiddenGroup => 403,
             ErrorCode::NotFound | ErrorCode::CertificateNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
@@ -94,6 +106,9 @@ impl ErrorCode {
         ErrorCode::TooManyTargets,
         ErrorCode::TooManyCertificates,
         ErrorCode::InternalError,
+        ErrorCode::CertificateNotManaged,
+        ErrorCode::AdminOnly,
+        ErrorCode::ForbiddenGroup,
     ];
 }
 
@@ -177,6 +192,21 @@ pub enum TargetErrorCode {
     NotRegistered,
     /// The certificate is REVOKED there; AWS cannot reactivate it.
     CertificateRevoked,
+    /// The certificate exists in this target but Marshal did not register it
+    /// for this caller or their group: it is left as it was.
+    CertificateNotManaged,
+    /// The thing exists and is not the caller's, or already has another
+    /// certificate: attaching to it would let this certificate act as that device.
+    ThingInUse,
+    /// Another request is changing this certificate in this target right now.
+    CertificateBusy,
+    /// The certificate has a policy or thing Marshal did not attach for its
+    /// owner; Marshal does not detach what is not its own.
+    ForeignAttachment,
+    /// Not started: too little of the request's time was left.
+    NotAttempted,
+    /// The ownership records could not be read or written.
+    OwnershipUnavailable,
 }
 
 /// A per-target failure.

@@ -28,6 +28,11 @@ pub struct CreateRegistrationRequest {
     /// Bring the certificate to ACTIVE (default) or leave it INACTIVE.
     #[serde(default = "yes")]
     pub activate: bool,
+    /// One of the caller's groups that owns what this request registers
+    /// alongside the caller (its members may manage it too); absent: the
+    /// caller alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_group: Option<String>,
 }
 
 fn yes() -> bool {

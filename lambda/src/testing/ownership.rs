@@ -1,0 +1,104 @@
+//! `InMemoryOwnership`: the ownership records in memory, with the same
+//! compare-and-set rules as the DynamoDB table, for in-process tests.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use async_trait::async_trait;
+
+use super::lock;
+use crate::service::ownership::{
+    Ownership, OwnershipKey, OwnershipStore, StoreError, StoreResult, Stored,
+};
+
+/// Records by key, shared by every clone.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryOwnership {
+    records: Arc<Mutex<HashMap<String, Stored>>>,
+    unavailable: Arc<Mutex<bool>>,
+}
+
+impl InMemoryOwnership {
+    /// No records.
+    pub fn new() -> InMemoryOwnership {
+        InMemoryOwnership::default()
+    }
+
+    /// Every record as `key owner group state peer lease?`, sorted, for
+    /// assertions that nothing changed.
+    pub fn snapshot(&self) -> Vec<String> {
+        let mut rows: Vec<String> = lock(&self.records)
+            .iter()
+            .map(|(key, s)| {
+                let r = &s.record;
+                format!(
+                    "{key} owner={} group={} {} peer={} leased={}",
+                    r.owner,
+                    r.group.as_deref().unwrap_or("-"),
+                    r.state.as_str(),
+                    r.peer.as_deref().unwrap_or("-"),
+                    r.lease.is_some()
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    /// Makes every call fail from now on (or work again).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        *lock(&self.unavailable) = unavailable;
+    }
+
+    fn check(&self) -> StoreResult<()> {
+        if *lock(&self.unavailable) {
+            return Err(StoreError::Unavailable("injected failure".into()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OwnershipStore for InMemoryOwnership {
+    async fn get(&self, key: &OwnershipKey) -> StoreResult<Option<Stored>> {
+        self.check()?;
+        Ok(lock(&self.records).get(&key.to_string()).cloned())
+    }
+
+    async fn put(
+        &self,
+        key: &OwnershipKey,
+        record: &Ownership,
+        expected: Option<u64>,
+    ) -> StoreResult<u64> {
+        self.check()?;
+        let mut records = lock(&self.records);
+        let key = key.to_string();
+        let current = records.get(&key).map(|s| s.version);
+        if current != expected {
+            return Err(StoreError::Conflict);
+        }
+        let version = current.map_or(1, |v| v + 1);
+        records.insert(
+            key,
+            Stored {
+                record: record.clone(),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn delete(&self, key: &OwnershipKey, expected: u64) -> StoreResult<()> {
+        self.check()?;
+        let mut records = lock(&self.records);
+        let key = key.to_string();
+        if records.get(&key).map(|s| s.version) != Some(expected) {
+            return Err(StoreError::Conflict);
+        }
+        records.remove(&key);
+        Ok(())
+    }
+}
