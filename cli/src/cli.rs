@@ -241,6 +241,10 @@ pub(crate) struct RegisterArgs {
     /// Register but leave the certificate INACTIVE.
     #[arg(long)]
     pub(crate) inactive: bool,
+    /// One of your groups that owns what is registered alongside you: its
+    /// members may then change it too. Default: you alone.
+    #[arg(long, value_name = "GROUP")]
+    pub(crate) owner_group: Option<String>,
     /// Leave out certificates that fail preflight instead of sending nothing.
     #[arg(long)]
     pub(crate) skip_invalid: bool,

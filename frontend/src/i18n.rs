@@ -514,6 +514,18 @@ pub fn explain_error(code: ErrorCode, lang: Lang) -> &'static str {
             "The certificate is not registered there.",
             "証明書はそこに登録されていません。",
         ),
+        ErrorCode::CertificateNotManaged => (
+            "This certificate is not yours to change: it was registered outside Marshal, or by another user or group. Nothing was changed.",
+            "この証明書は変更できません。Marshal の外で、または別のユーザーやグループが登録したものです。何も変更していません。",
+        ),
+        ErrorCode::AdminOnly => (
+            "Only the target's administrators may do this (REVOKED, adopt).",
+            "これは登録先の管理者だけが行えます（REVOKED、取り込み）。",
+        ),
+        ErrorCode::ForbiddenGroup => (
+            "You are not a member of that owner group.",
+            "その所有グループのメンバーではありません。",
+        ),
         ErrorCode::InternalError => (
             "The server failed. Try again; if it persists, give your administrator the request id.",
             "サーバーでエラーが起きました。再試行し、続く場合はリクエスト ID を管理者に伝えてください。",
@@ -572,6 +584,30 @@ pub fn explain_target_error(code: TargetErrorCode, lang: Lang) -> &'static str {
         TargetErrorCode::CertificateRevoked => (
             "The certificate is REVOKED there; AWS cannot activate it again.",
             "証明書はそこで REVOKED（失効）です。AWS では再び有効にできません。",
+        ),
+        TargetErrorCode::CertificateNotManaged => (
+            "The certificate exists here and is not yours (registered outside Marshal, or by someone else); it was left as it is.",
+            "証明書はここに既にあり、あなたのものではありません（Marshal の外、または別の人が登録）。そのままにしました。",
+        ),
+        TargetErrorCode::ThingInUse => (
+            "That thing belongs to someone else or already has a certificate; choose another thing name.",
+            "そのモノは別の人のものか、既に証明書が付いています。別のモノの名前を選んでください。",
+        ),
+        TargetErrorCode::CertificateBusy => (
+            "Another request is changing this certificate here; try again in a few seconds.",
+            "別のリクエストがここでこの証明書を変更中です。数秒後に再試行してください。",
+        ),
+        TargetErrorCode::ForeignAttachment => (
+            "A policy or thing that Marshal did not attach is attached; nothing was changed.",
+            "Marshal が付けていないポリシーやモノが付いています。何も変更していません。",
+        ),
+        TargetErrorCode::NotAttempted => (
+            "Not started: the request ran out of time. Send it again.",
+            "時間切れのため開始しませんでした。もう一度送信してください。",
+        ),
+        TargetErrorCode::OwnershipUnavailable => (
+            "Marshal's ownership records could not be reached; nothing was changed. Try again.",
+            "Marshal の所有記録に接続できませんでした。何も変更していません。再試行してください。",
         ),
         _ => ("This target failed.", "この登録先で失敗しました。"),
     };

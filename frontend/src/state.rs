@@ -566,6 +566,7 @@ impl State {
             targets: self.register.targets.iter().cloned().collect(),
             policy: self.register.policy.clone()?,
             activate: true,
+            owner_group: None,
         })
     }
 }

@@ -16,6 +16,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/certificates/{id}/status"),
     ("post", "/v1/certificates/{id}/transfer"),
     ("post", "/v1/certificates/{id}/adopt"),
+    ("post", "/v1/things/{name}/adopt"),
 ];
 
 fn reference(name: &str) -> Value {
@@ -81,7 +82,8 @@ pub fn document() -> Value {
             },
             "/v1/certificates/{id}/status": { "post": { "summary": "Set ACTIVE, INACTIVE or REVOKED in targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("UpdateStatusRequest") }, "responses": multi("Done in every target", "TargetOutcomes") } },
             "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("TransferCertificateRequest") }, "responses": multi("Every destination succeeded", "TransferCertificateResponse") } },
-            "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": { "required": true, "content": content("AdoptCertificateRequest") }, "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes") } }
+            "/v1/things/{name}/adopt": { "post": { "summary": "Target admins only: bring a thing made outside Marshal under Marshal's ownership records, so its owner can register a certificate onto it; nothing changes in AWS", "parameters": [{ "name": "name", "in": "path", "required": true, "schema": string }], "requestBody": { "required": true, "content": content("AdoptRequest") }, "responses": multi("Adopted (or already managed) in every target", "AdoptThingResponse") } },
+            "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": { "required": true, "content": content("AdoptRequest") }, "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes") } }
         },
         "components": { "schemas": {
             "ErrorCode": { "type": "string", "enum": codes, "description": "Stable error codes; x-http-status gives each one's status.", "x-http-status": statuses },
@@ -109,7 +111,8 @@ pub fn document() -> Value {
             "TargetOutcome": { "type": "object", "properties": { "target": string, "ok": { "type": "boolean" }, "status": status, "detail": string, "error": target_error } },
             "TargetOutcomes": { "type": "object", "properties": { "certificateId": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
             "TransferCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["from", "to", "policy", "mode"], "properties": { "from": string, "to": strings, "policy": string, "thingName": string, "mode": { "type": "string", "enum": ["copy", "move_deactivate", "move_delete"] } } },
-            "AdoptCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": strings, "ownerGroup": string } },
+            "AdoptThingResponse": { "type": "object", "properties": { "thingName": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
+            "AdoptRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": strings, "ownerGroup": string } },
             "TransferCertificateResponse": { "type": "object", "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })

@@ -54,7 +54,8 @@ pub fn router(service: Service) -> Router {
             post(certificates::update_status),
         )
         .route("/certificates/{id}/transfer", post(certificates::transfer))
-        .route("/certificates/{id}/adopt", post(certificates::adopt));
+        .route("/certificates/{id}/adopt", post(certificates::adopt))
+        .route("/things/{name}/adopt", post(certificates::adopt_thing));
     Router::new()
         .nest("/v1", v1)
         .fallback(not_found)

@@ -206,9 +206,10 @@ impl CertificateRegistry for InMemoryRegistry {
                 arn,
                 status,
                 pem: pem.to_owned(),
-                created_ms: Some(crate::service::ownership::unix_ms(
-                    std::time::SystemTime::now(),
-                )),
+                created_ms: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.as_millis()).ok()),
             };
             a.certificates.insert(id, record.clone());
             Ok(record)

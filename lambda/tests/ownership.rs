@@ -498,3 +498,54 @@ async fn an_unreachable_ownership_store_changes_nothing() {
     w.ownership.set_unavailable(false);
     assert_eq!(snapshot(&w), before);
 }
+
+#[tokio::test]
+async fn an_adopted_thing_takes_its_owners_new_certificate() {
+    let w = jwt_world();
+    let old = seed_foreign(&w, "fleet-5", "pump-20").await;
+    // The fleet's thing, once its old certificate is gone, is still not Alice's.
+    let registry = w.provider.registry(&tokyo(), "seed").await.unwrap();
+    let arn = format!("arn:aws:iot:ap-northeast-1:111111111111:cert/{old}");
+    registry.detach_thing("pump-20", &arn).await.unwrap();
+    let new = creds("pump-20");
+    let r = w
+        .register_as(&alice(), &[(&new, None)], &["a-tokyo"], json!({}))
+        .await;
+    assert_eq!(target_codes(&r), ["thing_in_use"]);
+
+    let adopt = |who: Who| {
+        let w = &w;
+        async move {
+            w.send_as(
+                &who,
+                "POST",
+                "/v1/things/pump-20/adopt",
+                Some(&json!({"targets": ["a-tokyo"], "ownerGroup": "line-7"})),
+            )
+            .await
+        }
+    };
+    expect(&adopt(alice()).await, 403, Some("admin_only"));
+    let r = adopt(admin()).await;
+    expect(&r, 200, None);
+    assert_eq!(r.body["results"][0]["detail"], "adopted");
+    assert_eq!(
+        adopt(admin()).await.body["results"][0]["detail"],
+        "already managed by Marshal"
+    );
+    let r = w
+        .send_as(
+            &admin(),
+            "POST",
+            "/v1/things/no-such-thing/adopt",
+            Some(&json!({"targets": ["a-tokyo"]})),
+        )
+        .await;
+    assert_eq!(r.body["results"][0]["error"]["code"], "not_registered");
+
+    // Alice (line-7) may now put her new certificate on it.
+    let r = w
+        .register_as(&alice(), &[(&new, None)], &["a-tokyo"], json!({}))
+        .await;
+    expect(&r, 200, None);
+}

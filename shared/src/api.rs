@@ -8,7 +8,7 @@ mod error;
 mod registration;
 
 pub use certificate::{
-    AdoptCertificateRequest, AdoptCertificateResponse, DeleteCertificateResponse,
+    AdoptCertificateResponse, AdoptRequest, AdoptThingResponse, DeleteCertificateResponse,
     GetCertificateResponse, TargetCertificate, TargetOutcome, TransferCertificateRequest,
     TransferCertificateResponse, TransferMode, UpdateStatusRequest, UpdateStatusResponse,
 };

@@ -168,6 +168,22 @@ pub(crate) fn explain(error: &TargetError) -> String {
         TargetErrorCode::CertificateRevoked => {
             "the certificate is REVOKED there; AWS allows no way back"
         }
+        TargetErrorCode::CertificateNotManaged => {
+            "the certificate is not yours there (registered outside Marshal, or by another user or group); left as it is"
+        }
+        TargetErrorCode::ThingInUse => {
+            "the thing belongs to someone else or already has a certificate; choose another with --thing"
+        }
+        TargetErrorCode::CertificateBusy => {
+            "another request is changing this certificate there; try again in a few seconds"
+        }
+        TargetErrorCode::ForeignAttachment => {
+            "a policy or thing Marshal did not attach is attached; nothing was changed"
+        }
+        TargetErrorCode::NotAttempted => "not started: the request ran out of time; run it again",
+        TargetErrorCode::OwnershipUnavailable => {
+            "the API's ownership records could not be reached; nothing was changed"
+        }
         _ => "failed",
     };
     format!("{meaning} ({})", error.message)

@@ -84,6 +84,7 @@ pub(crate) fn run(args: &RegisterArgs) -> Result<Report, Failure> {
         targets: &targets,
         policy: &policy,
         activate: !args.inactive,
+        owner_group: args.owner_group.as_deref(),
     };
     let sent = plan.send(&items);
     let results_path = args
@@ -128,6 +129,7 @@ struct Plan<'a> {
     targets: &'a [String],
     policy: &'a str,
     activate: bool,
+    owner_group: Option<&'a str>,
 }
 
 /// What came back: results by item index, and why sending stopped, if it did.
@@ -170,6 +172,7 @@ impl Plan<'_> {
                     targets: group.to_vec(),
                     policy: self.policy.to_owned(),
                     activate: self.activate,
+                    owner_group: self.owner_group.map(str::to_owned),
                 };
                 match self.client.register(&request) {
                     Ok(response) => {

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use marshal_shared::{
     OffsetDateTime,
-    api::{AdoptCertificateRequest, ErrorCode, TransferCertificateRequest, UpdateStatusRequest},
+    api::{AdoptRequest, ErrorCode, TransferCertificateRequest, UpdateStatusRequest},
     validate,
 };
 use serde::Deserialize;
@@ -105,12 +105,28 @@ pub(crate) async fn adopt(
     State(state): AppStateRef,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-    JsonBody(request): JsonBody<AdoptCertificateRequest>,
+    JsonBody(request): JsonBody<AdoptRequest>,
 ) -> Handled {
     let id = certificate_id(&id)?;
     let response = state
         .service
         .adopt(&caller, &id, &request, state.service.deadline())
+        .await?;
+    Ok(json(
+        multi_status(response.results.iter().all(|r| r.ok)),
+        &response,
+    ))
+}
+
+pub(crate) async fn adopt_thing(
+    State(state): AppStateRef,
+    Authenticated(caller): Authenticated,
+    Path(name): Path<String>,
+    JsonBody(request): JsonBody<AdoptRequest>,
+) -> Handled {
+    let response = state
+        .service
+        .adopt_thing(&caller, &name, &request, state.service.deadline())
         .await?;
     Ok(json(
         multi_status(response.results.iter().all(|r| r.ok)),

@@ -1,13 +1,14 @@
-//! Adopting: a target admin brings a certificate registered outside Marshal,
-//! and the things attached to it, under Marshal's ownership records, so its
-//! owner (the admin, and the group they name) can manage it through Marshal.
-//! Nothing in AWS changes.
+//! Adopting: a target admin brings a certificate registered outside Marshal
+//! (with the things attached to it), or a thing made outside it, under
+//! Marshal's ownership records, so its owner (the admin, and the group they
+//! name) can manage it through Marshal. Nothing in AWS changes.
 
 use std::time::Instant;
 
 use futures::future::join_all;
-use marshal_shared::api::{
-    AdoptCertificateRequest, AdoptCertificateResponse, ErrorCode, TargetErrorCode,
+use marshal_shared::{
+    api::{AdoptCertificateResponse, AdoptRequest, AdoptThingResponse, ErrorCode, TargetErrorCode},
+    validate,
 };
 
 use super::{
@@ -25,9 +26,88 @@ impl Service {
         &self,
         caller: &Caller,
         id: &str,
-        request: &AdoptCertificateRequest,
+        request: &AdoptRequest,
         deadline: Instant,
     ) -> Result<AdoptCertificateResponse, ApiError> {
+        let (targets, owner) = self.adopting(caller, request)?;
+        let clock = LeaseClock::until(deadline);
+        let results = join_all(targets.iter().map(|t| async {
+            let outcome = self.adopt_in(t, caller, id, &owner, &clock).await;
+            log("adopt", caller, id, t, &outcome);
+            outcome_of(t, outcome)
+        }))
+        .await;
+        Ok(AdoptCertificateResponse {
+            certificate_id: id.to_owned(),
+            results,
+        })
+    }
+
+    /// `POST /v1/things/{name}/adopt`: admins of every named target only.
+    /// Only a thing that exists and that Marshal does not record yet.
+    pub async fn adopt_thing(
+        &self,
+        caller: &Caller,
+        name: &str,
+        request: &AdoptRequest,
+        deadline: Instant,
+    ) -> Result<AdoptThingResponse, ApiError> {
+        validate::thing_name(name)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidThingName, format!("thing name: {e}")))?;
+        let (targets, owner) = self.adopting(caller, request)?;
+        let clock = LeaseClock::until(deadline);
+        let store = self.ownership.as_ref();
+        let results = join_all(targets.iter().map(|t| async {
+            let outcome = async {
+                let ctx = self.open(t, caller).await?;
+                if !ctx.registry.thing_exists(name).await.map_err(|e| failure::target_error(&e))? {
+                    return Err(failure::error(
+                        TargetErrorCode::NotRegistered,
+                        format!("there is no thing \"{name}\" in this target"),
+                    ));
+                }
+                match Held::take(store, OwnershipKey::thing(t, name), &clock, |r| match r {
+                    None => Ok(Ownership::claimed(&owner, clock.now_ms)),
+                    Some(_) => Err(()),
+                })
+                .await
+                {
+                    Ok(held) => {
+                        let mut done = held.record.clone();
+                        done.state = OwnershipState::Registered;
+                        held.finish(store, done).await.map_err(|e| {
+                            failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string())
+                        })?;
+                        Ok((None, "adopted".to_owned()))
+                    }
+                    Err(TakeError::Refused(())) => Ok((None, "already managed by Marshal".into())),
+                    Err(TakeError::Busy) => Err(failure::error(
+                        TargetErrorCode::CertificateBusy,
+                        "another request is changing this thing in this target; try again in a few seconds",
+                    )),
+                    Err(TakeError::Store(message)) => {
+                        Err(failure::error(TargetErrorCode::OwnershipUnavailable, message))
+                    }
+                }
+            }
+            .await;
+            log("adopt_thing", caller, name, t, &outcome);
+            outcome_of(t, outcome)
+        }))
+        .await;
+        Ok(AdoptThingResponse {
+            thing_name: name.to_owned(),
+            results,
+        })
+    }
+
+    /// The targets of an adoption, all administered by `caller`, and who
+    /// will own what is adopted: the admin, with the group they name.
+    fn adopting(
+        &self,
+        caller: &Caller,
+        request: &AdoptRequest,
+    ) -> Result<(Vec<Target>, Owner), ApiError> {
         let targets = self.resolve_targets(caller, &request.targets)?;
         self.require_admin(caller, &targets, "adopting is")?;
         if let Some(group) = &request.owner_group
@@ -42,17 +122,7 @@ impl Service {
             subject: caller.subject.clone(),
             group: request.owner_group.clone(),
         };
-        let clock = LeaseClock::until(deadline);
-        let results = join_all(targets.iter().map(|t| async {
-            let outcome = self.adopt_in(t, caller, id, &owner, &clock).await;
-            log("adopt", caller, id, t, &outcome);
-            outcome_of(t, outcome)
-        }))
-        .await;
-        Ok(AdoptCertificateResponse {
-            certificate_id: id.to_owned(),
-            results,
-        })
+        Ok((targets, owner))
     }
 
     async fn adopt_in(

@@ -16,7 +16,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub(crate) use lease::{Held, LeaseClock, TakeError, unix_ms};
+pub(crate) use lease::{Held, LeaseClock, TakeError};
 
 use crate::{config::Target, identity::Caller};
 

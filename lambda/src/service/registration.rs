@@ -403,39 +403,42 @@ pub(crate) async fn register_pair(
     let started = Instant::now();
     let target = &ready.context.target;
     let caller = acting.caller;
-    let (cert_held, thing_held) = futures::join!(
+    // The certificate first, then its thing: always in this order, so two
+    // requests for one certificate never each hold half of what both need.
+    let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
+    let cert_held = taken(
         Held::take(
             acting.store,
             OwnershipKey::certificate(target, &cert.id),
             acting.clock,
-            |r| {
-                acting.claim(target, r, || failure::error(
+            |r| acting.claim(target, r, || failure::error(
                 TargetErrorCode::CertificateNotManaged,
                 "this certificate was registered here through Marshal by another user or group; it is left as it is",
-            ))
-            },
-        ),
+            )),
+        )
+        .await,
+        busy,
+    )
+    .map_err(|e| log_failure(caller, cert, target, started, e))?;
+    let thing_held = taken(
         Held::take(
             acting.store,
             OwnershipKey::thing(target, &cert.thing),
             acting.clock,
             |r| acting.claim(target, r, || failure::error(
                 TargetErrorCode::ThingInUse,
-                format!(
-                    "thing \"{}\" belongs to another user or group; choose another thing name",
-                    cert.thing
-                ),
+                format!("thing \"{}\" belongs to another user or group; choose another thing name", cert.thing),
             )),
-        ),
+        )
+        .await,
+        busy,
     );
-    let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
-    let (cert_held, thing_held) = match (taken(cert_held, busy), taken(thing_held, busy)) {
-        (Ok(c), Ok(t)) => (c, t),
-        (Ok(held), Err(e)) | (Err(e), Ok(held)) => {
-            release(held.undo(acting.store).await);
+    let thing_held = match thing_held {
+        Ok(held) => held,
+        Err(e) => {
+            release(cert_held.undo(acting.store).await);
             return Err(log_failure(caller, cert, target, started, e));
         }
-        (Err(e), Err(_)) => return Err(log_failure(caller, cert, target, started, e)),
     };
 
     let mut undo = Undo::default();

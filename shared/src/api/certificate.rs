@@ -132,12 +132,13 @@ pub struct TransferCertificateResponse {
     pub source: Option<TargetOutcome>,
 }
 
-/// `POST /v1/certificates/{id}/adopt` (target admins only): brings a
-/// certificate registered outside Marshal, and the things attached to it,
-/// under Marshal's ownership records, so it can be managed.
+/// `POST /v1/certificates/{id}/adopt` and `POST /v1/things/{name}/adopt`
+/// (target admins only): brings a certificate (with the things attached to
+/// it) or a thing made outside Marshal under Marshal's ownership records, so
+/// it can be managed, or a thing reused, through Marshal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AdoptCertificateRequest {
+pub struct AdoptRequest {
     /// Target ids.
     pub targets: Vec<String>,
     /// The group to own it besides the adopting admin; absent: the admin alone.
@@ -151,6 +152,16 @@ pub struct AdoptCertificateRequest {
 pub struct AdoptCertificateResponse {
     /// The certificate ID.
     pub certificate_id: String,
+    /// One per requested target.
+    pub results: Vec<TargetOutcome>,
+}
+
+/// `POST /v1/things/{name}/adopt` response (200 or 207).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptThingResponse {
+    /// The thing's name.
+    pub thing_name: String,
     /// One per requested target.
     pub results: Vec<TargetOutcome>,
 }
