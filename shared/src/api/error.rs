@@ -47,6 +47,10 @@ pub enum ErrorCode {
     TooManyCertificates,
     /// 500: a fault of ours; the request id finds it in the logs.
     InternalError,
+    /// 403: the `Host`, `Origin` or forwarding headers show that the request
+    /// did not come straight from this machine, which a server without
+    /// authentication (`auth = "none"`, loopback only) requires.
+    HostNotAllowed,
 }
 
 impl ErrorCode {
@@ -58,7 +62,9 @@ impl ErrorCode {
             | ErrorCode::UnknownTarget
             | ErrorCode::InvalidCertificateId => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::ForbiddenTarget | ErrorCode::PolicyNotAllowed => 403,
+            ErrorCode::ForbiddenTarget
+            | ErrorCode::PolicyNotAllowed
+            | ErrorCode::HostNotAllowed => 403,
             ErrorCode::NotFound | ErrorCode::CertificateNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
@@ -94,6 +100,7 @@ impl ErrorCode {
         ErrorCode::TooManyTargets,
         ErrorCode::TooManyCertificates,
         ErrorCode::InternalError,
+        ErrorCode::HostNotAllowed,
     ];
 }
 
