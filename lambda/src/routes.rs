@@ -3,6 +3,7 @@
 
 mod body;
 mod certificates;
+pub mod loopback;
 mod meta;
 mod registrations;
 
@@ -39,6 +40,7 @@ pub struct AppState {
 /// The API under `/v1`. Body limits come from the configuration.
 pub fn router(service: Service) -> Router {
     let limit = service.config().limits.max_body_bytes;
+    let auth = service.config().auth;
     let state = Arc::new(AppState { service });
     let v1 = Router::new()
         .route("/health", get(meta::health))
@@ -61,6 +63,12 @@ pub fn router(service: Service) -> Router {
         // The body extractor enforces the limit itself to answer with our
         // error body; axum's default (2 MB) is lifted accordingly.
         .layer(DefaultBodyLimit::max(limit.saturating_add(1)))
+        // Inside the request id and log layer, so refusals carry an id and
+        // are logged like any other answer.
+        .layer(middleware::from_fn_with_state(
+            auth,
+            loopback::loopback_only,
+        ))
         .layer(middleware::from_fn(request_id_and_log))
         .with_state(state)
 }

@@ -769,3 +769,113 @@ async fn config_errors_name_the_field() {
         assert!(err.contains(field), "expected {field} in: {err}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Edges: who may reach the API and what it tells them (security review
+// 2026-12: M1, M2, L4, L10, I8, I9, I10).
+
+/// A GET with these headers (no body).
+fn get_with(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// M1: with `auth = "none"` a page on another site whose name resolves to
+/// 127.0.0.1 (DNS rebinding) sends its own name as `Host`; the API must
+/// answer only requests addressed to a loopback name.
+#[tokio::test]
+async fn auth_none_checks_host() {
+    let w = world();
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "LOCALHOST:8080",
+        "[::1]:8080",
+        "127.0.0.1",
+    ] {
+        let r = w.send(get_with("/v1/config", &[("host", host)])).await;
+        expect(&r, 200, None);
+    }
+    for host in [
+        "evil.example",
+        "rebind.attacker.example:8080",
+        "127.0.0.1.nip.io:8080",
+        "localhost.evil.example:8080",
+        "127.0.0.1:8080@evil.example",
+        "[::ffff:127.0.0.1]:8080",
+        "127.0.0.1:http",
+        "",
+    ] {
+        let r = w.send(get_with("/v1/config", &[("host", host)])).await;
+        expect(&r, 403, Some("host_not_allowed"));
+        assert!(
+            !r.body.to_string().contains("targets"),
+            "Host {host:?} got an answer: {:#}",
+            r.body
+        );
+    }
+    // A URI in absolute form names the host too (RFC 9112 §3.2.2).
+    let r = w
+        .send(get_with(
+            "http://evil.example:8080/v1/config",
+            &[("host", "127.0.0.1:8080")],
+        ))
+        .await;
+    expect(&r, 403, Some("host_not_allowed"));
+    // Refused before anything else happens: no AWS call for a POST either.
+    let c = creds("rebound");
+    let r = w
+        .send(
+            Request::post("/v1/registrations")
+                .header("host", "evil.example")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"certificates": [{"certificatePem": c.certificate.to_pem()}], "targets": ["a-tokyo"], "policy": "MarshalDevice"}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    expect(&r, 403, Some("host_not_allowed"));
+    assert!(w.provider.calls().is_empty(), "{:?}", w.provider.calls());
+}
+
+/// M1: a browser names the page's origin; only loopback `http` origins may
+/// call a server without authentication, and a proxy in front is refused.
+#[tokio::test]
+async fn auth_none_checks_origin_and_proxies() {
+    let w = world();
+    let local = ("host", "127.0.0.1:8080");
+    for origin in [
+        "http://127.0.0.1:8080",
+        "http://localhost:3000",
+        "http://[::1]:8080",
+    ] {
+        let r = w
+            .send(get_with("/v1/config", &[local, ("origin", origin)]))
+            .await;
+        expect(&r, 200, None);
+    }
+    for origin in [
+        "http://evil.example",
+        "http://evil.example:8080",
+        "https://evil.example",
+        "null",
+        "http://127.0.0.1:8080/path",
+        "file://",
+        "http://localhost.evil.example:8080",
+    ] {
+        let r = w
+            .send(get_with("/v1/config", &[local, ("origin", origin)]))
+            .await;
+        expect(&r, 403, Some("host_not_allowed"));
+    }
+    for header in ["x-forwarded-for", "x-forwarded-host", "forwarded"] {
+        let r = w
+            .send(get_with("/v1/config", &[local, (header, "203.0.113.10")]))
+            .await;
+        expect(&r, 403, Some("host_not_allowed"));
+    }
+}
