@@ -215,6 +215,9 @@ impl Config {
             if t.external_id.is_some() && t.role_arn.is_none() {
                 return fail(at("externalId"), "only makes sense with roleArn".into());
             }
+            if let Some(groups) = &t.allowed_groups {
+                check_group_names(&at("allowedGroups"), groups)?;
+            }
         }
         if self.policies.is_empty() {
             return fail(
@@ -266,6 +269,27 @@ impl Config {
     }
 }
 
+/// Refuses group names that a groups claim cannot carry unambiguously:
+/// API Gateway flattens a claim's array to `[a b]`, so a name with
+/// whitespace would be read as two groups, and `,`, `"`, `[`, `]` are the
+/// other list punctuation a claim may arrive in (see `identity`). `field`
+/// names the list in the error (e.g. `targets[2].allowedGroups`).
+pub fn check_group_names(field: &str, names: &[String]) -> Result<(), ConfigError> {
+    for (i, name) in names.iter().enumerate() {
+        let why = if name.is_empty() {
+            "must not be empty"
+        } else if name.chars().any(char::is_whitespace) {
+            "must not contain whitespace (API Gateway passes groups as \"[a b]\")"
+        } else if name.contains([',', '"', '[', ']']) {
+            "must not contain ',', '\"', '[' or ']'"
+        } else {
+            continue;
+        };
+        return Err(ConfigError(format!("{field}[{i}]: {name:?} {why}")));
+    }
+    Ok(())
+}
+
 /// Configuration file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -273,4 +297,32 @@ pub enum Format {
     Json,
     /// TOML.
     Toml,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_names_that_claims_carry_unambiguously() {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(
+            check_group_names("adminGroups", &names(&["factory", "ops-prod", "Ünïcode"])).is_ok()
+        );
+        for bad in [
+            "",
+            "Factory Admins",
+            "a\u{a0}b",
+            "ops,prod",
+            "\"q\"",
+            "[x",
+            "y]",
+        ] {
+            let err = check_group_names("adminGroups", &names(&["ok", bad]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("adminGroups[1]"), "{bad:?}: {err}");
+        }
+    }
 }

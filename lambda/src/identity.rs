@@ -95,32 +95,74 @@ impl Caller {
     }
 }
 
-/// API Gateway passes list claims as `[a b]` or `["a","b"]`; tokens may also use commas.
+/// The groups of a `groups` / `cognito:groups` claim as API Gateway passes it:
+/// a JSON array (`["Factory Admins","ops"]`) is exactly its strings; API
+/// Gateway's flattening of an array (`[factory ops]`) is split on whitespace
+/// only; anything else is one group.
+///
+/// The flattened form cannot tell a group named `Factory Admins` from the
+/// groups `Factory` and `Admins`, so names with whitespace are never
+/// configured (`Config::check`) and names with commas or quotes are never
+/// split. Cognito group names cannot contain whitespace.
 fn parse_groups(raw: &str) -> BTreeSet<String> {
-    raw.trim_matches(|c| c == '[' || c == ']')
-        .split([' ', ','])
-        .map(|g| g.trim_matches('"').trim())
-        .filter(|g| !g.is_empty())
-        .map(str::to_owned)
-        .collect()
+    let raw = raw.trim();
+    if let Ok(groups) = serde_json::from_str::<Vec<String>>(raw) {
+        return groups.into_iter().filter(|g| !g.is_empty()).collect();
+    }
+    let flattened = raw
+        .strip_prefix('[')
+        .map(|rest| rest.strip_suffix(']').unwrap_or(rest));
+    match flattened {
+        Some(list) => list.split_whitespace().map(str::to_owned).collect(),
+        None if raw.is_empty() => BTreeSet::new(),
+        None => BTreeSet::from([raw.to_owned()]),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn groups(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|g| (*g).to_owned()).collect()
+    }
+
     #[test]
     fn groups_in_every_shape_api_gateway_sends() {
-        let want: BTreeSet<String> = ["factory", "admin"].map(String::from).into();
-        for raw in [
-            "[factory admin]",
-            "[\"factory\",\"admin\"]",
-            "factory,admin",
-            "factory admin",
+        for (raw, want) in [
+            ("[factory admin]", groups(&["factory", "admin"])),
+            ("[factory  \tadmin]", groups(&["factory", "admin"])),
+            ("[\"factory\",\"admin\"]", groups(&["factory", "admin"])),
+            (
+                "[\"Factory Admins\",\"ops\"]",
+                groups(&["Factory Admins", "ops"]),
+            ),
+            ("[ \"Factory Admins\" ]", groups(&["Factory Admins"])),
+            ("factory", groups(&["factory"])),
+            ("[factory]", groups(&["factory"])),
+            // A comma is part of a name (Cognito allows it), not a separator.
+            ("ops,prod", groups(&["ops,prod"])),
+            ("[ops,prod admin]", groups(&["ops,prod", "admin"])),
+            // Not JSON: split as API Gateway's form, quotes kept, so it
+            // matches no configured name.
+            ("[\"a\",\"b\"", groups(&["\"a\",\"b\""])),
+            ("[]", groups(&[])),
+            ("", groups(&[])),
         ] {
             assert_eq!(parse_groups(raw), want, "{raw}");
         }
-        assert!(parse_groups("[]").is_empty());
+    }
+
+    #[test]
+    fn groups_with_spaces_are_not_split_into_other_groups() {
+        for raw in [
+            "[\"Factory Admins\"]",
+            "Factory Admins",
+            "[\"ops,Admins\"]",
+            "[ops,Admins]",
+        ] {
+            assert!(!parse_groups(raw).contains("Admins"), "{raw}");
+        }
     }
 
     #[test]

@@ -879,3 +879,70 @@ async fn auth_none_checks_origin_and_proxies() {
         expect(&r, 403, Some("host_not_allowed"));
     }
 }
+
+/// The claims of the API Gateway event in `events/`, with `cognito:groups`
+/// set to `groups` (the string API Gateway passes).
+fn event_with_groups(groups: &str) -> String {
+    let event = include_str!("events/apigw-v2-jwt.json");
+    let quoted = serde_json::to_string(groups).unwrap();
+    let replaced = event.replace("\"[factory operators]\"", &quoted);
+    assert_ne!(replaced, event, "the event fixture changed");
+    replaced
+}
+
+/// M2: a group whose name contains a space is one group, not two.
+#[tokio::test]
+async fn groups_with_spaces_are_not_split_into_other_groups() {
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"").replace(
+        "allowedGroups = [\"factory\"]",
+        "allowedGroups = [\"Admins\"]",
+    );
+    let w = world_with(&config);
+    for (groups, sees) in [
+        ("[\"Factory Admins\"]", false),
+        ("[\"Factory Admins\",\"ops\"]", false),
+        ("[\"Admins\",\"ops\"]", true),
+        ("[ops Admins]", true),
+        ("[ops,Admins]", false),
+        ("ops,Admins", false),
+        ("Admins", true),
+        ("[\"Admins\"", false),
+    ] {
+        let r = w.send(from_api_gateway(&event_with_groups(groups))).await;
+        expect(&r, 200, None);
+        assert_eq!(
+            target_ids(&r).contains(&"b-virginia".to_owned()),
+            sees,
+            "groups claim {groups:?}: {:#}",
+            r.body
+        );
+    }
+}
+
+/// M2: a group name the claim parser could never give back is refused at
+/// start, naming the field.
+#[test]
+fn config_refuses_group_names_the_claims_cannot_carry() {
+    for bad in [
+        "Factory Admins",
+        "ops,prod",
+        "\"quoted\"",
+        "[admins]",
+        "tab\tgroup",
+        "",
+    ] {
+        let toml_value = serde_json::to_string(bad).unwrap();
+        let config = CONFIG.replace(
+            "allowedGroups = [\"factory\"]",
+            &format!("allowedGroups = [\"factory\", {toml_value}]"),
+        );
+        let err = Config::parse(&config, Format::Toml)
+            .map(|_| ())
+            .expect_err(bad)
+            .to_string();
+        assert!(
+            err.contains("targets[3].allowedGroups[1]"),
+            "{bad:?}: the error names no field: {err}"
+        );
+    }
+}
