@@ -239,8 +239,8 @@ impl Config {
                 }
             }
         }
-        if let Err(e) = regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)) {
-            return fail("thingNamePattern".into(), e.to_string());
+        if let Err(e) = anchored(&self.thing_name_pattern) {
+            return fail("thingNamePattern".into(), e);
         }
         let l = &self.limits;
         for (field, value) in [
@@ -265,8 +265,17 @@ impl Config {
 
     /// The compiled thing-name pattern (checked at start, so it compiles).
     pub fn thing_name_regex(&self) -> Option<regex_lite::Regex> {
-        regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)).ok()
+        anchored(&self.thing_name_pattern).ok()
     }
+}
+
+/// `pattern` matching whole names only: `^(?:pattern)$`. A pattern that
+/// closes that group itself (`a)|(?:.*`) would escape the anchors, so the
+/// pattern must also compile alone: then its groups balance and none of its
+/// `)` can close ours.
+fn anchored(pattern: &str) -> Result<regex_lite::Regex, String> {
+    regex_lite::Regex::new(pattern).map_err(|e| e.to_string())?;
+    regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
 }
 
 /// Refuses group names that a groups claim cannot carry unambiguously:
@@ -302,6 +311,31 @@ pub enum Format {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thing_name_patterns_stay_inside_their_anchors() {
+        for escaping in ["a)|(?:.*", "a)|(.*", ")(", "(?x)a#", "a)(?x)#"] {
+            assert!(
+                anchored(escaping).is_err(),
+                "{escaping:?} was accepted: {:?}",
+                anchored(escaping).map(|r| r.is_match("zzz"))
+            );
+        }
+        for (pattern, name, matches) in [
+            ("a|ab", "ab", true),
+            ("a|ab", "abc", false),
+            ("[a-z]+", "zzz", true),
+            ("(?m)a$", "a\nb", false),
+            ("(?x) a # comment\n | b", "b", true),
+        ] {
+            let regex = anchored(pattern).map_err(|e| format!("{pattern:?}: {e}"));
+            assert_eq!(
+                regex.map(|r| r.is_match(name)),
+                Ok(matches),
+                "{pattern:?} on {name:?}"
+            );
+        }
+    }
 
     #[test]
     fn group_names_that_claims_carry_unambiguously() {

@@ -946,3 +946,34 @@ fn config_refuses_group_names_the_claims_cannot_carry() {
         );
     }
 }
+
+/// I10: `thingNamePattern` is wrapped as `^(?:…)$`; a pattern that closes
+/// that group itself would escape the anchors and match anything.
+#[test]
+fn thing_name_pattern_cannot_escape_its_anchors() {
+    for bad in ["a)|(?:.*", "a)|(.*", ")(", "a\\"] {
+        let config = CONFIG.replace(
+            "thingNamePattern = \"[a-zA-Z0-9_-]{1,64}\"",
+            &format!("thingNamePattern = {}", serde_json::to_string(bad).unwrap()),
+        );
+        match Config::parse(&config, Format::Toml) {
+            Err(e) => assert!(e.to_string().contains("thingNamePattern"), "{e}"),
+            Ok(config) => {
+                let regex = config.thing_name_regex().unwrap();
+                assert!(
+                    !regex.is_match("zzz"),
+                    "{bad:?} was accepted and matches \"zzz\""
+                );
+            }
+        }
+    }
+    let config = CONFIG.replace(
+        "thingNamePattern = \"[a-zA-Z0-9_-]{1,64}\"",
+        "thingNamePattern = \"a|ab\"",
+    );
+    let regex = Config::parse(&config, Format::Toml)
+        .unwrap()
+        .thing_name_regex()
+        .unwrap();
+    assert!(regex.is_match("ab") && regex.is_match("a") && !regex.is_match("abc"));
+}
