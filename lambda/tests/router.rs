@@ -341,8 +341,8 @@ async fn preflight_and_request_errors() {
         ),
         (
             json!({"certificates": [pem(&good.certificate.to_pem())], "targets": ["nowhere"], "policy": "MarshalDevice"}),
-            400,
-            "unknown_target",
+            403,
+            "forbidden_target",
         ),
         (
             json!({"certificates": [pem(&good.certificate.to_pem())], "targets": [], "policy": "MarshalDevice"}),
@@ -976,4 +976,28 @@ fn thing_name_pattern_cannot_escape_its_anchors() {
         .thing_name_regex()
         .unwrap();
     assert!(regex.is_match("ab") && regex.is_match("a") && !regex.is_match("abc"));
+}
+
+/// I8: an unknown target and a forbidden one get the same answer, so target
+/// IDs cannot be discovered by trying them.
+#[tokio::test]
+async fn unknown_and_forbidden_targets_look_the_same() {
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"");
+    let w = world_with(&config);
+    let outsider = event_with_groups("[operators]");
+    let id = "ab".repeat(32);
+    let mut replies = Vec::new();
+    for target in ["b-virginia", "no-such-target"] {
+        let mut request = from_api_gateway(&outsider);
+        *request.method_mut() = axum::http::Method::DELETE;
+        *request.uri_mut() = format!("/v1/certificates/{id}?targets={target}")
+            .parse()
+            .unwrap();
+        let r = w.send(request).await;
+        expect(&r, 403, Some("forbidden_target"));
+        let message = r.body["error"]["message"].as_str().unwrap().to_owned();
+        replies.push(message.replace(target, "<id>"));
+    }
+    assert_eq!(replies[0], replies[1], "the wording tells them apart");
+    assert!(w.provider.calls().is_empty(), "{:?}", w.provider.calls());
 }

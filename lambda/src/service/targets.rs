@@ -37,8 +37,9 @@ impl Service {
             .collect()
     }
 
-    /// Resolves requested target ids: unknown → 400, forbidden → 403,
-    /// duplicates ignored, over the limit → 422, none → 400.
+    /// Resolves requested target ids: unknown or forbidden → 403 (the same
+    /// answer, so callers cannot find out which ids exist), duplicates
+    /// ignored, over the limit → 422, none → 400.
     pub fn resolve_targets(
         &self,
         caller: &Caller,
@@ -52,20 +53,19 @@ impl Service {
         }
         let mut resolved: Vec<Target> = Vec::new();
         for id in ids {
-            let target = self
+            let Some(target) = self
                 .config
                 .targets
                 .iter()
-                .find(|t| &t.id == id)
-                .ok_or_else(|| {
-                    ApiError::new(ErrorCode::UnknownTarget, format!("unknown target \"{id}\""))
-                })?;
-            if !caller.may_use(target) {
+                .find(|t| &t.id == id && caller.may_use(t))
+            else {
                 return Err(ApiError::new(
                     ErrorCode::ForbiddenTarget,
-                    format!("you may not use target \"{id}\""),
+                    format!(
+                        "you may not use target \"{id}\" (GET /v1/config lists the targets you may use)"
+                    ),
                 ));
-            }
+            };
             if !resolved.iter().any(|t| t.id == target.id) {
                 resolved.push(target.clone());
             }
