@@ -98,11 +98,12 @@ async fn request_id_and_log(mut request: Request, next: Next) -> Response {
     .unwrap_or_else(random_id);
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
-    let path = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| request.uri().path().to_owned());
+    // The route's template (`/v1/certificates/{id}`), never the caller's
+    // text: an unmatched path is logged by its length only.
+    let path = match request.extensions().get::<axum::extract::MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None => format!("(no route, {} bytes)", request.uri().path().len()),
+    };
 
     // Every log line inside the request carries its id (JSON logs show the span).
     let span = tracing::info_span!("request", request_id = %id);
