@@ -1044,3 +1044,42 @@ async fn unmatched_paths_are_not_logged_raw() {
         "the unmatched path was logged: {text}"
     );
 }
+
+/// L4: a refused role must not show callers the role ARN or the words AWS
+/// used (which name the hub's role too).
+#[tokio::test]
+async fn a_refused_role_does_not_echo_aws_words() {
+    let w = world();
+    w.provider.refuse_role("a-virginia");
+    let c = creds("sensor-l4");
+    let r = w
+        .register(&[&c], &["a-virginia", "b-tokyo"], "MarshalDevice")
+        .await;
+    expect(&r, 207, None);
+    let failed = &r.body["results"][0]["error"];
+    assert_eq!(failed["code"], "assume_role_failed", "{:#}", r.body);
+    let message = failed["message"].as_str().unwrap();
+    assert!(
+        message.contains("a-virginia") && message.contains("could not be assumed"),
+        "{message}"
+    );
+    // The other target's success names its certificate's ARN, rightly.
+    let text = failed.to_string();
+    for leak in ["arn:", "sts:AssumeRole", "not authorized"] {
+        assert!(!text.contains(leak), "the error contains {leak:?}: {text}");
+    }
+
+    // Transfer reports a refused source in its own message.
+    let id = c.certificate.id();
+    let r = w
+        .post(
+            &format!("/v1/certificates/{id}/transfer"),
+            &json!({"from": "a-virginia", "to": ["b-tokyo"], "policy": "MarshalDevice", "mode": "copy"}),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{:#}", r.body);
+    let text = r.body.to_string();
+    for leak in ["arn:", "sts:AssumeRole", "not authorized"] {
+        assert!(!text.contains(leak), "the reply contains {leak:?}: {text}");
+    }
+}

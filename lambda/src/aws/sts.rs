@@ -20,6 +20,10 @@ pub(crate) struct RoleKey {
 
 /// Credentials from `sts:AssumeRole`, carrying their expiry.
 ///
+/// Error messages name the role ARN, and AWS's own words name the hub's
+/// session: they are for the log. The service tells callers only that the
+/// target's role could not be assumed (`service::targets`).
+///
 /// `region` is used only when the STS client has none of its own (a base
 /// configuration without a region); normally the function's own region's
 /// STS endpoint is used whatever the target's region.

@@ -84,6 +84,11 @@ impl Service {
     }
 
     /// Opens the target's registry (assuming its role).
+    ///
+    /// AWS's refusal names the target role's ARN and the hub's own session,
+    /// which callers must not see (ARCHITECTURE: role ARNs are never
+    /// returned): it goes to the log with the caller, and the caller gets
+    /// our sentence with the target id.
     pub(crate) async fn open(
         &self,
         target: &Target,
@@ -94,14 +99,43 @@ impl Service {
                 target: target.clone(),
                 registry,
             }),
-            Err(e) if e.kind == RegistryErrorKind::AccessDenied => Err(failure::error(
-                TargetErrorCode::AssumeRoleFailed,
-                format!(
-                    "cannot assume the role of target {}: {}",
-                    target.id, e.message
-                ),
-            )),
-            Err(e) => Err(failure::target_error(&e)),
+            Err(e) => {
+                tracing::warn!(
+                    target_id = %target.id,
+                    caller = caller.display(),
+                    subject = %caller.subject,
+                    kind = ?e.kind,
+                    error = %e.message,
+                    "the target's role could not be assumed"
+                );
+                let (code, why) = match e.kind {
+                    RegistryErrorKind::AccessDenied => (TargetErrorCode::AssumeRoleFailed, None),
+                    _ => (failure::target_error(&e).code, Some(reason(e.kind))),
+                };
+                let mut message = format!(
+                    "target {}: the target's role could not be assumed",
+                    target.id
+                );
+                if let Some(why) = why {
+                    message.push_str(&format!(" ({why})"));
+                }
+                message.push_str("; the API's log has the cause under this request's id");
+                Err(failure::error(code, message))
+            }
         }
+    }
+}
+
+/// Our words for a failure kind, where AWS's would name resources.
+fn reason(kind: RegistryErrorKind) -> &'static str {
+    match kind {
+        RegistryErrorKind::Throttled => "AWS kept throttling",
+        RegistryErrorKind::Timeout => "AWS did not answer in time",
+        RegistryErrorKind::Invalid | RegistryErrorKind::NotFound => {
+            "AWS refused the request as invalid"
+        }
+        RegistryErrorKind::AccessDenied => "access denied",
+        RegistryErrorKind::Conflict | RegistryErrorKind::AlreadyExists => "AWS refused it",
+        RegistryErrorKind::Unavailable => "AWS failed or could not be reached",
     }
 }
