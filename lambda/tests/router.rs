@@ -1083,3 +1083,156 @@ async fn a_refused_role_does_not_echo_aws_words() {
         assert!(!text.contains(leak), "the reply contains {leak:?}: {text}");
     }
 }
+
+/// A fake STS on loopback that refuses every AssumeRole as AWS words it
+/// (naming the hub's session and the role's ARN), keeping the request bodies.
+struct RefusingSts {
+    endpoint: String,
+    bodies: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn refusing_sts() -> RefusingSts {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&bodies);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut bytes = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let body = loop {
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    bytes.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if bytes.len() >= end + 4 + length {
+                        break percent_decode(&text[end + 4..end + 4 + length]);
+                    }
+                };
+                let role = body
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("RoleArn="))
+                    .unwrap_or("?")
+                    .to_owned();
+                seen.lock().unwrap().push(body);
+                let xml = format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                     <Type>Sender</Type><Code>AccessDenied</Code><Message>User: \
+                     arn:aws:sts::999999999999:assumed-role/MarshalHub/marshal-api is not \
+                     authorized to perform: sts:AssumeRole on resource: {role}</Message>\
+                     </Error><RequestId>4b8b4a30-0000-4000-8000-000000000000</RequestId>\
+                     </ErrorResponse>"
+                );
+                let reply = format!(
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{xml}",
+                    xml.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    RefusingSts { endpoint, bodies }
+}
+
+/// `%XX` and `+` of a form body, decoded.
+fn percent_decode(form: &str) -> String {
+    let bytes = form.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// L4 and L10 through the real AWS provider: AssumeRole carries the caller's
+/// `sub` as SourceIdentity and a session name that hashes it, and AWS's
+/// refusal (which names role ARNs) reaches the caller only as our sentence.
+#[tokio::test]
+async fn assume_role_names_the_caller_by_sub_and_leaks_no_arn() {
+    use aws_config::{BehaviorVersion, Region};
+
+    let sts = refusing_sts().await;
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&sts.endpoint)
+        .credentials_provider(aws_sdk_iot::config::Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let provider =
+        marshal_lambda::aws::AwsRegistryProvider::new(base, std::time::Duration::from_secs(5));
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"");
+    let config = Config::parse(&config, Format::Toml).unwrap();
+    let app = router(Service::new(Arc::new(config), Arc::new(provider)));
+
+    let mut request = from_api_gateway(include_str!("events/apigw-v2-jwt.json"));
+    *request.uri_mut() = format!("/v1/certificates/{}", "ab".repeat(32))
+        .parse()
+        .unwrap();
+    let response = app.oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    for target in body["targets"].as_array().unwrap() {
+        assert_eq!(target["error"]["code"], "assume_role_failed", "{text}");
+    }
+    for leak in ["arn:", "sts:AssumeRole", "not authorized", "MarshalHub"] {
+        assert!(!text.contains(leak), "the reply contains {leak:?}: {text}");
+    }
+
+    let sub = "6b1f0f2a-1111-2222-3333-444455556666";
+    let hash = &hex::encode(marshal_shared::sha256(sub.as_bytes()))[..16];
+    let bodies = sts.bodies.lock().unwrap().clone();
+    assert!(!bodies.is_empty(), "STS was never called");
+    for body in &bodies {
+        let fields: Vec<&str> = body.split('&').collect();
+        assert!(
+            fields.contains(&format!("SourceIdentity={sub}").as_str()),
+            "no SourceIdentity in {body}"
+        );
+        assert!(
+            fields.contains(&format!("RoleSessionName=marshal-{hash}-jane").as_str()),
+            "unexpected RoleSessionName in {body}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use marshal_shared::api::{ErrorCode, TargetError, TargetErrorCode};
 
 use super::{
     Service, failure,
-    registry::{CertificateRegistry, RegistryErrorKind},
+    registry::{CertificateRegistry, RegistryErrorKind, RoleSession},
 };
 use crate::{config::Target, error::ApiError, identity::Caller};
 
@@ -94,7 +94,8 @@ impl Service {
         target: &Target,
         caller: &Caller,
     ) -> Result<TargetContext, TargetError> {
-        match self.provider.registry(target, &caller.session_name()).await {
+        let session = RoleSession::new(caller.session_name(), Some(caller.source_identity()));
+        match self.provider.registry_for(target, &session).await {
             Ok(registry) => Ok(TargetContext {
                 target: target.clone(),
                 registry,
