@@ -240,12 +240,10 @@ impl Config {
             if t.external_id.is_some() && t.role_arn.is_none() {
                 return fail(at("externalId"), "only makes sense with roleArn".into());
             }
-            if let Some(bad) = t.admin_groups.iter().find(|g| !is_group_name(g)) {
-                return fail(
-                    at("adminGroups"),
-                    format!("\"{bad}\" is not a group name (no spaces, ',', '\"', '[' or ']')"),
-                );
+            if let Some(groups) = &t.allowed_groups {
+                check_group_names(&at("allowedGroups"), groups)?;
             }
+            check_group_names(&at("adminGroups"), &t.admin_groups)?;
         }
         if self.policies.is_empty() {
             return fail(
@@ -267,8 +265,8 @@ impl Config {
                 }
             }
         }
-        if let Err(e) = regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)) {
-            return fail("thingNamePattern".into(), e.to_string());
+        if let Err(e) = anchored(&self.thing_name_pattern) {
+            return fail("thingNamePattern".into(), e);
         }
         let l = &self.limits;
         for (field, value) in [
@@ -326,19 +324,45 @@ impl Config {
 
     /// The compiled thing-name pattern (checked at start, so it compiles).
     pub fn thing_name_regex(&self) -> Option<regex_lite::Regex> {
-        regex_lite::Regex::new(&format!("^(?:{})$", self.thing_name_pattern)).ok()
+        anchored(&self.thing_name_pattern).ok()
     }
 }
 
-/// Whether `name` can be told apart in every form a groups claim arrives
-/// in (API Gateway flattens lists to `[a b]`): not empty, and no
-/// whitespace, `,`, `"`, `[` or `]`.
+/// `pattern` matching whole names only: `^(?:pattern)$`. A pattern that
+/// closes that group itself (`a)|(?:.*`) would escape the anchors, so the
+/// pattern must also compile alone: then its groups balance and none of its
+/// `)` can close ours.
+fn anchored(pattern: &str) -> Result<regex_lite::Regex, String> {
+    regex_lite::Regex::new(pattern).map_err(|e| e.to_string())?;
+    regex_lite::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
+}
+
+/// Refuses group names that a groups claim cannot carry unambiguously:
+/// API Gateway flattens a claim's array to `[a b]`, so a name with
+/// whitespace would be read as two groups, and `,`, `"`, `[`, `]` are the
+/// other list punctuation a claim may arrive in (see `identity`). `field`
+/// names the list in the error (e.g. `targets[2].allowedGroups`).
+pub fn check_group_names(field: &str, names: &[String]) -> Result<(), ConfigError> {
+    for (i, name) in names.iter().enumerate() {
+        let why = if name.is_empty() {
+            "must not be empty"
+        } else if name.chars().any(char::is_whitespace) {
+            "must not contain whitespace (API Gateway passes groups as \"[a b]\")"
+        } else if name.contains([',', '"', '[', ']']) {
+            "must not contain ',', '\"', '[' or ']'"
+        } else {
+            continue;
+        };
+        return Err(ConfigError(format!("{field}[{i}]: {name:?} {why}")));
+    }
+    Ok(())
+}
+
+/// Whether `name` passes [`check_group_names`] (an `ownerGroup` in a request).
 pub fn is_group_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && !name
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, ',' | '"' | '[' | ']'))
+    name.len() <= 128
+        && !name.chars().any(char::is_control)
+        && check_group_names("", &[name.to_owned()]).is_ok()
 }
 
 /// Configuration file formats.
@@ -348,4 +372,57 @@ pub enum Format {
     Json,
     /// TOML.
     Toml,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thing_name_patterns_stay_inside_their_anchors() {
+        for escaping in ["a)|(?:.*", "a)|(.*", ")(", "(?x)a#", "a)(?x)#"] {
+            assert!(
+                anchored(escaping).is_err(),
+                "{escaping:?} was accepted: {:?}",
+                anchored(escaping).map(|r| r.is_match("zzz"))
+            );
+        }
+        for (pattern, name, matches) in [
+            ("a|ab", "ab", true),
+            ("a|ab", "abc", false),
+            ("[a-z]+", "zzz", true),
+            ("(?m)a$", "a\nb", false),
+            ("(?x) a # comment\n | b", "b", true),
+        ] {
+            let regex = anchored(pattern).map_err(|e| format!("{pattern:?}: {e}"));
+            assert_eq!(
+                regex.map(|r| r.is_match(name)),
+                Ok(matches),
+                "{pattern:?} on {name:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn group_names_that_claims_carry_unambiguously() {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(
+            check_group_names("adminGroups", &names(&["factory", "ops-prod", "Ünïcode"])).is_ok()
+        );
+        for bad in [
+            "",
+            "Factory Admins",
+            "a\u{a0}b",
+            "ops,prod",
+            "\"q\"",
+            "[x",
+            "y]",
+        ] {
+            let err = check_group_names("adminGroups", &names(&["ok", bad]))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(err.contains("adminGroups[1]"), "{bad:?}: {err}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ use marshal_lambda::{
     aws::{AwsRegistryProvider, DynamoOwnershipStore},
     config::{AuthMode, Config},
     router,
+    routes::loopback::{is_loopback_url, loopback_only},
     service::Service,
     static_page,
 };
@@ -18,18 +19,23 @@ struct Args {
     listen: SocketAddr,
     config: Option<PathBuf>,
     static_dir: Option<PathBuf>,
+    real_aws_without_auth: bool,
 }
 
-const USAGE: &str = "usage: marshal-lambda [--listen ADDR] [--config FILE] [--static-dir DIR]\n\
+const USAGE: &str = "usage: marshal-lambda [--listen ADDR] [--config FILE] [--static-dir DIR] [--real-aws-without-auth]\n\
   --listen ADDR     address to serve on (default 127.0.0.1:8080)\n\
   --config FILE     TOML or JSON configuration (default: $MARSHAL_CONFIG or $MARSHAL_CONFIG_JSON)\n\
-  --static-dir DIR  also serve this directory (the built page) at /";
+  --static-dir DIR  also serve this directory (the built page) at /\n\
+  --real-aws-without-auth\n\
+                    with auth = \"none\", use this machine's AWS credentials against real AWS\n\
+                    (without it, auth = \"none\" needs AWS_ENDPOINT_URL on loopback, e.g. moto)";
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
         config: None,
         static_dir: None,
+        real_aws_without_auth: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -45,6 +51,7 @@ fn parse_args() -> anyhow::Result<Args> {
             }
             "--config" => args.config = Some(PathBuf::from(value("--config")?)),
             "--static-dir" => args.static_dir = Some(PathBuf::from(value("--static-dir")?)),
+            "--real-aws-without-auth" => args.real_aws_without_auth = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -74,6 +81,13 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => Config::from_file(path)?,
         None => Config::from_env()?,
     };
+    let auth = config.auth;
+    if auth == AuthMode::None {
+        match &args {
+            None => bail!("auth = \"none\" is refused in AWS Lambda: use the JWT authorizer"),
+            Some(args) => check_auth_none(args, |name| std::env::var(name).ok())?,
+        }
+    }
     let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let provider = AwsRegistryProvider::new(base.clone(), timeout);
@@ -88,39 +102,17 @@ async fn main() -> anyhow::Result<()> {
             ownership.table()
         )
     })?;
-    let auth = config.auth;
     let service = Service::new(Arc::new(config), Arc::new(provider), Arc::new(ownership));
     let app = router(service);
 
-    if in_lambda {
-        if auth == AuthMode::None {
-            bail!("auth = \"none\" is refused in AWS Lambda: use the JWT authorizer");
-        }
+    let Some(args) = args else {
         return lambda_http::run(app)
             .await
             .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"));
-    }
-
-    let Some(args) = args else {
-        unreachable!("args are parsed outside Lambda")
     };
-    if auth == AuthMode::None {
-        if !args.listen.ip().is_loopback() {
-            bail!(
-                "auth = \"none\" may only listen on loopback, not {}",
-                args.listen
-            );
-        }
-        tracing::warn!(
-            "AUTH IS OFF (auth = \"none\"): every caller may use every target. Loopback only, for development."
-        );
-        eprintln!(
-            "WARNING: auth = \"none\": no caller is identified and every target is open. For local development only."
-        );
-    }
     let app = match &args.static_dir {
         Some(dir) => {
-            with_page(app, dir).with_context(|| format!("--static-dir {}", dir.display()))?
+            with_page(app, dir, auth).with_context(|| format!("--static-dir {}", dir.display()))?
         }
         None => app,
     };
@@ -138,9 +130,95 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses to run without authentication unless nobody else can reach the
+/// server and nothing real is at stake: a loopback address, and AWS calls
+/// going to a loopback endpoint (moto) unless `--real-aws-without-auth`
+/// says otherwise. The router itself refuses requests not addressed to
+/// loopback (`routes::loopback`). `env` reads an environment variable.
+fn check_auth_none(args: &Args, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() {
+        bail!(
+            "auth = \"none\" may only listen on loopback, not {}",
+            args.listen
+        );
+    }
+    match local_aws_endpoint(env) {
+        Ok(endpoint) => {
+            tracing::warn!(
+                aws_endpoint = %endpoint,
+                "AUTH IS OFF (auth = \"none\"): every caller may use every target. Loopback only, for development."
+            );
+            eprintln!(
+                "WARNING: auth = \"none\": no caller is identified and every target is open. \
+                 AWS calls go to {endpoint}. For local development only."
+            );
+        }
+        Err(why) if args.real_aws_without_auth => {
+            tracing::warn!(
+                why = %why,
+                "AUTH IS OFF against REAL AWS (auth = \"none\", --real-aws-without-auth)"
+            );
+            let rule = "!".repeat(78);
+            eprintln!(
+                "{rule}\n\
+                 !! WARNING: NO AUTHENTICATION, REAL AWS (auth = \"none\", --real-aws-without-auth)\n\
+                 !! Every program on this machine, and anything a tunnel forwards to\n\
+                 !! {listen}, can register, deactivate, REVOKE and delete certificates\n\
+                 !! in every configured target with this machine's AWS credentials.\n\
+                 !! ({why})\n\
+                 !! Stop it (Ctrl-C) as soon as you are done.\n\
+                 {rule}",
+                listen = args.listen
+            );
+        }
+        Err(why) => bail!(
+            "auth = \"none\" runs only against a local AWS stand-in: {why}. \
+             Point AWS_ENDPOINT_URL at one on loopback (e.g. moto, as `cargo xtask dev` does), \
+             use auth = \"jwt\", or pass --real-aws-without-auth to use this machine's AWS \
+             credentials with no authentication in front of them"
+        ),
+    }
+    Ok(())
+}
+
+/// The loopback endpoint every AWS call of the API goes to, or why there is
+/// none. The SDK takes `AWS_ENDPOINT_URL_<SERVICE>` over `AWS_ENDPOINT_URL`
+/// over the shared config file's settings, and
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` drops them all.
+fn local_aws_endpoint(env: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+    let set = |name: &str| env(name).filter(|value| !value.trim().is_empty());
+    let Some(endpoint) = set("AWS_ENDPOINT_URL") else {
+        return Err("AWS_ENDPOINT_URL is not set".into());
+    };
+    for name in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_IOT",
+    ] {
+        if let Some(url) = set(name)
+            && !is_loopback_url(url.trim())
+        {
+            return Err(format!("{name} ({url}) is not a loopback URL"));
+        }
+    }
+    if set("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("false"))
+    {
+        return Err(
+            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS makes the SDK ignore AWS_ENDPOINT_URL".into(),
+        );
+    }
+    Ok(endpoint)
+}
+
 /// `app` with the built page in `dir` behind it, served with the headers
-/// CloudFront sets when deployed ([`static_page::page_headers`]).
-fn with_page(app: axum::Router, dir: &std::path::Path) -> anyhow::Result<axum::Router> {
+/// CloudFront sets when deployed ([`static_page::page_headers`]) and, like
+/// the API, only to loopback callers when `auth` is `none`.
+fn with_page(
+    app: axum::Router,
+    dir: &std::path::Path,
+    auth: AuthMode,
+) -> anyhow::Result<axum::Router> {
     use axum::http::{HeaderName, HeaderValue};
     use tower::ServiceBuilder;
     use tower_http::set_header::SetResponseHeaderLayer;
@@ -152,6 +230,7 @@ fn with_page(app: axum::Router, dir: &std::path::Path) -> anyhow::Result<axum::R
     });
     Ok(app.fallback_service(
         ServiceBuilder::new()
+            .layer(axum::middleware::from_fn_with_state(auth, loopback_only))
             .layer(a?)
             .layer(b?)
             .layer(c?)
@@ -160,4 +239,97 @@ fn with_page(app: axum::Router, dir: &std::path::Path) -> anyhow::Result<axum::R
             .layer(f?)
             .service(tower_http::services::ServeDir::new(dir)),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn auth_none_needs_aws_on_loopback() {
+        let moto = ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000");
+        assert_eq!(
+            local_aws_endpoint(env(&[moto])),
+            Ok("http://127.0.0.1:5000".into())
+        );
+        assert!(local_aws_endpoint(env(&[("AWS_ENDPOINT_URL", "http://localhost:4566/")])).is_ok());
+        for (vars, why) in [
+            (vec![], "AWS_ENDPOINT_URL is not set"),
+            (
+                vec![("AWS_ENDPOINT_URL", " ")],
+                "AWS_ENDPOINT_URL is not set",
+            ),
+            (
+                vec![("AWS_ENDPOINT_URL", "https://sts.amazonaws.com")],
+                "AWS_ENDPOINT_URL (https://sts.amazonaws.com) is not a loopback URL",
+            ),
+            (
+                vec![
+                    moto,
+                    (
+                        "AWS_ENDPOINT_URL_STS",
+                        "https://sts.us-east-1.amazonaws.com",
+                    ),
+                ],
+                "AWS_ENDPOINT_URL_STS",
+            ),
+            (
+                vec![
+                    moto,
+                    (
+                        "AWS_ENDPOINT_URL_IOT",
+                        "https://iot.us-east-1.amazonaws.com",
+                    ),
+                ],
+                "AWS_ENDPOINT_URL_IOT",
+            ),
+            (
+                vec![moto, ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")],
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+            ),
+        ] {
+            let err = local_aws_endpoint(env(&vars)).unwrap_err();
+            assert!(err.contains(why), "{vars:?}: {err}");
+        }
+        assert!(
+            local_aws_endpoint(env(&[
+                moto,
+                ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false")
+            ]))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn auth_none_refuses_real_aws_unless_told() {
+        let mut args = Args {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            config: None,
+            static_dir: None,
+            real_aws_without_auth: false,
+        };
+        let real = env(&[]);
+        let err = check_auth_none(&args, &real).unwrap_err().to_string();
+        assert!(err.contains("--real-aws-without-auth"), "{err}");
+        args.real_aws_without_auth = true;
+        assert!(check_auth_none(&args, &real).is_ok());
+        args.listen = SocketAddr::from(([0, 0, 0, 0], 8080));
+        assert!(
+            check_auth_none(&args, &real).is_err(),
+            "loopback stays required"
+        );
+        args.listen = SocketAddr::from(([127, 0, 0, 1], 8080));
+        args.real_aws_without_auth = false;
+        assert!(check_auth_none(&args, env(&[("AWS_ENDPOINT_URL", "http://[::1]:5000")])).is_ok());
+    }
 }

@@ -3,6 +3,7 @@
 
 mod body;
 mod certificates;
+pub mod loopback;
 mod meta;
 mod registrations;
 
@@ -39,6 +40,7 @@ pub struct AppState {
 /// The API under `/v1`. Body limits come from the configuration.
 pub fn router(service: Service) -> Router {
     let limit = service.config().limits.max_body_bytes;
+    let auth = service.config().auth;
     let state = Arc::new(AppState { service });
     let v1 = Router::new()
         .route("/health", get(meta::health))
@@ -63,6 +65,12 @@ pub fn router(service: Service) -> Router {
         // The body extractor enforces the limit itself to answer with our
         // error body; axum's default (2 MB) is lifted accordingly.
         .layer(DefaultBodyLimit::max(limit.saturating_add(1)))
+        // Inside the request id and log layer, so refusals carry an id and
+        // are logged like any other answer.
+        .layer(middleware::from_fn_with_state(
+            auth,
+            loopback::loopback_only,
+        ))
         .layer(middleware::from_fn(request_id_and_log))
         .with_state(state)
 }
@@ -92,11 +100,12 @@ async fn request_id_and_log(mut request: Request, next: Next) -> Response {
     .unwrap_or_else(random_id);
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
-    let path = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| request.uri().path().to_owned());
+    // The route's template (`/v1/certificates/{id}`), never the caller's
+    // text: an unmatched path is logged by its length only.
+    let path = match request.extensions().get::<axum::extract::MatchedPath>() {
+        Some(matched) => matched.as_str().to_owned(),
+        None => format!("(no route, {} bytes)", request.uri().path().len()),
+    };
 
     // Every log line inside the request carries its id (JSON logs show the span).
     let span = tracing::info_span!("request", request_id = %id);

@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use axum::{body::Body, http::Request};
 use marshal_lambda::config::{Config, Format};
 use serde_json::{Value, json};
@@ -166,8 +168,8 @@ async fn preflight_and_request_errors() {
         ),
         (
             json!({"certificates": [pem(&good.certificate.to_pem())], "targets": ["nowhere"], "policy": "MarshalDevice"}),
-            400,
-            "unknown_target",
+            403,
+            "forbidden_target",
         ),
         (
             json!({"certificates": [pem(&good.certificate.to_pem())], "targets": [], "policy": "MarshalDevice"}),
@@ -575,5 +577,479 @@ async fn config_errors_name_the_field() {
     ] {
         let err = Config::parse(&bad, Format::Toml).unwrap_err().to_string();
         assert!(err.contains(field), "expected {field} in: {err}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Edges: who may reach the API and what it tells them (security review
+// 2026-12: M1, M2, L4, L10, I8, I9, I10).
+
+/// A GET with these headers (no body).
+fn get_with(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(Body::empty()).unwrap()
+}
+
+/// M1: with `auth = "none"` a page on another site whose name resolves to
+/// 127.0.0.1 (DNS rebinding) sends its own name as `Host`; the API must
+/// answer only requests addressed to a loopback name.
+#[tokio::test]
+async fn auth_none_checks_host() {
+    let w = world();
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "LOCALHOST:8080",
+        "[::1]:8080",
+        "127.0.0.1",
+    ] {
+        let r = w.send(get_with("/v1/config", &[("host", host)])).await;
+        expect(&r, 200, None);
+    }
+    for host in [
+        "evil.example",
+        "rebind.attacker.example:8080",
+        "127.0.0.1.nip.io:8080",
+        "localhost.evil.example:8080",
+        "127.0.0.1:8080@evil.example",
+        "[::ffff:127.0.0.1]:8080",
+        "127.0.0.1:http",
+        "",
+    ] {
+        let r = w.send(get_with("/v1/config", &[("host", host)])).await;
+        expect(&r, 403, Some("host_not_allowed"));
+        assert!(
+            !r.body.to_string().contains("targets"),
+            "Host {host:?} got an answer: {:#}",
+            r.body
+        );
+    }
+    // A URI in absolute form names the host too (RFC 9112 §3.2.2).
+    let r = w
+        .send(get_with(
+            "http://evil.example:8080/v1/config",
+            &[("host", "127.0.0.1:8080")],
+        ))
+        .await;
+    expect(&r, 403, Some("host_not_allowed"));
+    // Refused before anything else happens: no AWS call for a POST either.
+    let c = creds("rebound");
+    let r = w
+        .send(
+            Request::post("/v1/registrations")
+                .header("host", "evil.example")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"certificates": [{"certificatePem": c.certificate.to_pem()}], "targets": ["a-tokyo"], "policy": "MarshalDevice"}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    expect(&r, 403, Some("host_not_allowed"));
+    assert!(w.provider.calls().is_empty(), "{:?}", w.provider.calls());
+}
+
+/// M1: a browser names the page's origin; only loopback `http` origins may
+/// call a server without authentication, and a proxy in front is refused.
+#[tokio::test]
+async fn auth_none_checks_origin_and_proxies() {
+    let w = world();
+    let local = ("host", "127.0.0.1:8080");
+    for origin in [
+        "http://127.0.0.1:8080",
+        "http://localhost:3000",
+        "http://[::1]:8080",
+    ] {
+        let r = w
+            .send(get_with("/v1/config", &[local, ("origin", origin)]))
+            .await;
+        expect(&r, 200, None);
+    }
+    for origin in [
+        "http://evil.example",
+        "http://evil.example:8080",
+        "https://evil.example",
+        "null",
+        "http://127.0.0.1:8080/path",
+        "file://",
+        "http://localhost.evil.example:8080",
+    ] {
+        let r = w
+            .send(get_with("/v1/config", &[local, ("origin", origin)]))
+            .await;
+        expect(&r, 403, Some("host_not_allowed"));
+    }
+    for header in ["x-forwarded-for", "x-forwarded-host", "forwarded"] {
+        let r = w
+            .send(get_with("/v1/config", &[local, (header, "203.0.113.10")]))
+            .await;
+        expect(&r, 403, Some("host_not_allowed"));
+    }
+}
+
+/// The claims of the API Gateway event in `events/`, with `cognito:groups`
+/// set to `groups` (the string API Gateway passes).
+fn event_with_groups(groups: &str) -> String {
+    let event = include_str!("events/apigw-v2-jwt.json");
+    let quoted = serde_json::to_string(groups).unwrap();
+    let replaced = event.replace("\"[factory operators]\"", &quoted);
+    assert_ne!(replaced, event, "the event fixture changed");
+    replaced
+}
+
+/// M2: a group whose name contains a space is one group, not two.
+#[tokio::test]
+async fn groups_with_spaces_are_not_split_into_other_groups() {
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"").replace(
+        "allowedGroups = [\"factory\"]",
+        "allowedGroups = [\"Admins\"]",
+    );
+    let w = world_with(&config);
+    for (groups, sees) in [
+        ("[\"Factory Admins\"]", false),
+        ("[\"Factory Admins\",\"ops\"]", false),
+        ("[\"Admins\",\"ops\"]", true),
+        ("[ops Admins]", true),
+        ("[ops,Admins]", false),
+        ("ops,Admins", false),
+        ("Admins", true),
+        ("[\"Admins\"", false),
+    ] {
+        let r = w.send(from_api_gateway(&event_with_groups(groups))).await;
+        expect(&r, 200, None);
+        assert_eq!(
+            target_ids(&r).contains(&"b-virginia".to_owned()),
+            sees,
+            "groups claim {groups:?}: {:#}",
+            r.body
+        );
+    }
+}
+
+/// M2: a group name the claim parser could never give back is refused at
+/// start, naming the field.
+#[test]
+fn config_refuses_group_names_the_claims_cannot_carry() {
+    for bad in [
+        "Factory Admins",
+        "ops,prod",
+        "\"quoted\"",
+        "[admins]",
+        "tab\tgroup",
+        "",
+    ] {
+        let toml_value = serde_json::to_string(bad).unwrap();
+        let config = CONFIG.replace(
+            "allowedGroups = [\"factory\"]",
+            &format!("allowedGroups = [\"factory\", {toml_value}]"),
+        );
+        let err = Config::parse(&config, Format::Toml)
+            .map(|_| ())
+            .expect_err(bad)
+            .to_string();
+        assert!(
+            err.contains("targets[3].allowedGroups[1]"),
+            "{bad:?}: the error names no field: {err}"
+        );
+    }
+}
+
+/// I10: `thingNamePattern` is wrapped as `^(?:…)$`; a pattern that closes
+/// that group itself would escape the anchors and match anything.
+#[test]
+fn thing_name_pattern_cannot_escape_its_anchors() {
+    for bad in ["a)|(?:.*", "a)|(.*", ")(", "a\\"] {
+        let config = CONFIG.replace(
+            "thingNamePattern = \"[a-zA-Z0-9_-]{1,64}\"",
+            &format!("thingNamePattern = {}", serde_json::to_string(bad).unwrap()),
+        );
+        match Config::parse(&config, Format::Toml) {
+            Err(e) => assert!(e.to_string().contains("thingNamePattern"), "{e}"),
+            Ok(config) => {
+                let regex = config.thing_name_regex().unwrap();
+                assert!(
+                    !regex.is_match("zzz"),
+                    "{bad:?} was accepted and matches \"zzz\""
+                );
+            }
+        }
+    }
+    let config = CONFIG.replace(
+        "thingNamePattern = \"[a-zA-Z0-9_-]{1,64}\"",
+        "thingNamePattern = \"a|ab\"",
+    );
+    let regex = Config::parse(&config, Format::Toml)
+        .unwrap()
+        .thing_name_regex()
+        .unwrap();
+    assert!(regex.is_match("ab") && regex.is_match("a") && !regex.is_match("abc"));
+}
+
+/// I8: an unknown target and a forbidden one get the same answer, so target
+/// IDs cannot be discovered by trying them.
+#[tokio::test]
+async fn unknown_and_forbidden_targets_look_the_same() {
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"");
+    let w = world_with(&config);
+    let outsider = event_with_groups("[operators]");
+    let id = "ab".repeat(32);
+    let mut replies = Vec::new();
+    for target in ["b-virginia", "no-such-target"] {
+        let mut request = from_api_gateway(&outsider);
+        *request.method_mut() = axum::http::Method::DELETE;
+        *request.uri_mut() = format!("/v1/certificates/{id}?targets={target}")
+            .parse()
+            .unwrap();
+        let r = w.send(request).await;
+        expect(&r, 403, Some("forbidden_target"));
+        let message = r.body["error"]["message"].as_str().unwrap().to_owned();
+        replies.push(message.replace(target, "<id>"));
+    }
+    assert_eq!(replies[0], replies[1], "the wording tells them apart");
+    assert!(w.provider.calls().is_empty(), "{:?}", w.provider.calls());
+}
+
+/// A buffer that the JSON log writes into.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// I9: a path no route matched is the caller's text; the access log names
+/// the method and the path's length, not the path.
+#[tokio::test]
+async fn unmatched_paths_are_not_logged_raw() {
+    const PATH: &str = "/v2/secret-token-0123456789abcdef/x";
+    let w = world();
+    let log = LogBuffer::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    let r = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        w.get(PATH).await
+    };
+    expect(&r, 404, Some("not_found"));
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("\"status\":404")
+            && text.contains(&format!("(no route, {} bytes)", PATH.len())),
+        "no access log line with the path's length: {text}"
+    );
+    assert!(
+        !text.contains("secret-token"),
+        "the unmatched path was logged: {text}"
+    );
+}
+
+/// L4: a refused role must not show callers the role ARN or the words AWS
+/// used (which name the hub's role too).
+#[tokio::test]
+async fn a_refused_role_does_not_echo_aws_words() {
+    let w = world();
+    w.provider.refuse_role("a-virginia");
+    let c = creds("sensor-l4");
+    let r = w
+        .register(&[&c], &["a-virginia", "b-tokyo"], "MarshalDevice")
+        .await;
+    expect(&r, 207, None);
+    let failed = &r.body["results"][0]["error"];
+    assert_eq!(failed["code"], "assume_role_failed", "{:#}", r.body);
+    let message = failed["message"].as_str().unwrap();
+    assert!(
+        message.contains("a-virginia") && message.contains("could not be assumed"),
+        "{message}"
+    );
+    // The other target's success names its certificate's ARN, rightly.
+    let text = failed.to_string();
+    for leak in ["arn:", "sts:AssumeRole", "not authorized"] {
+        assert!(!text.contains(leak), "the error contains {leak:?}: {text}");
+    }
+
+    // Transfer reports a refused source in its own message.
+    let id = c.certificate.id();
+    let r = w
+        .post(
+            &format!("/v1/certificates/{id}/transfer"),
+            &json!({"from": "a-virginia", "to": ["b-tokyo"], "policy": "MarshalDevice", "mode": "copy"}),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{:#}", r.body);
+    let text = r.body.to_string();
+    for leak in ["arn:", "sts:AssumeRole", "not authorized"] {
+        assert!(!text.contains(leak), "the reply contains {leak:?}: {text}");
+    }
+}
+
+/// A fake STS on loopback that refuses every AssumeRole as AWS words it
+/// (naming the hub's session and the role's ARN), keeping the request bodies.
+struct RefusingSts {
+    endpoint: String,
+    bodies: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn refusing_sts() -> RefusingSts {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&bodies);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let seen = Arc::clone(&seen);
+            tokio::spawn(async move {
+                let mut bytes = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let body = loop {
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    bytes.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            let (name, value) = l.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if bytes.len() >= end + 4 + length {
+                        break percent_decode(&text[end + 4..end + 4 + length]);
+                    }
+                };
+                let role = body
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("RoleArn="))
+                    .unwrap_or("?")
+                    .to_owned();
+                seen.lock().unwrap().push(body);
+                let xml = format!(
+                    "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                     <Type>Sender</Type><Code>AccessDenied</Code><Message>User: \
+                     arn:aws:sts::999999999999:assumed-role/MarshalHub/marshal-api is not \
+                     authorized to perform: sts:AssumeRole on resource: {role}</Message>\
+                     </Error><RequestId>4b8b4a30-0000-4000-8000-000000000000</RequestId>\
+                     </ErrorResponse>"
+                );
+                let reply = format!(
+                    "HTTP/1.1 403 Forbidden\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{xml}",
+                    xml.len()
+                );
+                let _ = stream.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    RefusingSts { endpoint, bodies }
+}
+
+/// `%XX` and `+` of a form body, decoded.
+fn percent_decode(form: &str) -> String {
+    let bytes = form.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// L4 and L10 through the real AWS provider: AssumeRole carries the caller's
+/// `sub` as SourceIdentity and a session name that hashes it, and AWS's
+/// refusal (which names role ARNs) reaches the caller only as our sentence.
+#[tokio::test]
+async fn assume_role_names_the_caller_by_sub_and_leaks_no_arn() {
+    use aws_config::{BehaviorVersion, Region};
+
+    let sts = refusing_sts().await;
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(&sts.endpoint)
+        .credentials_provider(aws_sdk_iot::config::Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let provider =
+        marshal_lambda::aws::AwsRegistryProvider::new(base, std::time::Duration::from_secs(5));
+    let config = CONFIG.replace("auth = \"none\"", "auth = \"jwt\"");
+    let config = Config::parse(&config, Format::Toml).unwrap();
+    let app = marshal_lambda::router(marshal_lambda::service::Service::new(
+        Arc::new(config),
+        Arc::new(provider),
+        Arc::new(marshal_lambda::testing::InMemoryOwnership::new()),
+    ));
+
+    let mut request = from_api_gateway(include_str!("events/apigw-v2-jwt.json"));
+    *request.uri_mut() = format!("/v1/certificates/{}", "ab".repeat(32))
+        .parse()
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(app, request).await.unwrap();
+    let status = response.status();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(status, axum::http::StatusCode::OK, "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    for target in body["targets"].as_array().unwrap() {
+        assert_eq!(target["error"]["code"], "assume_role_failed", "{text}");
+    }
+    for leak in ["arn:", "sts:AssumeRole", "not authorized", "MarshalHub"] {
+        assert!(!text.contains(leak), "the reply contains {leak:?}: {text}");
+    }
+
+    let sub = "6b1f0f2a-1111-2222-3333-444455556666";
+    let hash = &hex::encode(marshal_shared::sha256(sub.as_bytes()))[..16];
+    let bodies = sts.bodies.lock().unwrap().clone();
+    assert!(!bodies.is_empty(), "STS was never called");
+    for body in &bodies {
+        let fields: Vec<&str> = body.split('&').collect();
+        assert!(
+            fields.contains(&format!("SourceIdentity={sub}").as_str()),
+            "no SourceIdentity in {body}"
+        );
+        assert!(
+            fields.contains(&format!("RoleSessionName=marshal-{hash}-jane").as_str()),
+            "unexpected RoleSessionName in {body}"
+        );
     }
 }

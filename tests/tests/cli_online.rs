@@ -402,7 +402,7 @@ fn refusals_and_unreachable_apis_are_explained() {
         .marshal(&["register", "--target", "nowhere", "--json"])
         .arg(&fixture)
         .run();
-    assert_error(&unknown, 1, "unknown_target");
+    assert_error(&unknown, 1, "forbidden_target");
     assert!(
         unknown
             .stderr_text()

@@ -14,7 +14,9 @@ use super::{
 };
 use crate::{
     config::Target,
-    service::registry::{CertificateRegistry, RegistryError, RegistryProvider, RegistryResult},
+    service::registry::{
+        CertificateRegistry, RegistryError, RegistryProvider, RegistryResult, RoleSession,
+    },
 };
 
 /// Assumed credentials are renewed this long before they expire, so a
@@ -102,7 +104,7 @@ impl AwsRegistryProvider {
     async fn credentials(
         &self,
         target: &Target,
-        session_name: &str,
+        session: &RoleSession,
     ) -> RegistryResult<Option<Credentials>> {
         let Some(role_arn) = &target.role_arn else {
             return Ok(None);
@@ -110,7 +112,8 @@ impl AwsRegistryProvider {
         let key = RoleKey {
             role_arn: role_arn.clone(),
             external_id: target.external_id.clone(),
-            session_name: session_name.to_owned(),
+            session_name: session.name.clone(),
+            source_identity: session.source_identity.clone(),
         };
         let credentials = self
             .roles
@@ -137,12 +140,22 @@ impl AwsRegistryProvider {
 
 #[async_trait]
 impl RegistryProvider for AwsRegistryProvider {
+    /// Without a source identity.
     async fn registry(
         &self,
         target: &Target,
         session_name: &str,
     ) -> RegistryResult<Arc<dyn CertificateRegistry>> {
-        let credentials = self.credentials(target, session_name).await?;
+        self.registry_for(target, &RoleSession::new(session_name, None))
+            .await
+    }
+
+    async fn registry_for(
+        &self,
+        target: &Target,
+        session: &RoleSession,
+    ) -> RegistryResult<Arc<dyn CertificateRegistry>> {
+        let credentials = self.credentials(target, session).await?;
         let key = ClientKey {
             account_id: target.account_id.clone(),
             region: target.region.clone(),

@@ -9,16 +9,22 @@ use aws_sdk_iot::config::Credentials;
 use super::errors::classify;
 use crate::service::registry::{RegistryError, RegistryErrorKind, RegistryResult};
 
-/// Which credentials an assumption gives: the same role, ExternalId and
-/// session name give interchangeable credentials, so they share a cache entry.
+/// Which credentials an assumption gives: the same role, ExternalId,
+/// session name and source identity give interchangeable credentials, so
+/// they share a cache entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RoleKey {
     pub(crate) role_arn: String,
     pub(crate) external_id: Option<String>,
     pub(crate) session_name: String,
+    pub(crate) source_identity: Option<String>,
 }
 
 /// Credentials from `sts:AssumeRole`, carrying their expiry.
+///
+/// Error messages name the role ARN, and AWS's own words name the hub's
+/// session: they are for the log. The service tells callers only that the
+/// target's role could not be assumed (`service::targets`).
 ///
 /// `region` is used only when the STS client has none of its own (a base
 /// configuration without a region); normally the function's own region's
@@ -33,6 +39,7 @@ pub(crate) async fn assume_role(
         .role_arn(&key.role_arn)
         .role_session_name(&key.session_name)
         .set_external_id(key.external_id.clone())
+        .set_source_identity(key.source_identity.clone())
         .customize();
     if sts.config().region().is_none() {
         call = call.config_override(

@@ -19,7 +19,44 @@ pub(crate) fn target_error(e: &RegistryError) -> TargetError {
     };
     TargetError {
         code,
-        message: e.message.clone(),
+        message: without_arns(&e.message),
+    }
+}
+
+/// AWS's words with every ARN taken out: an AccessDenied names the hub's
+/// assumed role and the target's resources, which callers need not see (the
+/// log keeps the whole message).
+fn without_arns(message: &str) -> String {
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains("arn:") {
+                "(an ARN)"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_messages_reach_callers_without_arns() {
+        let e = RegistryError::new(
+            RegistryErrorKind::AccessDenied,
+            "User: arn:aws:sts::999999999999:assumed-role/MarshalHub/marshal-x is not authorized \
+             to perform: iot:UpdateCertificate on resource: arn:aws:iot:ap-northeast-1:1:cert/ab",
+        );
+        let shown = target_error(&e).message;
+        assert!(
+            !shown.contains("arn:") && !shown.contains("MarshalHub"),
+            "{shown}"
+        );
+        assert!(shown.contains("iot:UpdateCertificate"), "{shown}");
     }
 }
 

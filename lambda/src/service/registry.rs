@@ -119,6 +119,32 @@ pub trait CertificateRegistry: Send + Sync {
     async fn data_ats_endpoint(&self) -> RegistryResult<String>;
 }
 
+/// Who a target's role is assumed for: what STS records in CloudTrail.
+/// Fields may be added; build it with [`RoleSession::new`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RoleSession {
+    /// `RoleSessionName`, `[\w+=,.@-]{2,64}`: part of the assumed-role ARN.
+    pub name: String,
+    /// `SourceIdentity`, `[\w+=,.@-]{2,64}`: the caller's `sub`. STS keeps
+    /// it for every call of the session and across role chaining, and the
+    /// session cannot change it. The target role's trust policy must allow
+    /// `sts:SetSourceIdentity`. `None`: not set.
+    pub source_identity: Option<String>,
+}
+
+impl RoleSession {
+    /// A session named `name`, with `source_identity` when given (both
+    /// already within STS's rules: see `Caller::session_name` and
+    /// `Caller::source_identity`).
+    pub fn new(name: impl Into<String>, source_identity: Option<String>) -> RoleSession {
+        RoleSession {
+            name: name.into(),
+            source_identity,
+        }
+    }
+}
+
 /// Gives the registry of a target, assuming its role when it has one.
 #[async_trait]
 pub trait RegistryProvider: Send + Sync {
@@ -129,4 +155,17 @@ pub trait RegistryProvider: Send + Sync {
         target: &Target,
         session_name: &str,
     ) -> RegistryResult<Arc<dyn CertificateRegistry>>;
+
+    /// The registry for `target`, its role assumed for `session` (the
+    /// service calls this one). Providers that assume roles override it to
+    /// pass the source identity; the default ignores that and calls
+    /// [`registry`](Self::registry) with the session name, which suits
+    /// providers that assume nothing (`InMemoryProvider`).
+    async fn registry_for(
+        &self,
+        target: &Target,
+        session: &RoleSession,
+    ) -> RegistryResult<Arc<dyn CertificateRegistry>> {
+        self.registry(target, &session.name).await
+    }
 }

@@ -55,6 +55,10 @@ pub enum ErrorCode {
     AdminOnly,
     /// 403: `ownerGroup` is not one of the caller's groups.
     ForbiddenGroup,
+    /// 403: the `Host`, `Origin` or forwarding headers show that the request
+    /// did not come straight from this machine, which a server without
+    /// authentication (`auth = "none"`, loopback only) requires.
+    HostNotAllowed,
 }
 
 impl ErrorCode {
@@ -70,7 +74,8 @@ impl ErrorCode {
             | ErrorCode::PolicyNotAllowed
             | ErrorCode::CertificateNotManaged
             | ErrorCode::AdminOnly
-            | ErrorCode::ForbiddenGroup => 403,
+            | ErrorCode::ForbiddenGroup
+            | ErrorCode::HostNotAllowed => 403,
             ErrorCode::NotFound | ErrorCode::CertificateNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
@@ -109,6 +114,7 @@ impl ErrorCode {
         ErrorCode::CertificateNotManaged,
         ErrorCode::AdminOnly,
         ErrorCode::ForbiddenGroup,
+        ErrorCode::HostNotAllowed,
     ];
 }
 
