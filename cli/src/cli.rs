@@ -182,7 +182,7 @@ pub(crate) struct PolicyArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ApiArgs {
     /// The Marshal API's base URL (API Gateway's, or http://127.0.0.1:8080 from
-    /// `cargo xtask dev`).
+    /// `cargo xtask dev`). A token is sent over plain http:// only to loopback.
     #[arg(long, env = "MARSHAL_API", value_name = "URL")]
     pub(crate) api: String,
     /// Read the bearer token from the first line of standard input (default:
