@@ -566,6 +566,77 @@ fn a_token_is_never_sent_over_plain_http_to_another_host() {
     }
 }
 
+/// `marshal convert p256.cert.pem --key p256.key.pem --out-p12 OUT --json`.
+fn convert_to_p12(out: &Path) -> Cmd {
+    Cmd::marshal()
+        .arg("convert")
+        .arg(example("p256.cert.pem"))
+        .arg("--key")
+        .arg(example("p256.key.pem"))
+        .arg("--out-p12")
+        .arg(out)
+        .arg("--json")
+}
+
+/// Finding L7: a PKCS#12 with the empty password (its key readable by
+/// anyone) is written only when asked for by name.
+#[test]
+fn an_empty_password_pkcs12_needs_empty_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("out.p12");
+    for cmd in [
+        convert_to_p12(&p12),
+        convert_to_p12(&p12)
+            .arg("--password-stdin")
+            .stdin(password_line("")),
+    ] {
+        let run = cmd.run();
+        assert_error_code(&run, 2, "p12_password_required");
+        run.assert_no_private_key();
+        if !run.stderr_text().contains("--empty-password") {
+            run.fail("the message should name --empty-password");
+        }
+        if p12.exists() {
+            run.fail("a refused convert wrote the PKCS#12");
+        }
+    }
+    // Bad usage: a password and --empty-password, or --empty-password
+    // without a PKCS#12 to write.
+    let both = convert_to_p12(&p12)
+        .args(["--password-stdin", "--empty-password"])
+        .stdin(password_line("pw"))
+        .run();
+    both.assert_exit(2);
+    let out_cert = dir.path().join("out.cert.pem");
+    let no_p12 = Cmd::marshal()
+        .arg("convert")
+        .arg(example("p256.cert.pem"))
+        .arg("--out-cert")
+        .arg(&out_cert)
+        .arg("--empty-password")
+        .run();
+    no_p12.assert_exit(2);
+    if p12.exists() || out_cert.exists() {
+        no_p12.fail("bad usage wrote files");
+    }
+
+    let run = convert_to_p12(&p12).arg("--empty-password").run();
+    run.assert_success().assert_no_private_key();
+    // openssl, not marshal, confirms what the flag promised: the key comes
+    // out with the empty password.
+    let opened = Cmd::openssl()
+        .args([
+            "pkcs12", "-legacy", "-nocerts", "-nodes", "-passin", "pass:", "-in",
+        ])
+        .arg(&p12)
+        .run();
+    if !opened.status.success() || !opened.stdout_text().contains("PRIVATE KEY") {
+        run.fail(format_args!(
+            "openssl cannot open the --empty-password PKCS#12 with the empty password:\n{opened}"
+        ));
+    }
+}
+
 // --- policy --------------------------------------------------------------------
 
 /// Every value under an `Action` or `Resource` key, looking inside strings
