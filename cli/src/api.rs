@@ -5,7 +5,12 @@
 //! refuses a request is a failed check (1); a URL or token that cannot be
 //! used at all is bad input (2).
 
-use std::{borrow::Cow, io::BufRead, time::Duration};
+use std::{
+    borrow::Cow,
+    io::BufRead,
+    net::{Ipv4Addr, Ipv6Addr},
+    time::Duration,
+};
 
 use marshal_shared::api::{
     CreateRegistrationRequest, CreateRegistrationResponse, DeleteCertificateResponse, ErrorBody,
@@ -72,6 +77,9 @@ impl ApiClient {
                 "invalid_token",
                 "the bearer token contains control characters",
             ));
+        }
+        if token.is_some() {
+            refuse_cleartext_token(&base)?;
         }
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -210,6 +218,57 @@ impl ApiClient {
     }
 }
 
+/// Refuses a plain `http://` base URL unless its host is loopback: a bearer
+/// token sent in clear text can be read and replayed by anyone on the path.
+///
+/// There is deliberately no `--insecure-http`: a token is only needed behind
+/// API Gateway, which is always https, and the local API (`auth = "none"`)
+/// listens only on loopback and needs none. A token over plain http to
+/// another host is therefore always a mistake worth stopping.
+fn refuse_cleartext_token(base: &str) -> Result<(), Failure> {
+    match base.split_once("://") {
+        Some(("http", rest)) if !is_loopback(rest) => Err(Failure::input(
+            "insecure_api_url",
+            format!(
+                "--api {base}: refusing to send the bearer token over plain http:// to a \
+                 host that is not this machine; use the API's https:// URL, or for local \
+                 development a loopback address (127.0.0.1, [::1] or localhost). An API \
+                 that needs no token is called without MARSHAL_TOKEN or --token-stdin."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the host of `rest` (a URL after `scheme://`) is this machine by
+/// address: `localhost`, 127.0.0.0/8 or `[::1]`. Anything it cannot read
+/// plainly (odd ports, unclosed brackets) counts as not loopback, so a URL the
+/// HTTP client would read differently is refused rather than trusted.
+fn is_loopback(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (loopback, port) = match host_port.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((host, port)) => (
+                host.parse::<Ipv6Addr>().is_ok_and(|ip| ip.is_loopback()),
+                port,
+            ),
+            None => return false,
+        },
+        None => {
+            let (host, port) = host_port.split_at(host_port.find(':').unwrap_or(host_port.len()));
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host.parse::<Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+            (loopback, port)
+        }
+    };
+    let plain_port = port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    loopback && plain_port
+}
+
 #[derive(Clone, Copy)]
 enum Method {
     Get,
@@ -298,6 +357,55 @@ mod tests {
                 .contains("certificate #1: error weak_key: RSA 1024")
         );
         assert!(failure.message.contains("request r-1"));
+    }
+
+    /// Finding L5: the token never goes over cleartext to another machine.
+    #[test]
+    fn the_token_goes_over_plain_http_only_to_loopback() {
+        for (url, loopback) in [
+            ("127.0.0.1:8080", true),
+            ("127.0.0.1", true),
+            ("127.1.2.3:80/prod", true),
+            ("localhost:8080/", true),
+            ("LOCALHOST", true),
+            ("[::1]:8080/v1", true),
+            ("user@127.0.0.1:8080", true),
+            ("127.0.0.1?@evil.example", true),
+            ("example.invalid", false),
+            ("10.0.0.5:8080", false),
+            ("0.0.0.0:8080", false),
+            ("[::ffff:127.0.0.1]:8080", false),
+            ("localhost.evil.example", false),
+            ("127.0.0.1.evil.example", false),
+            ("127.0.0.1@evil.example", false),
+            ("127.0.0.1:8080\\@evil.example/", false),
+            ("evil.example#@127.0.0.1", false),
+            ("127.0.0.1:80:evil.example", false),
+            ("127.0.0.1:", false),
+            ("[::1", false),
+            ("", false),
+        ] {
+            assert_eq!(is_loopback(url), loopback, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_token_for_plain_http_to_another_host_is_refused() {
+        let failure = refuse_cleartext_token("http://example.invalid").unwrap_err();
+        assert_eq!(failure.code, "insecure_api_url", "{failure:?}");
+        assert_eq!(failure.status, 2, "{failure:?}");
+        for advice in ["https://", "127.0.0.1", "localhost"] {
+            assert!(failure.message.contains(advice), "{failure:?}");
+        }
+        for allowed in [
+            "https://example.invalid",
+            "https://10.0.0.5:8443/prod",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(refuse_cleartext_token(allowed).is_ok(), "{allowed}");
+        }
     }
 
     #[test]

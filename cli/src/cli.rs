@@ -151,12 +151,17 @@ pub(crate) struct ConvertArgs {
     /// Write the private key here as PKCS#8 PEM (mode 0600).
     #[arg(long, value_name = "PATH")]
     pub(crate) out_key: Option<PathBuf>,
-    /// Write certificate and key as a modern PKCS#12 (AES-256, SHA-256 MAC), encrypted with the password.
+    /// Write certificate and key as a modern PKCS#12 (AES-256, SHA-256 MAC), encrypted
+    /// with a password: give one with --password-stdin, or pass --empty-password.
     #[arg(long, value_name = "PATH")]
     pub(crate) out_p12: Option<PathBuf>,
     /// Read the password (for the input and for --out-p12) from the first line of standard input.
     #[arg(long)]
     pub(crate) password_stdin: bool,
+    /// Write --out-p12 with the empty password, for tools that cannot take one: the
+    /// file's key is then effectively unencrypted, so guard the file like a bare key.
+    #[arg(long, requires = "out_p12", conflicts_with = "password_stdin")]
+    pub(crate) empty_password: bool,
     /// Overwrite existing files.
     #[arg(long)]
     pub(crate) force: bool,
@@ -182,7 +187,7 @@ pub(crate) struct PolicyArgs {
 #[derive(Debug, clap::Args)]
 pub(crate) struct ApiArgs {
     /// The Marshal API's base URL (API Gateway's, or http://127.0.0.1:8080 from
-    /// `cargo xtask dev`).
+    /// `cargo xtask dev`). A token is sent over plain http:// only to loopback.
     #[arg(long, env = "MARSHAL_API", value_name = "URL")]
     pub(crate) api: String,
     /// Read the bearer token from the first line of standard input (default:

@@ -93,12 +93,26 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
         .iter()
         .find_map(|e| e.thing_name.clone())
         .or_else(|| info.common_name.clone())
+        // Quoting keeps a line break inside one shell word, but in Markdown
+        // a line that is a fence ends the code block early and can open a
+        // new one, with text of the CN's choosing, to paste. No thing name
+        // has control characters: fall back to the placeholder.
+        .filter(|id| !id.chars().any(char::is_control))
         .unwrap_or_else(|| "my-device".to_owned());
     let host = endpoints
         .first()
         .map(|e| e.endpoint.clone())
         .unwrap_or_else(|| "YOUR-ENDPOINT-ats.iot.REGION.amazonaws.com".to_owned());
     let topic = format!("devices/{client_id}/test");
+    // The commands are copied and pasted, and the client id may be any
+    // certificate's CN: every value in them goes through `shell_quote`.
+    let (q_host, q_cert, q_key, q_ca) = (
+        shell_quote(&host),
+        shell_quote(cert),
+        shell_quote(key),
+        shell_quote(CA_FILE),
+    );
+    let (q_id, q_topic) = (shell_quote(&client_id), shell_quote(&topic));
     let mut r = String::new();
     // Writing to a String cannot fail.
     let _ = writeln!(r, "# Device kit: {client_id}\n");
@@ -165,8 +179,8 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
     let _ = writeln!(r, "Listen in one terminal:\n\n```sh");
     let _ = writeln!(
         r,
-        "mosquitto_sub -h {host} -p 8883 --cafile {CA_FILE} --cert {cert} --key {key} \\\n  \
-         -i {client_id} -t '{topic}' -v -d\n```\n"
+        "mosquitto_sub -h {q_host} -p 8883 --cafile {q_ca} --cert {q_cert} --key {q_key} \\\n  \
+         -i {q_id} -t {q_topic} -v -d\n```\n"
     );
     let _ = writeln!(
         r,
@@ -175,17 +189,18 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
     );
     let _ = writeln!(
         r,
-        "mosquitto_pub -h {host} -p 8883 --cafile {CA_FILE} --cert {cert} --key {key} \\\n  \
-         -i {client_id} -t '{topic}' -m 'hello from {client_id}' -d\n```\n"
+        "mosquitto_pub -h {q_host} -p 8883 --cafile {q_ca} --cert {q_cert} --key {q_key} \\\n  \
+         -i {q_id} -t {q_topic} -m {} -d\n```\n",
+        shell_quote(&format!("hello from {client_id}"))
     );
     let _ = writeln!(r, "## AWS IoT Device SDK v2 for Python\n\n```sh");
     let _ = writeln!(
         r,
         "python3 -m pip install awsiotsdk\n\
          git clone https://github.com/aws/aws-iot-device-sdk-python-v2.git\n\
-         python3 aws-iot-device-sdk-python-v2/samples/pubsub.py --endpoint {host} \\\n  \
-         --cert {cert} --key {key} --ca_file {CA_FILE} \\\n  \
-         --client_id {client_id} --topic '{topic}' --count 3\n```\n"
+         python3 aws-iot-device-sdk-python-v2/samples/pubsub.py --endpoint {q_host} \\\n  \
+         --cert {q_cert} --key {q_key} --ca_file {q_ca} \\\n  \
+         --client_id {q_id} --topic {q_topic} --count 3\n```\n"
     );
     let _ = writeln!(
         r,
@@ -195,8 +210,9 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
     let _ = writeln!(r, "## Just the TLS handshake, with openssl\n\n```sh");
     let _ = writeln!(
         r,
-        "openssl s_client -connect {host}:8883 -servername {host} \\\n  \
-         -CAfile {CA_FILE} -cert {cert} -key {key} -brief </dev/null\n```\n"
+        "openssl s_client -connect {} -servername {q_host} \\\n  \
+         -CAfile {q_ca} -cert {q_cert} -key {q_key} -brief </dev/null\n```\n",
+        shell_quote(&format!("{host}:8883"))
     );
     let _ = writeln!(
         r,
@@ -205,13 +221,21 @@ fn readme(made: &Made, endpoints: &[KitEndpoint], cert: &str, key: &str) -> Stri
     let _ = writeln!(r, "## Marshal's own check\n\n```sh");
     let _ = writeln!(
         r,
-        "marshal connect-test --endpoint {host} --cert {cert} --key {key}\n```\n"
+        "marshal connect-test --endpoint {q_host} --cert {q_cert} --key {q_key}\n```\n"
     );
     let _ = writeln!(
         r,
         "It connects, subscribes, publishes and says which stage failed and why."
     );
     r
+}
+
+/// `value` as one word for a POSIX shell: in single quotes, inside which
+/// nothing is special but the quote itself, written `'\''` (close, escaped
+/// quote, reopen). Always quoted, even when plain, so there is no list of safe
+/// characters to get wrong.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
 }
 
 // Native only: reads the kit back with unzip and openssl.

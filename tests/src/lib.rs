@@ -162,13 +162,20 @@ impl Cmd {
         self
     }
 
-    /// The command line, shell-quoted, for failure messages.
+    /// The command line, shell-quoted and after the variables it sets, for
+    /// failure messages: enough to run it again by hand.
     pub fn command_line(&self) -> String {
-        std::iter::once(self.program.as_os_str())
+        let envs = self.envs.iter().map(|(k, v)| {
+            format!(
+                "{}={}",
+                k.to_string_lossy(),
+                shell_quote(&v.to_string_lossy())
+            )
+        });
+        let argv = std::iter::once(self.program.as_os_str())
             .chain(self.args.iter().map(OsString::as_os_str))
-            .map(|a| shell_quote(&a.to_string_lossy()))
-            .collect::<Vec<_>>()
-            .join(" ")
+            .map(|a| shell_quote(&a.to_string_lossy()));
+        envs.chain(argv).collect::<Vec<_>>().join(" ")
     }
 
     /// Runs to completion. Only failing to *start* panics here; judge the
@@ -538,6 +545,10 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        let cmd = Cmd::new("marshal")
+            .env("MARSHAL_TOKEN", "x y")
+            .arg("targets");
+        assert_eq!(cmd.command_line(), "MARSHAL_TOKEN='x y' marshal targets");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The `marshal` command-line contract: exit codes (0 ok, 1 a check failed, 2 unreadable input or bad usage), `--json` on every command, no silent overwrites, least-privilege policies.
+//! The `marshal` command-line contract: exit codes (0 ok, 1 a check failed, 2 unreadable input or bad usage), `--json` on every command, no silent overwrites, no secret sent in the clear, least-privilege policies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::ErrorKind;
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
 use marshal_tests::{
@@ -496,6 +498,143 @@ fn convert_refuses_to_overwrite_without_force() {
     }
     cmd.arg("--force").run().assert_success();
     assert_eq!(openssl_certificate_id(&out), fixture_id("p256.cert.pem"));
+}
+
+// --- no secret in the clear ---------------------------------------------------
+
+/// `marshal targets --json --api API`, with MARSHAL_TOKEN set to `token`
+/// (empty: no token).
+fn targets(api: &str, token: &str) -> Cmd {
+    Cmd::marshal().env("MARSHAL_TOKEN", token).args([
+        "targets",
+        "--json",
+        "--api-timeout",
+        "1",
+        "--api",
+        api,
+    ])
+}
+
+#[track_caller]
+fn assert_error_code(run: &Run, exit: i32, code: &str) {
+    run.assert_exit(exit);
+    if run.json()["error"]["code"] != code {
+        run.fail(format_args!("expected the error code {code:?}"));
+    }
+}
+
+/// Finding L5: a bearer token never goes over plain http to another host,
+/// and the refusal comes before any connection.
+#[test]
+fn a_token_is_never_sent_over_plain_http_to_another_host() {
+    let refused = targets("http://example.invalid", "x").run();
+    assert_error_code(&refused, 2, "insecure_api_url");
+    for advice in ["https://", "127.0.0.1"] {
+        if !refused.stderr_text().contains(advice) {
+            refused.fail(format_args!("the message should suggest {advice}"));
+        }
+    }
+
+    // 0.0.0.0 is not loopback by name, yet a connection to it reaches this
+    // machine's 127.0.0.1, so this listener sees any attempt.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let api = format!("http://0.0.0.0:{}", listener.local_addr().unwrap().port());
+    let refused = targets(&api, "x").run();
+    assert_error_code(&refused, 2, "insecure_api_url");
+    match listener.accept() {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        other => refused.fail(format_args!(
+            "marshal connected to {api} before refusing: {other:?}"
+        )),
+    }
+    // Without a token the same URL is tried, and the listener sees it: the
+    // check above can tell.
+    let tried = targets(&api, "").run();
+    tried.assert_exit(1);
+    if listener.accept().is_err() {
+        tried.fail(format_args!(
+            "no connection reached the listener behind {api}, so this test cannot \
+             tell whether marshal connects"
+        ));
+    }
+    // Loopback stays usable with a token, for `cargo xtask dev`.
+    let local = targets(&api.replace("0.0.0.0", "127.0.0.1"), "x").run();
+    assert_error_code(&local, 1, "api_unreachable");
+    if listener.accept().is_err() {
+        local.fail("marshal did not try the loopback API with a token");
+    }
+}
+
+/// `marshal convert p256.cert.pem --key p256.key.pem --out-p12 OUT --json`.
+fn convert_to_p12(out: &Path) -> Cmd {
+    Cmd::marshal()
+        .arg("convert")
+        .arg(example("p256.cert.pem"))
+        .arg("--key")
+        .arg(example("p256.key.pem"))
+        .arg("--out-p12")
+        .arg(out)
+        .arg("--json")
+}
+
+/// Finding L7: a PKCS#12 with the empty password (its key readable by
+/// anyone) is written only when asked for by name.
+#[test]
+fn an_empty_password_pkcs12_needs_empty_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("out.p12");
+    for cmd in [
+        convert_to_p12(&p12),
+        convert_to_p12(&p12)
+            .arg("--password-stdin")
+            .stdin(password_line("")),
+    ] {
+        let run = cmd.run();
+        assert_error_code(&run, 2, "p12_password_required");
+        run.assert_no_private_key();
+        if !run.stderr_text().contains("--empty-password") {
+            run.fail("the message should name --empty-password");
+        }
+        if p12.exists() {
+            run.fail("a refused convert wrote the PKCS#12");
+        }
+    }
+    // Bad usage: a password and --empty-password, or --empty-password
+    // without a PKCS#12 to write.
+    let both = convert_to_p12(&p12)
+        .args(["--password-stdin", "--empty-password"])
+        .stdin(password_line("pw"))
+        .run();
+    both.assert_exit(2);
+    let out_cert = dir.path().join("out.cert.pem");
+    let no_p12 = Cmd::marshal()
+        .arg("convert")
+        .arg(example("p256.cert.pem"))
+        .arg("--out-cert")
+        .arg(&out_cert)
+        .arg("--empty-password")
+        .run();
+    no_p12.assert_exit(2);
+    if p12.exists() || out_cert.exists() {
+        no_p12.fail("bad usage wrote files");
+    }
+
+    let run = convert_to_p12(&p12).arg("--empty-password").run();
+    run.assert_success().assert_no_private_key();
+    // openssl, not marshal, confirms what the flag promised: the key comes
+    // out with the empty password.
+    let opened = Cmd::openssl()
+        .args([
+            "pkcs12", "-legacy", "-nocerts", "-nodes", "-passin", "pass:", "-in",
+        ])
+        .arg(&p12)
+        .run();
+    if !opened.status.success() || !opened.stdout_text().contains("PRIVATE KEY") {
+        run.fail(format_args!(
+            "openssl cannot open the --empty-password PKCS#12 with the empty password:\n{opened}"
+        ));
+    }
 }
 
 // --- policy --------------------------------------------------------------------

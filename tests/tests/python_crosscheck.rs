@@ -171,7 +171,8 @@ fn keygen_rsa_2048_loads_in_python() {
     check_keygen("rsa-2048");
 }
 
-/// `marshal convert CERT --key KEY --out-p12 OUT [--password-stdin]`, then
+/// `marshal convert CERT --key KEY --out-p12 OUT --password-stdin` (or
+/// `--empty-password` for `None`), then
 /// `pkcs12.load_key_and_certificates(OUT, password)`.
 fn check_pkcs12_export(cert: &Path, key: &Path, password: Option<&str>, want_id: &str) {
     let dir = tempfile::tempdir().unwrap();
@@ -183,9 +184,10 @@ fn check_pkcs12_export(cert: &Path, key: &Path, password: Option<&str>, want_id:
         .arg(key)
         .arg("--out-p12")
         .arg(&p12);
-    if let Some(password) = password {
-        cmd = cmd.arg("--password-stdin").stdin(password_line(password));
-    }
+    cmd = match password {
+        Some(password) => cmd.arg("--password-stdin").stdin(password_line(password)),
+        None => cmd.arg("--empty-password"),
+    };
     let export = cmd.run();
     export.assert_success().assert_no_private_key();
     let (run, facts) = python(
@@ -213,7 +215,8 @@ fn exported_pkcs12_with_password_loads_in_python() {
     );
 }
 
-/// An empty password is what macOS Keychain users are used to.
+/// An empty password, asked for with `--empty-password`, is what macOS
+/// Keychain users are used to.
 #[test]
 fn exported_pkcs12_with_empty_password_loads_in_python() {
     check_pkcs12_export(

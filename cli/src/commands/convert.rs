@@ -21,6 +21,9 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<Report, Failure> {
         ));
     }
     let password = files::password(args.password_stdin)?;
+    if args.out_p12.is_some() && !args.empty_password && password.is_empty() {
+        return Err(p12_password_required(args.password_stdin));
+    }
     let mut imported = super::import_file(&args.file, &password)?;
     if let Some(key_path) = &args.key {
         let key_input = super::import_file(key_path, &password)?;
@@ -88,6 +91,9 @@ pub(crate) fn run(args: &ConvertArgs) -> Result<Report, Failure> {
             if o.secret { " (mode 0600)" } else { "" }
         ));
     }
+    if args.empty_password {
+        text.push_str("the PKCS#12 has the empty password: its key is effectively unencrypted\n");
+    }
     if let Some(id) = &certificate_id {
         text.push_str(&format!("certificate ID: {id}\n"));
     }
@@ -112,6 +118,24 @@ fn certificate_bytes(leaf: &Certificate, all: &[Certificate], path: &Path) -> Ve
         pem.push_str(&other.to_pem());
     }
     pem.into_bytes()
+}
+
+/// A PKCS#12 with the empty password is a key anyone can read while looking
+/// protected (finding L7), so it is written only when asked for by name.
+fn p12_password_required(read_stdin: bool) -> Failure {
+    let why = if read_stdin {
+        "--password-stdin read an empty password, and --out-p12 needs one"
+    } else {
+        "--out-p12 needs a password: give it on the first line of standard input with \
+         --password-stdin"
+    };
+    Failure::input(
+        "p12_password_required",
+        format!(
+            "{why} (or pass --empty-password for a file whose key is then effectively \
+             unencrypted)"
+        ),
+    )
 }
 
 fn with_path(e: marshal_shared::Error, path: &Path) -> Failure {

