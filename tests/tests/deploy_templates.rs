@@ -3,16 +3,21 @@
 //! `template.yaml` (the hub) and `deploy/target-role.yaml` are read with
 //! cfn-lint's own loader (`tests/deploy/template_json.py`, run by the deploy
 //! virtualenv's Python, `MARSHAL_DEPLOY_PYTHON`) and every IAM statement is
-//! checked against [`API_CALLS`], the one list of AWS calls the API makes.
-//! That list is checked against the SDK calls in `lambda/src/aws/`, so a new
-//! SDK call without its IAM action fails here, and so does an IAM action the
-//! code no longer needs. Each rule is shown to bite on a mutated copy.
+//! checked against [`API_CALLS`], the one list of AWS calls the API makes,
+//! for a few deployments each template accepts. That list is checked
+//! against the SDK calls in `lambda/src/aws/`, so a new SDK call without its
+//! IAM action fails here, and so does an IAM action the code no longer needs.
+//! The parameter values the templates must refuse are checked too. Each rule is shown to bite on a mutated copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // A crate root looks for modules beside itself; this one keeps its own folder.
 #[path = "deploy_templates/iam.rs"]
 mod iam;
+#[path = "deploy_templates/intrinsics.rs"]
+mod intrinsics;
+#[path = "deploy_templates/settings.rs"]
+mod settings;
 // Each rule shown to bite on a mutated copy.
 #[path = "deploy_templates/caught.rs"]
 mod caught;
@@ -24,9 +29,10 @@ use std::{
     sync::Mutex,
 };
 
-use iam::{ApiCall, Kind, Scope, check};
+use iam::{ApiCall, Kind, Scope};
 use marshal_tests::workspace_dir;
 use serde_json::{Value, json};
+use settings::NINE_NAMES;
 
 /// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
 /// resources the action may be granted on, from the Service Authorization
@@ -45,8 +51,8 @@ const API_CALLS: &[ApiCall] = &[
     ),
     call("update_certificate", "iot:UpdateCertificate", Scope::Cert),
     call("delete_certificate", "iot:DeleteCertificate", Scope::Cert),
-    call("get_policy", "iot:GetPolicy", Scope::Policy),
-    call("create_policy", "iot:CreatePolicy", Scope::Policy),
+    call("get_policy", "iot:GetPolicy", Scope::PolicyNames),
+    call("create_policy", "iot:CreatePolicy", Scope::PolicyNames),
     call("attach_policy", "iot:AttachPolicy", Scope::Cert),
     call("detach_policy", "iot:DetachPolicy", Scope::Cert),
     call(
@@ -80,6 +86,56 @@ const API_CALLS: &[ApiCall] = &[
     ),
 ];
 
+/// Eight IoT policy names, the most the templates' Policies statements take.
+const EIGHT_NAMES: &str = "MarshalDevice,p2,p3,p4,p5,p6,p7,p8";
+
+/// Deployments of the hub an engineer might make. The IAM rules hold for
+/// each; the settings' refusals change the first.
+const HUB_DEPLOYMENTS: &[&[(&str, &str)]] = &[
+    &[(
+        "TargetRoleArns",
+        "arn:aws:iam::111111111111:role/MarshalTarget,arn:aws:iam::222222222222:role/Marshal.Target-2",
+    )],
+    &[
+        ("HubAccountTargets", "true"),
+        ("AllowedRegions", "ap-northeast-1,us-east-1"),
+        ("AllowedPolicyNames", "MarshalDevice"),
+    ],
+    &[
+        (
+            "TargetRoleArns",
+            "arn:aws:iam::111111111111:role/MarshalTarget",
+        ),
+        ("HubAccountTargets", "true"),
+        ("AllowedRegions", "eu-west-1"),
+        ("AllowedPolicyNames", EIGHT_NAMES),
+        ("JwtIssuer", "https://issuer.example"),
+        ("JwtAudience", "page-client,cli-client"),
+    ],
+];
+
+/// Deployments of a target role.
+const TARGET_DEPLOYMENTS: &[&[(&str, &str)]] = &[
+    &[
+        (
+            "HubRoleArn",
+            "arn:aws:iam::999999999999:role/marshal-ApiFunctionRole-AbC123",
+        ),
+        ("ExternalId", "0123456789abcdef"),
+        ("AllowedRegions", "ap-northeast-1,us-east-1"),
+        ("AllowedPolicyNames", "MarshalDevice"),
+    ],
+    &[
+        (
+            "HubRoleArn",
+            "arn:aws-us-gov:iam::999999999999:role/marshal-ApiFunctionRole-AbC123",
+        ),
+        ("ExternalId", "0123456789abcdef"),
+        ("AllowedRegions", "us-gov-west-1"),
+        ("AllowedPolicyNames", EIGHT_NAMES),
+    ],
+];
+
 const fn call(sdk: &'static str, action: &'static str, scope: Scope) -> ApiCall {
     ApiCall { sdk, action, scope }
 }
@@ -91,12 +147,31 @@ const TARGET: &str = "deploy/target-role.yaml";
 
 #[test]
 fn hub_template_grants_only_the_api_calls() {
-    assert_clean(HUB, &check(&template(HUB), Kind::Hub, API_CALLS));
+    let findings = iam::check(&template(HUB), Kind::Hub, API_CALLS, HUB_DEPLOYMENTS);
+    assert_clean(HUB, &findings);
 }
 
 #[test]
 fn target_role_grants_only_the_api_calls_to_the_hub_with_an_external_id() {
-    assert_clean(TARGET, &check(&template(TARGET), Kind::Target, API_CALLS));
+    let findings = iam::check(
+        &template(TARGET),
+        Kind::Target,
+        API_CALLS,
+        TARGET_DEPLOYMENTS,
+    );
+    assert_clean(TARGET, &findings);
+}
+
+#[test]
+fn hub_template_refuses_unsafe_parameters_and_keeps_the_reviewed_settings() {
+    let findings = settings::check(&template(HUB), Kind::Hub, HUB_DEPLOYMENTS);
+    assert_clean(HUB, &findings);
+}
+
+#[test]
+fn target_role_refuses_unsafe_parameters() {
+    let findings = settings::check(&template(TARGET), Kind::Target, TARGET_DEPLOYMENTS);
+    assert_clean(TARGET, &findings);
 }
 
 #[test]
@@ -174,6 +249,25 @@ fn every_checkov_skip_says_why() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn every_listed_deployment_is_accepted_and_nine_policy_names_are_not() {
+    for (path, deployments) in [(HUB, HUB_DEPLOYMENTS), (TARGET, TARGET_DEPLOYMENTS)] {
+        let template = template(path);
+        for given in deployments {
+            if let Err(refused) = intrinsics::deploy(&template, given) {
+                panic!("{path} refuses {given:?}:\n{}", refused.join("\n"));
+            }
+        }
+        let mut given = deployments[0].to_vec();
+        given.retain(|(name, _)| *name != "AllowedPolicyNames");
+        given.push(("AllowedPolicyNames", NINE_NAMES));
+        assert!(
+            intrinsics::deploy(&template, &given).is_err(),
+            "{path} accepts nine policy names, one more than its Policies statement has slots for"
+        );
     }
 }
 

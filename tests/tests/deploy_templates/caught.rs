@@ -1,16 +1,24 @@
 //! Each rule of the checkers shown to bite: a mutated copy of a template
-//! must give the finding the rule exists for.
+//! must give the finding the rule exists for. Tests named after a finding
+//! of the December 2026 security review pin it.
 
 use serde_json::{Value, json};
 
-use crate::iam::{Kind, check};
-use crate::{API_CALLS, HUB, TARGET, template};
+use crate::iam::{self, Kind};
+use crate::settings;
+use crate::{API_CALLS, HUB, HUB_DEPLOYMENTS, TARGET, TARGET_DEPLOYMENTS, template};
 
-/// Applies `mutate` to a copy of `path` and expects a finding containing `expected`.
+/// Applies `mutate` to a copy of `path` and expects a finding (IAM or
+/// settings) containing `expected`.
 fn assert_caught(path: &str, kind: Kind, expected: &str, mutate: impl FnOnce(&mut Value)) {
     let mut mutated = template(path);
     mutate(&mut mutated);
-    let findings = check(&mutated, kind, API_CALLS);
+    let deployments = match kind {
+        Kind::Hub => HUB_DEPLOYMENTS,
+        Kind::Target => TARGET_DEPLOYMENTS,
+    };
+    let mut findings = iam::check(&mutated, kind, API_CALLS, deployments);
+    findings.extend(settings::check(&mutated, kind, deployments));
     assert!(
         findings.iter().any(|f| f.contains(expected)),
         "a mutated {path} should give a finding containing {expected:?}; findings:\n{}",
@@ -26,6 +34,33 @@ fn target_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
         .iter_mut()
         .find(|s| s["Sid"] == sid)
         .unwrap_or_else(|| panic!("{TARGET} has no statement {sid}"))
+}
+
+/// The hub role's inline policy `name` (the chosen branch of an `Fn::If`).
+fn hub_policy<'a>(template: &'a mut Value, name: &str) -> &'a mut Value {
+    template
+        .pointer_mut("/Resources/ApiFunctionRole/Properties/Policies")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+        .iter_mut()
+        .map(|p| {
+            if p.get("Fn::If").is_some() {
+                &mut p["Fn::If"][1]
+            } else {
+                p
+            }
+        })
+        .find(|p| p["PolicyName"] == name)
+        .unwrap_or_else(|| panic!("{HUB} has no policy {name}"))
+}
+
+fn hub_iot_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
+    hub_policy(template, "iot-in-this-account")["PolicyDocument"]["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("{HUB} has no statement {sid}"))
 }
 
 fn push_action(statement: &mut Value, action: &str) {
@@ -168,4 +203,82 @@ fn a_managed_policy_or_a_public_bucket_is_caught() {
         .map(|p| *p = json!("*"))
         .unwrap();
     });
+}
+
+// ------------------------------------------------- M3 and friends
+
+#[test]
+fn m3_a_policy_wildcard_is_caught() {
+    assert_caught(TARGET, Kind::Target, "iot:CreatePolicy on", |t| {
+        target_statement(t, "Policies")["Resource"] =
+            json!({"Fn::Sub": "arn:${AWS::Partition}:iot:*:${AWS::AccountId}:policy/*"});
+    });
+    assert_caught(HUB, Kind::Hub, "iot:GetPolicy on", |t| {
+        hub_iot_statement(t, "Policies")["Resource"] =
+            json!({"Fn::Sub": "arn:${AWS::Partition}:iot:*:${AWS::AccountId}:policy/Admin"});
+    });
+}
+
+#[test]
+fn m3_a_policy_name_without_its_slot_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "iot:GetPolicy never reaches policy/p8",
+        |t| {
+            target_statement(t, "Policies")["Resource"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+        },
+    );
+}
+
+#[test]
+fn m3_an_iot_statement_in_any_region_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "iot:DeleteThing without a StringEquals aws:RequestedRegion",
+        |t| {
+            target_statement(t, "Things")
+                .as_object_mut()
+                .unwrap()
+                .remove("Condition");
+        },
+    );
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "iot:RegisterCertificateWithoutCA without a StringEquals aws:RequestedRegion",
+        |t| {
+            hub_iot_statement(t, "IotActionsWithoutResourceTypes")
+                .as_object_mut()
+                .unwrap()
+                .remove("Condition");
+        },
+    );
+}
+
+#[test]
+fn m3_optional_regions_or_policy_names_are_caught() {
+    assert_caught(TARGET, Kind::Target, "AllowedRegions is required", |t| {
+        let regions = &mut t["Parameters"]["AllowedRegions"];
+        regions["Default"] = json!("");
+        regions["AllowedPattern"] = json!("^$|^[a-z]{2}(-[a-z]+)+-\\d+$");
+    });
+    assert_caught(TARGET, Kind::Target, "a wildcard policy name", |t| {
+        t["Parameters"]["AllowedPolicyNames"]["AllowedPattern"] = json!("[\\w+=.@*,-]+");
+    });
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "IoT actions in this account without AllowedRegions",
+        |t| {
+            t["Rules"]
+                .as_object_mut()
+                .unwrap()
+                .remove("HubAccountTargetsNeedScope");
+        },
+    );
 }

@@ -1,28 +1,39 @@
 //! The IAM checker: every policy statement of a CloudFormation template (in
 //! the long form cfn-lint's loader gives) measured against the AWS calls the
-//! API makes. Findings are sentences naming the template path, so a failing
+//! API makes, for each of a few deployments (parameter values) the template
+//! accepts. Findings are sentences naming the template path, so a failing
 //! test says exactly which statement grants what.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-/// Which resources AWS lets a statement name for an action, from the
-/// Service Authorization Reference ("Actions defined by AWS IoT").
+use crate::intrinsics::{Deployment, deploy};
+
+/// Which resources a statement may name for an action: the narrowest the
+/// Service Authorization Reference allows ("Actions defined by AWS IoT",
+/// cfn-lint's `data/AdditionalSpecs/Policies.json` has the same table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
     /// The action has no resource type: only `"*"` works.
     Any,
     /// `arn:${AWS::Partition}:iot:<region>:${AWS::AccountId}:cert/*`
     Cert,
-    /// `...:policy/*`
-    Policy,
+    /// `...:policy/<name>` for each name of the `AllowedPolicyNames`
+    /// parameter, and no other policy (M3).
+    PolicyNames,
     /// `...:thing/*`
     Thing,
     /// Exactly this template parameter (`{"Ref": "<name>"}`): role ARNs
     /// the deploying engineer lists.
     Parameter(&'static str),
 }
+
+/// The parameter naming the IoT policies the templates let the API touch.
+const POLICY_NAMES: &str = "AllowedPolicyNames";
+
+/// The parameter naming the regions IoT calls are allowed in.
+const REGIONS: &str = "AllowedRegions";
 
 /// One AWS call of the API and the IAM action that allows it.
 #[derive(Debug)]
@@ -48,11 +59,59 @@ pub(crate) enum Kind {
     Target,
 }
 
-/// Every way `template` grants more than `calls` need; empty when it grants
-/// nothing wider.
-pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<String> {
+/// Every way `template` grants more than `calls` need, or less, when
+/// deployed with each of `deployments` (parameter name, value); empty when
+/// it grants exactly what the API needs.
+pub(crate) fn check(
+    template: &Value,
+    kind: Kind,
+    calls: &[ApiCall],
+    deployments: &[&[(&str, &str)]],
+) -> Vec<String> {
+    let mut findings: Vec<String> = Vec::new();
+    for given in deployments {
+        let deployment = match deploy(template, given) {
+            Ok(deployment) => deployment,
+            Err(refused) => {
+                findings.push(format!(
+                    "template: the deployment {given:?} is refused: {}",
+                    refused.join("; ")
+                ));
+                continue;
+            }
+        };
+        for finding in check_deployment(template, kind, calls, &deployment) {
+            if !findings.contains(&finding) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+fn check_deployment(
+    template: &Value,
+    kind: Kind,
+    calls: &[ApiCall],
+    deployment: &Deployment,
+) -> Vec<String> {
+    let empty = Map::new();
+    let resources = template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let allowed_policies = deployment
+        .parameter(POLICY_NAMES)
+        .map(|names| names.strings().join(","))
+        .unwrap_or_default()
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
     let mut checker = Checker {
         calls,
+        deployment,
+        allowed_policies,
         parameters: template
             .get("Parameters")
             .and_then(Value::as_object)
@@ -60,13 +119,9 @@ pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<Stri
             .unwrap_or_default(),
         findings: Vec::new(),
         granted: BTreeSet::new(),
+        policy_names: BTreeMap::new(),
         trusted_with_external_id: false,
     };
-    let empty = Map::new();
-    let resources = template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
     for (name, resource) in resources {
         checker.resource(name, resource);
     }
@@ -76,10 +131,15 @@ pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<Stri
 
 struct Checker<'a> {
     calls: &'a [ApiCall],
+    deployment: &'a Deployment,
+    /// The names `AllowedPolicyNames` gives in this deployment.
+    allowed_policies: BTreeSet<String>,
     parameters: BTreeSet<String>,
     findings: Vec<String>,
     /// API actions granted by some identity policy.
     granted: BTreeSet<String>,
+    /// The IoT policy names each action is granted on.
+    policy_names: BTreeMap<String, BTreeSet<String>>,
     /// Some role is trusted by a parameterised principal with an ExternalId.
     trusted_with_external_id: bool,
 }
@@ -212,12 +272,31 @@ impl Checker<'_> {
         for action in strings(statement.get("Action")) {
             if let Some(call) = self.calls.iter().find(|c| c.action == action) {
                 for resource in &resources {
-                    if !self.fits(call.scope, resource) {
-                        self.find(
+                    match self.fits(call.scope, resource) {
+                        Ok(names) => {
+                            if call.scope == Scope::PolicyNames {
+                                self.policy_names
+                                    .entry(action.clone())
+                                    .or_default()
+                                    .extend(names);
+                            }
+                        }
+                        Err(why) => self.find(
                             at,
-                            format!("{action} on {resource}, wider than {:?} allows", call.scope),
-                        );
+                            format!(
+                                "{action} on {resource}, wider than {:?} allows{why}",
+                                call.scope
+                            ),
+                        ),
                     }
+                }
+                if action.starts_with("iot:") && !self.in_allowed_regions(statement) {
+                    self.find(
+                        at,
+                        format!(
+                            "{action} without a StringEquals aws:RequestedRegion condition on {REGIONS}"
+                        ),
+                    );
                 }
                 self.granted.insert(action);
             } else if PLUMBING.contains(&action.as_str()) {
@@ -255,30 +334,56 @@ impl Checker<'_> {
         }
     }
 
-    /// Whether `resource` is no wider than `scope`.
-    fn fits(&self, scope: Scope, resource: &Value) -> bool {
-        let arn_of = |kind: &str| {
-            resource
-                .get("Fn::Sub")
-                .and_then(Value::as_str)
-                .is_some_and(|arn| {
-                    ["*", "${AWS::Region}"].iter().any(|region| {
-                        arn == format!(
-                            "arn:${{AWS::Partition}}:iot:{region}:${{AWS::AccountId}}:{kind}/*"
-                        )
-                    })
-                })
-        };
-        match scope {
-            Scope::Any => resource == "*",
-            Scope::Cert => arn_of("cert"),
-            Scope::Policy => arn_of("policy"),
-            Scope::Thing => arn_of("thing"),
+    /// Whether `resource` is no wider than `scope`: the IoT policy names it
+    /// grants (for [`Scope::PolicyNames`]), or why it is wider.
+    fn fits(&self, scope: Scope, resource: &Value) -> Result<BTreeSet<String>, String> {
+        let only_if = |holds: bool, why: String| if holds { Ok(BTreeSet::new()) } else { Err(why) };
+        let kind = match scope {
+            Scope::Any => return only_if(resource == "*", String::new()),
             Scope::Parameter(name) => {
-                self.parameters.contains(name)
-                    && resource.get("Ref").and_then(Value::as_str) == Some(name)
+                let exact = self.parameters.contains(name)
+                    && resource.get("Ref").and_then(Value::as_str) == Some(name);
+                return only_if(exact, String::new());
+            }
+            Scope::Cert => "cert",
+            Scope::PolicyNames => "policy",
+            Scope::Thing => "thing",
+        };
+        let arns = self
+            .deployment
+            .resolve(resource)
+            .map_err(|e| format!(" ({e})"))?
+            .strings();
+        let mut names = BTreeSet::new();
+        for arn in arns {
+            let name = ["*", "${AWS::Region}"].iter().find_map(|region| {
+                arn.strip_prefix(&format!(
+                    "arn:${{AWS::Partition}}:iot:{region}:${{AWS::AccountId}}:{kind}/"
+                ))
+            });
+            match (scope, name) {
+                (Scope::Cert | Scope::Thing, Some("*")) => {}
+                // Policy names are 1 to 128 characters: "policy/" names none.
+                (Scope::PolicyNames, Some("")) => {}
+                (Scope::PolicyNames, Some(name)) if self.allowed_policies.contains(name) => {
+                    names.insert(name.to_owned());
+                }
+                (Scope::PolicyNames, _) => {
+                    return Err(format!(" ({arn} is not a policy of {POLICY_NAMES})"));
+                }
+                _ => return Err(format!(" ({arn})")),
             }
         }
+        Ok(names)
+    }
+
+    /// The statement applies only in the regions of `AllowedRegions` (M3).
+    fn in_allowed_regions(&self, statement: &Value) -> bool {
+        statement
+            .pointer("/Condition/StringEquals/aws:RequestedRegion")
+            .is_some_and(|v| {
+                v.get("Ref").and_then(Value::as_str) == Some(REGIONS) && self.is_parameter(v)
+            })
     }
 
     fn is_parameter(&self, value: &Value) -> bool {
@@ -299,6 +404,15 @@ impl Checker<'_> {
             self.findings.push(format!(
                 "template: {missing} is needed by the API but never granted"
             ));
+        }
+        // Every policy the configuration may name must be reachable, or the
+        // API fails on it with access denied.
+        for (action, granted) in &self.policy_names {
+            for missing in self.allowed_policies.difference(granted) {
+                self.findings.push(format!(
+                    "template: {action} never reaches policy/{missing}, which {POLICY_NAMES} lists"
+                ));
+            }
         }
         if kind == Kind::Target {
             if !self.trusted_with_external_id {
@@ -343,7 +457,7 @@ fn indexed(list: Option<&Value>) -> Vec<(usize, &Value)> {
 
 /// Every value `value` can take: both branches of `Fn::If` (recursively),
 /// without `AWS::NoValue`. Lists are expanded element by element.
-fn alternatives(value: &Value) -> Vec<&Value> {
+pub(crate) fn alternatives(value: &Value) -> Vec<&Value> {
     if let Some([_, yes, no]) = value
         .get("Fn::If")
         .and_then(Value::as_array)

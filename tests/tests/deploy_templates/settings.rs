@@ -1,0 +1,137 @@
+//! What the templates must hold besides their IAM statements, from the
+//! December 2026 security review: the parameter values CloudFormation must
+//! refuse (M3). Findings are sentences naming the template path, like the
+//! IAM checker's.
+
+use serde_json::Value;
+
+use crate::iam::Kind;
+use crate::intrinsics::deploy;
+
+/// Parameter values a template must refuse, as changes to an accepted
+/// deployment: parameters left out, values given, and why.
+struct Refused {
+    without: &'static [&'static str],
+    with: &'static [(&'static str, &'static str)],
+    because: &'static str,
+}
+
+const fn refused(
+    without: &'static [&'static str],
+    with: &'static [(&'static str, &'static str)],
+    because: &'static str,
+) -> Refused {
+    Refused {
+        without,
+        with,
+        because,
+    }
+}
+
+/// One more IoT policy name than the Policies statements have slots for.
+pub(crate) const NINE_NAMES: &str = "p1,p2,p3,p4,p5,p6,p7,p8,p9";
+
+const HUB_REFUSES: &[Refused] = &[
+    refused(
+        &[],
+        &[
+            ("HubAccountTargets", "true"),
+            ("AllowedPolicyNames", "MarshalDevice"),
+        ],
+        "IoT actions in this account without AllowedRegions (M3)",
+    ),
+    refused(
+        &[],
+        &[
+            ("HubAccountTargets", "true"),
+            ("AllowedRegions", "ap-northeast-1"),
+        ],
+        "IoT actions in this account without AllowedPolicyNames (M3)",
+    ),
+    refused(&[], &[("AllowedRegions", "*")], "a wildcard region (M3)"),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", "*")],
+        "a wildcard policy name (M3)",
+    ),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", "Marshal*")],
+        "a wildcard policy name (M3)",
+    ),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", NINE_NAMES)],
+        "more policy names than the Policies statement has slots (M3)",
+    ),
+];
+
+const TARGET_REFUSES: &[Refused] = &[
+    refused(
+        &["AllowedRegions"],
+        &[],
+        "a target role for every region: AllowedRegions is required (M3)",
+    ),
+    refused(
+        &[],
+        &[("AllowedRegions", "")],
+        "an empty AllowedRegions (M3)",
+    ),
+    refused(&[], &[("AllowedRegions", "*")], "a wildcard region (M3)"),
+    refused(
+        &[],
+        &[("AllowedRegions", "us-east-1,*")],
+        "a wildcard region (M3)",
+    ),
+    refused(
+        &["AllowedPolicyNames"],
+        &[],
+        "every IoT policy: AllowedPolicyNames is required (M3)",
+    ),
+    refused(&[], &[("AllowedPolicyNames", "")], "no policy name (M3)"),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", "*")],
+        "a wildcard policy name (M3)",
+    ),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", "MarshalDevice,Admin*")],
+        "a wildcard policy name (M3)",
+    ),
+    refused(
+        &[],
+        &[("AllowedPolicyNames", NINE_NAMES)],
+        "more policy names than the Policies statement has slots (M3)",
+    ),
+];
+
+/// Every way `template` misses the review's settings. `deployments[0]` is
+/// the accepted deployment the refusals change.
+pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]]) -> Vec<String> {
+    let mut findings = Vec::new();
+    let cases = match kind {
+        Kind::Hub => HUB_REFUSES,
+        Kind::Target => TARGET_REFUSES,
+    };
+    let base = deployments.first().copied().unwrap_or_default();
+    if deploy(template, base).is_ok() {
+        for case in cases {
+            let mut given: Vec<(&str, &str)> = base
+                .iter()
+                .filter(|(name, _)| {
+                    !case.without.contains(name) && !case.with.iter().any(|(n, _)| n == name)
+                })
+                .copied()
+                .collect();
+            given.extend(case.with);
+            if deploy(template, &given).is_ok() {
+                findings.push(format!(
+                    "Parameters: the deployment {given:?} is accepted; it must be refused: {}",
+                    case.because
+                ));
+            }
+        }
+    }
+    findings
+}
