@@ -282,3 +282,22 @@ fn m3_optional_regions_or_policy_names_are_caught() {
         },
     );
 }
+
+#[test]
+fn i5_an_unchecked_role_arn_is_caught() {
+    assert_caught(HUB, Kind::Hub, "a wildcard target role", |t| {
+        t["Parameters"]["TargetRoleArns"]
+            .as_object_mut()
+            .unwrap()
+            .remove("AllowedPattern");
+    });
+    assert_caught(HUB, Kind::Hub, "an empty entry among the roles", |t| {
+        t["Rules"]
+            .as_object_mut()
+            .unwrap()
+            .remove("TargetRoleArnsHaveNoGaps");
+    });
+    assert_caught(TARGET, Kind::Target, "trusting any role", |t| {
+        t["Parameters"]["HubRoleArn"]["AllowedPattern"] = json!("arn:aws[a-z-]*:iam::.+");
+    });
+}

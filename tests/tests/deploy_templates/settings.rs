@@ -1,7 +1,7 @@
 //! What the templates must hold besides their IAM statements, from the
 //! December 2026 security review: the parameter values CloudFormation must
-//! refuse (M3). Findings are sentences naming the template path, like the
-//! IAM checker's.
+//! refuse (M3, I5). Findings are sentences naming the template path, like
+//! the IAM checker's.
 
 use serde_json::Value;
 
@@ -32,6 +32,34 @@ const fn refused(
 pub(crate) const NINE_NAMES: &str = "p1,p2,p3,p4,p5,p6,p7,p8,p9";
 
 const HUB_REFUSES: &[Refused] = &[
+    refused(
+        &[],
+        &[("TargetRoleArns", "*")],
+        "a wildcard target role (M3, I5)",
+    ),
+    refused(
+        &[],
+        &[("TargetRoleArns", "arn:aws:iam::*:role/*")],
+        "a wildcard target role (M3, I5)",
+    ),
+    refused(
+        &[],
+        &[("TargetRoleArns", "arn:aws:iam::111111111111:role/*")],
+        "every role of an account (M3, I5)",
+    ),
+    refused(
+        &[],
+        &[("TargetRoleArns", "arn:aws:iam::111111111111:root")],
+        "an account where a role belongs (I5)",
+    ),
+    refused(
+        &[],
+        &[(
+            "TargetRoleArns",
+            "arn:aws:iam::111111111111:role/MarshalTarget,",
+        )],
+        "an empty entry among the roles (I5)",
+    ),
     refused(
         &[],
         &[
@@ -103,6 +131,16 @@ const TARGET_REFUSES: &[Refused] = &[
         &[],
         &[("AllowedPolicyNames", NINE_NAMES)],
         "more policy names than the Policies statement has slots (M3)",
+    ),
+    refused(
+        &[],
+        &[("HubRoleArn", "arn:aws:iam::*:role/*")],
+        "trusting any role (I5)",
+    ),
+    refused(
+        &[],
+        &[("HubRoleArn", "arn:aws:iam::111111111111:role/*")],
+        "trusting every role of the hub account (I5)",
     ),
 ];
 
