@@ -7,7 +7,8 @@
 //! for a few deployments each template accepts. That list is checked
 //! against the SDK calls in `lambda/src/aws/`, so a new SDK call without its
 //! IAM action fails here, and so does an IAM action the code no longer needs.
-//! The parameter values the templates must refuse are checked too. Each rule is shown to bite on a mutated copy.
+//! The parameter values the templates must refuse and the ownership table
+//! are checked too. Each rule is shown to bite on a mutated copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -32,12 +33,13 @@ use std::{
 use iam::{ApiCall, Kind, Scope};
 use marshal_tests::workspace_dir;
 use serde_json::{Value, json};
-use settings::NINE_NAMES;
+use settings::{NINE_NAMES, OWNERSHIP_TABLE};
 
 /// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
 /// resources the action may be granted on, from the Service Authorization
 /// Reference ("Actions defined by AWS IoT": RegisterCertificateWithoutCA,
 /// ListAttachedPolicies and DescribeEndpoint have no resource type).
+/// `op.param` is a call that needs one more action when it sets `param`.
 const API_CALLS: &[ApiCall] = &[
     call(
         "register_certificate_without_ca",
@@ -63,6 +65,13 @@ const API_CALLS: &[ApiCall] = &[
     call("describe_thing", "iot:DescribeThing", Scope::Thing),
     call("create_thing", "iot:CreateThing", Scope::Thing),
     call("delete_thing", "iot:DeleteThing", Scope::Thing),
+    // Ownership: who is attached to a thing before it is taken over or
+    // deleted. (AttachThingPrincipal's EXCLUSIVE_THING needs no other action.)
+    call(
+        "list_thing_principals",
+        "iot:ListThingPrincipals",
+        Scope::Thing,
+    ),
     call(
         "attach_thing_principal",
         "iot:AttachThingPrincipal",
@@ -84,7 +93,33 @@ const API_CALLS: &[ApiCall] = &[
         "sts:AssumeRole",
         Scope::Parameter("TargetRoleArns"),
     ),
+    // The session's SourceIdentity is the caller's JWT sub (L10).
+    call(
+        "assume_role.source_identity",
+        "sts:SetSourceIdentity",
+        Scope::Parameter("TargetRoleArns"),
+    ),
+    // The ownership records, by key only.
+    call(
+        "get_item",
+        "dynamodb:GetItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
+    call(
+        "put_item",
+        "dynamodb:PutItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
+    call(
+        "delete_item",
+        "dynamodb:DeleteItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
 ];
+
+/// Where `lambda/src/aws/` makes SDK calls: `<receiver><operation>(`, in any
+/// of its files. A client kept under another name needs its receiver here.
+const SDK_RECEIVERS: &[&str] = &["client.", "sts."];
 
 /// Eight IoT policy names, the most the templates' Policies statements take.
 const EIGHT_NAMES: &str = "MarshalDevice,p2,p3,p4,p5,p6,p7,p8";
@@ -177,15 +212,32 @@ fn target_role_refuses_unsafe_parameters() {
 #[test]
 fn api_calls_are_exactly_the_sdk_calls_of_lambda() {
     let aws = workspace_dir().join("lambda/src/aws");
-    let mut called = sdk_calls(&read(&aws.join("iot.rs")), "self.client.");
-    called.extend(sdk_calls(&read(&aws.join("sts.rs")), "sts."));
-    // `sts.config()` reads the client's settings; it is no AWS call.
+    let sources: Vec<String> = rust_files(&aws).iter().map(|f| read(f)).collect();
+    let mut called = BTreeSet::new();
+    for source in &sources {
+        for receiver in SDK_RECEIVERS {
+            called.extend(sdk_calls(source, receiver));
+        }
+    }
+    // `client.config()` reads the client's settings; it is no AWS call.
     called.remove("config");
+    // A call that needs another action when it sets a parameter.
+    for listed in API_CALLS.iter().filter_map(|c| c.sdk.split_once('.')) {
+        if sources.iter().any(|s| sets(s, listed.0, listed.1)) {
+            called.insert(format!("{}.{}", listed.0, listed.1));
+        }
+    }
     let listed: BTreeSet<String> = API_CALLS.iter().map(|c| c.sdk.to_owned()).collect();
-    assert_eq!(
-        called, listed,
-        "lambda/src/aws calls (left) and API_CALLS (right) differ: give every SDK call its IAM \
-         action in API_CALLS and in both templates, and drop actions no longer called"
+    let unlisted: Vec<&String> = called.difference(&listed).collect();
+    let uncalled: Vec<&String> = listed.difference(&called).collect();
+    assert!(
+        unlisted.is_empty() && uncalled.is_empty(),
+        "lambda/src/aws and API_CALLS differ:\n  called but not in API_CALLS: {unlisted:?}\n  in \
+         API_CALLS but not called: {uncalled:?}\nGive every SDK call its IAM action in API_CALLS \
+         and in both templates, and drop actions no longer called. Calls are found as \
+         `<receiver><operation>(` with the receivers {SDK_RECEIVERS:?} in every file under \
+         lambda/src/aws, and `op.param` as `.param(` or `.set_param(` between `op(` and the next \
+         `;`."
     );
 }
 
@@ -275,9 +327,14 @@ fn every_listed_deployment_is_accepted_and_nine_policy_names_are_not() {
 fn a_new_sdk_call_is_found_in_the_source() {
     let source = "let x = self\n  .client\n  .create_keys_and_certificate()\n  .send();";
     assert_eq!(
-        sdk_calls(source, "self.client."),
+        sdk_calls(source, "client."),
         BTreeSet::from(["create_keys_and_certificate".to_owned()])
     );
+    assert!(sdk_calls("//! the IoT client.\n\nuse std::time;", "client.").is_empty());
+    let source = "let call = sts\n  .assume_role()\n  .role_arn(arn)\n  .set_source_identity(Some(sub))\n  .customize();\nx.source_identity(y);";
+    assert!(sets(source, "assume_role", "source_identity"));
+    let source = "sts.assume_role().role_arn(arn).customize();\nx.source_identity(y);";
+    assert!(!sets(source, "assume_role", "source_identity"));
 }
 
 // ------------------------------------------------------------------ helpers
@@ -342,19 +399,50 @@ fn assert_clean(path: &str, findings: &[String]) {
     );
 }
 
-/// The method names called right after `receiver` (e.g. `self.client.`),
-/// whitespace ignored, as rustfmt splits call chains over lines.
+/// Every `.rs` file under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether some call `op(` in `source` sets `param` (`.param(` or
+/// `.set_param(`) before the statement ends (`;`), whitespace ignored.
+fn sets(source: &str, op: &str, param: &str) -> bool {
+    let compact: String = source.split_whitespace().collect();
+    let call = format!(".{op}(");
+    compact.match_indices(&call).any(|(at, _)| {
+        let chain = compact[at..].split(';').next().unwrap_or_default();
+        chain.contains(&format!(".{param}(")) || chain.contains(&format!(".set_{param}("))
+    })
+}
+
+/// The method names called right after `receiver` (e.g. `client.`),
+/// whitespace ignored, as rustfmt splits call chains over lines. A name not
+/// followed by `(` is no call (prose such as "the IoT client." is not).
 fn sdk_calls(source: &str, receiver: &str) -> BTreeSet<String> {
     let compact: String = source.split_whitespace().collect();
     compact
         .match_indices(receiver)
-        .map(|(at, _)| {
-            compact[at + receiver.len()..]
+        .filter_map(|(at, _)| {
+            let rest = &compact[at + receiver.len()..];
+            let name: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
+                .collect();
+            let called = rest[name.len()..].starts_with('(');
+            (called && !name.is_empty()).then_some(name)
         })
-        .filter(|name| !name.is_empty())
         .collect()
 }
 

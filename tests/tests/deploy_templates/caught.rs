@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::iam::{self, Kind};
-use crate::settings;
+use crate::settings::{self, OWNERSHIP_TABLE};
 use crate::{API_CALLS, HUB, HUB_DEPLOYMENTS, TARGET, TARGET_DEPLOYMENTS, template};
 
 /// Applies `mutate` to a copy of `path` and expects a finding (IAM or
@@ -36,6 +36,13 @@ fn target_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
         .unwrap_or_else(|| panic!("{TARGET} has no statement {sid}"))
 }
 
+fn trust_statements(template: &mut Value) -> &mut Vec<Value> {
+    template
+        .pointer_mut("/Resources/TargetRole/Properties/AssumeRolePolicyDocument/Statement")
+        .and_then(Value::as_array_mut)
+        .unwrap()
+}
+
 /// The hub role's inline policy `name` (the chosen branch of an `Fn::If`).
 fn hub_policy<'a>(template: &'a mut Value, name: &str) -> &'a mut Value {
     template
@@ -61,6 +68,13 @@ fn hub_iot_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
         .iter_mut()
         .find(|s| s["Sid"] == sid)
         .unwrap_or_else(|| panic!("{HUB} has no statement {sid}"))
+}
+
+fn function_variables(template: &mut Value) -> &mut serde_json::Map<String, Value> {
+    template
+        .pointer_mut("/Resources/ApiFunction/Properties/Environment/Variables")
+        .and_then(Value::as_object_mut)
+        .unwrap()
 }
 
 fn push_action(statement: &mut Value, action: &str) {
@@ -202,6 +216,103 @@ fn a_managed_policy_or_a_public_bucket_is_caught() {
         )
         .map(|p| *p = json!("*"))
         .unwrap();
+    });
+}
+
+// ------------------------------------------ the ownership work's calls
+
+#[test]
+fn a_trust_without_set_source_identity_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "no trust statement allows the hub sts:SetSourceIdentity",
+        |t| {
+            trust_statements(t).retain(|s| s["Action"] != "sts:SetSourceIdentity");
+        },
+    );
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "sts:SetSourceIdentity is needed by the API but never granted",
+        |t| {
+            let pointer = "/Resources/ApiFunctionRole/Properties/Policies/1/Fn::If/1/PolicyDocument/Statement/0/Action";
+            *t.pointer_mut(pointer).unwrap() = json!("sts:AssumeRole");
+        },
+    );
+}
+
+#[test]
+fn a_trust_beyond_the_api_or_without_an_external_id_is_caught() {
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "trusts the hub with sts:TagSession",
+        |t| {
+            trust_statements(t)[1]["Action"] = json!(["sts:SetSourceIdentity", "sts:TagSession"]);
+        },
+    );
+    // AssumeRole beside SetSourceIdentity, where no ExternalId is asked for.
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "without a StringEquals sts:ExternalId",
+        |t| {
+            trust_statements(t)[1]["Action"] = json!(["sts:SetSourceIdentity", "sts:AssumeRole"]);
+        },
+    );
+}
+
+#[test]
+fn ownership_records_beyond_their_table_are_caught() {
+    assert_caught(HUB, Kind::Hub, "dynamodb:GetItem on \"*\"", |t| {
+        hub_policy(t, "ownership-records")["PolicyDocument"]["Statement"][0]["Resource"] =
+            json!("*");
+    });
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "dynamodb:Scan is not an AWS call of the API",
+        |t| {
+            push_action(
+                &mut hub_policy(t, "ownership-records")["PolicyDocument"]["Statement"][0],
+                "dynamodb:Scan",
+            );
+        },
+    );
+    assert_caught(
+        TARGET,
+        Kind::Target,
+        "a target role must not dynamodb:PutItem",
+        |t| {
+            push_action(target_statement(t, "Things"), "dynamodb:PutItem");
+        },
+    );
+}
+
+#[test]
+fn a_missing_or_loose_ownership_table_is_caught() {
+    assert_caught(HUB, Kind::Hub, "needs DeletionPolicy", |t| {
+        t["Resources"][OWNERSHIP_TABLE]
+            .as_object_mut()
+            .unwrap()
+            .remove("DeletionPolicy");
+    });
+    assert_caught(HUB, Kind::Hub, "needs PointInTimeRecoveryEnabled", |t| {
+        t["Resources"][OWNERSHIP_TABLE]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] =
+            json!(false);
+    });
+    assert_caught(HUB, Kind::Hub, "needs BillingMode PAY_PER_REQUEST", |t| {
+        t["Resources"][OWNERSHIP_TABLE]["Properties"]["BillingMode"] = json!("PROVISIONED");
+    });
+    assert_caught(HUB, Kind::Hub, "needs SSEEnabled", |t| {
+        t["Resources"][OWNERSHIP_TABLE]["Properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SSESpecification");
+    });
+    assert_caught(HUB, Kind::Hub, "MARSHAL_OWNERSHIP_TABLE must be", |t| {
+        function_variables(t).remove("MARSHAL_OWNERSHIP_TABLE");
     });
 }
 

@@ -24,9 +24,21 @@ pub(crate) enum Scope {
     PolicyNames,
     /// `...:thing/*`
     Thing,
-    /// Exactly this template parameter (`{"Ref": "<name>"}`): role ARNs
-    /// the deploying engineer lists.
+    /// Exactly this template parameter (`{"Ref": "<name>"}`): the role ARNs
+    /// the deploying engineer lists. A call into another account's role:
+    /// the hub is granted it there, and the target role's trust allows it
+    /// for the hub.
     Parameter(&'static str),
+    /// `{"Fn::GetAtt": ["<name>", "Arn"]}` of a DynamoDB table in the same
+    /// template (the hub's own records).
+    Table(&'static str),
+}
+
+impl Scope {
+    /// Only the hub's own role may be granted it.
+    fn hub_only(self) -> bool {
+        matches!(self, Scope::Parameter(_) | Scope::Table(_))
+    }
 }
 
 /// The parameter naming the IoT policies the templates let the API touch.
@@ -117,9 +129,15 @@ fn check_deployment(
             .and_then(Value::as_object)
             .map(|p| p.keys().cloned().collect())
             .unwrap_or_default(),
+        tables: resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
+            .map(|(name, _)| name.clone())
+            .collect(),
         findings: Vec::new(),
         granted: BTreeSet::new(),
         policy_names: BTreeMap::new(),
+        trusted: BTreeSet::new(),
         trusted_with_external_id: false,
     };
     for (name, resource) in resources {
@@ -135,12 +153,16 @@ struct Checker<'a> {
     /// The names `AllowedPolicyNames` gives in this deployment.
     allowed_policies: BTreeSet<String>,
     parameters: BTreeSet<String>,
+    /// Logical IDs of the template's DynamoDB tables.
+    tables: BTreeSet<String>,
     findings: Vec<String>,
     /// API actions granted by some identity policy.
     granted: BTreeSet<String>,
     /// The IoT policy names each action is granted on.
     policy_names: BTreeMap<String, BTreeSet<String>>,
-    /// Some role is trusted by a parameterised principal with an ExternalId.
+    /// Actions some trust statement allows the hub.
+    trusted: BTreeSet<String>,
+    /// Some role lets the hub `sts:AssumeRole` only with an ExternalId.
     trusted_with_external_id: bool,
 }
 
@@ -222,11 +244,12 @@ impl Checker<'_> {
         if !self.common(at, statement) {
             return;
         }
-        if strings(statement.get("Action")) != ["sts:AssumeRole"] {
-            self.find(at, "a trust statement must allow exactly sts:AssumeRole");
-        }
+        let actions = strings(statement.get("Action"));
         let principal = statement.get("Principal").unwrap_or(&Value::Null);
         if let Some(service) = principal.get("Service") {
+            if actions != ["sts:AssumeRole"] {
+                self.find(at, "a trust statement must allow exactly sts:AssumeRole");
+            }
             if strings(Some(service)) != ["lambda.amazonaws.com"] {
                 self.find(at, format!("trusts services {service}"));
             }
@@ -237,15 +260,35 @@ impl Checker<'_> {
                     format!("trusts {aws}: only a role ARN from a parameter may be trusted"),
                 );
             }
-            let external_id = statement
-                .pointer("/Condition/StringEquals/sts:ExternalId")
-                .filter(|v| self.is_parameter(v));
-            match external_id {
-                Some(_) => self.trusted_with_external_id = true,
-                None => self.find(
-                    at,
-                    "trusts another account without a StringEquals sts:ExternalId condition from a parameter",
-                ),
+            let hub_calls: Vec<&str> = self
+                .calls
+                .iter()
+                .filter(|c| matches!(c.scope, Scope::Parameter(_)))
+                .map(|c| c.action)
+                .collect();
+            for action in &actions {
+                if hub_calls.contains(&action.as_str()) {
+                    self.trusted.insert(action.clone());
+                } else {
+                    self.find(
+                        at,
+                        format!(
+                            "trusts the hub with {action}: a trust may allow only {hub_calls:?}"
+                        ),
+                    );
+                }
+            }
+            if actions.iter().any(|a| a == "sts:AssumeRole") {
+                let external_id = statement
+                    .pointer("/Condition/StringEquals/sts:ExternalId")
+                    .filter(|v| self.is_parameter(v));
+                match external_id {
+                    Some(_) => self.trusted_with_external_id = true,
+                    None => self.find(
+                        at,
+                        "trusts another account without a StringEquals sts:ExternalId condition from a parameter",
+                    ),
+                }
             }
         } else {
             self.find(at, format!("trusts {principal}"));
@@ -345,6 +388,13 @@ impl Checker<'_> {
                     && resource.get("Ref").and_then(Value::as_str) == Some(name);
                 return only_if(exact, String::new());
             }
+            Scope::Table(name) => {
+                let arn = resource.get("Fn::GetAtt") == Some(&serde_json::json!([name, "Arn"]));
+                return only_if(
+                    arn && self.tables.contains(name),
+                    format!(" (only the Arn of the DynamoDB table {name})"),
+                );
+            }
             Scope::Cert => "cert",
             Scope::PolicyNames => "policy",
             Scope::Thing => "thing",
@@ -397,7 +447,7 @@ impl Checker<'_> {
         let wanted: BTreeSet<String> = self
             .calls
             .iter()
-            .filter(|c| kind == Kind::Hub || !matches!(c.scope, Scope::Parameter(_)))
+            .filter(|c| kind == Kind::Hub || !c.scope.hub_only())
             .map(|c| c.action.to_owned())
             .collect();
         for missing in wanted.difference(&self.granted) {
@@ -419,15 +469,16 @@ impl Checker<'_> {
                 self.findings
                     .push("template: no role is trusted by the hub with an ExternalId".into());
             }
-            let hub_only = self
-                .calls
-                .iter()
-                .filter(|c| matches!(c.scope, Scope::Parameter(_)));
-            for role_call in hub_only {
-                if self.granted.contains(role_call.action) {
+            for call in self.calls.iter().filter(|c| c.scope.hub_only()) {
+                if self.granted.contains(call.action) {
+                    self.findings
+                        .push(format!("template: a target role must not {}", call.action));
+                }
+                if matches!(call.scope, Scope::Parameter(_)) && !self.trusted.contains(call.action)
+                {
                     self.findings.push(format!(
-                        "template: a target role must not {}",
-                        role_call.action
+                        "template: no trust statement allows the hub {}, which the API's AssumeRole needs",
+                        call.action
                     ));
                 }
             }

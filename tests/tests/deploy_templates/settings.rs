@@ -1,9 +1,9 @@
 //! What the templates must hold besides their IAM statements, from the
 //! December 2026 security review: the parameter values CloudFormation must
-//! refuse (M3, I5). Findings are sentences naming the template path, like
-//! the IAM checker's.
+//! refuse (M3, I5), and the table the ownership records live in. Findings
+//! are sentences naming the template path, like the IAM checker's.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::iam::Kind;
 use crate::intrinsics::deploy;
@@ -144,6 +144,9 @@ const TARGET_REFUSES: &[Refused] = &[
     ),
 ];
 
+/// The logical ID of the hub's ownership table.
+pub(crate) const OWNERSHIP_TABLE: &str = "OwnershipTable";
+
 /// Every way `template` misses the review's settings. `deployments[0]` is
 /// the accepted deployment the refusals change.
 pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]]) -> Vec<String> {
@@ -171,5 +174,73 @@ pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]
             }
         }
     }
+    if kind == Kind::Hub {
+        ownership_table(template, &mut findings);
+    }
     findings
+}
+
+fn ownership_table(template: &Value, findings: &mut Vec<String>) {
+    let variables = template.pointer("/Resources/ApiFunction/Properties/Environment/Variables");
+    if variables.and_then(|v| v.get("MARSHAL_OWNERSHIP_TABLE"))
+        != Some(&json!({"Ref": OWNERSHIP_TABLE}))
+    {
+        findings.push(format!(
+            "Resources.ApiFunction.Properties.Environment: MARSHAL_OWNERSHIP_TABLE must be {{\"Ref\": \"{OWNERSHIP_TABLE}\"}}"
+        ));
+    }
+    let at = format!("Resources.{OWNERSHIP_TABLE}");
+    let Some(table) = template.pointer(&format!("/Resources/{OWNERSHIP_TABLE}")) else {
+        findings.push(format!(
+            "{at}: missing: the API keeps its ownership records there"
+        ));
+        return;
+    };
+    let properties = table.get("Properties").unwrap_or(&Value::Null);
+    let retained = table.get("DeletionPolicy") == Some(&json!("Retain"))
+        && table.get("UpdateReplacePolicy") == Some(&json!("Retain"));
+    let protected = truthy(properties.get("DeletionProtectionEnabled"));
+    let expected = [
+        (
+            "Type",
+            table.get("Type") == Some(&json!("AWS::DynamoDB::Table")),
+        ),
+        (
+            "DeletionPolicy and UpdateReplacePolicy Retain, or DeletionProtectionEnabled",
+            retained || protected,
+        ),
+        (
+            "KeySchema: partition key pk only",
+            properties.get("KeySchema")
+                == Some(&json!([{"AttributeName": "pk", "KeyType": "HASH"}])),
+        ),
+        (
+            "AttributeDefinitions: pk, a string",
+            properties.get("AttributeDefinitions")
+                == Some(&json!([{"AttributeName": "pk", "AttributeType": "S"}])),
+        ),
+        (
+            "BillingMode PAY_PER_REQUEST",
+            properties.get("BillingMode") == Some(&json!("PAY_PER_REQUEST")),
+        ),
+        (
+            "PointInTimeRecoveryEnabled",
+            truthy(
+                properties.pointer("/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled"),
+            ),
+        ),
+        (
+            "SSEEnabled",
+            truthy(properties.pointer("/SSESpecification/SSEEnabled")),
+        ),
+    ];
+    for (what, holds) in expected {
+        if !holds {
+            findings.push(format!("{at}: needs {what}"));
+        }
+    }
+}
+
+fn truthy(value: Option<&Value>) -> bool {
+    matches!(value, Some(v) if v == &json!(true) || v == &json!("true"))
 }
