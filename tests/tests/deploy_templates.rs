@@ -7,8 +7,9 @@
 //! for a few deployments each template accepts. That list is checked
 //! against the SDK calls in `lambda/src/aws/`, so a new SDK call without its
 //! IAM action fails here, and so does an IAM action the code no longer needs.
-//! The parameter values the templates must refuse and the ownership table
-//! are checked too. Each rule is shown to bite on a mutated copy.
+//! The settings the security review asked for (parameter values refused,
+//! MFA, token lifetimes, concurrency, deadline, the ownership table) are
+//! checked too. Each rule is shown to bite on a mutated copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -412,3 +412,69 @@ fn i5_an_unchecked_role_arn_is_caught() {
         t["Parameters"]["HubRoleArn"]["AllowedPattern"] = json!("arn:aws[a-z-]*:iam::.+");
     });
 }
+
+#[test]
+fn i2_an_issuer_without_an_audience_is_caught() {
+    assert_caught(HUB, Kind::Hub, "an issuer without an audience", |t| {
+        t["Rules"]
+            .as_object_mut()
+            .unwrap()
+            .remove("JwtIssuerNeedsAudience");
+    });
+}
+
+#[test]
+fn l9_optional_mfa_and_long_tokens_are_caught() {
+    assert_caught(HUB, Kind::Hub, "MfaConfiguration: \"OPTIONAL\"", |t| {
+        t["Resources"]["UserPool"]["Properties"]["MfaConfiguration"] = json!("OPTIONAL");
+    });
+    assert_caught(HUB, Kind::Hub, "IdTokenValidity: Some(60.0) minutes", |t| {
+        t["Resources"]["UserPoolClient"]["Properties"]["IdTokenValidity"] = json!(60);
+    });
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "AccessTokenValidity: Some(60.0) minutes",
+        |t| {
+            t["Resources"]["UserPoolClient"]["Properties"]["TokenValidityUnits"]["AccessToken"] =
+                json!("hours");
+            t["Resources"]["UserPoolClient"]["Properties"]["AccessTokenValidity"] = json!(1);
+        },
+    );
+}
+
+#[test]
+fn l11_an_uncapped_function_is_caught() {
+    assert_caught(HUB, Kind::Hub, "it defaults to Some(0.0)", |t| {
+        t["Parameters"]["ReservedConcurrency"]["Default"] = json!(0);
+    });
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "ReservedConcurrentExecutions: must be",
+        |t| {
+            t["Resources"]["ApiFunction"]["Properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("ReservedConcurrentExecutions");
+        },
+    );
+}
+
+#[test]
+fn m4_a_timeout_or_deadline_past_api_gateway_is_caught() {
+    assert_caught(HUB, Kind::Hub, "Timeout: 29 s is not under", |t| {
+        t["Resources"]["ApiFunction"]["Properties"]["Timeout"] = json!(29);
+    });
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "MARSHAL_REQUEST_DEADLINE_MS 27000 leaves",
+        |t| {
+            function_variables(t).insert("MARSHAL_REQUEST_DEADLINE_MS".into(), json!("27000"));
+        },
+    );
+    assert_caught(HUB, Kind::Hub, "no MARSHAL_REQUEST_DEADLINE_MS", |t| {
+        function_variables(t).remove("MARSHAL_REQUEST_DEADLINE_MS");
+    });
+}

@@ -1,11 +1,13 @@
 //! What the templates must hold besides their IAM statements, from the
 //! December 2026 security review: the parameter values CloudFormation must
-//! refuse (M3, I5), and the table the ownership records live in. Findings
-//! are sentences naming the template path, like the IAM checker's.
+//! refuse (M3, I2, I5), a required second factor and short tokens for
+//! sign-in (L9), a small concurrency cap (L11), a deadline inside API
+//! Gateway's timeout (M4), and the table the ownership records live in.
+//! Findings are sentences naming the template path, like the IAM checker's.
 
 use serde_json::{Value, json};
 
-use crate::iam::Kind;
+use crate::iam::{Kind, alternatives};
 use crate::intrinsics::deploy;
 
 /// Parameter values a template must refuse, as changes to an accepted
@@ -32,6 +34,11 @@ const fn refused(
 pub(crate) const NINE_NAMES: &str = "p1,p2,p3,p4,p5,p6,p7,p8,p9";
 
 const HUB_REFUSES: &[Refused] = &[
+    refused(
+        &[],
+        &[("JwtIssuer", "https://issuer.example"), ("JwtAudience", "")],
+        "an issuer without an audience accepts its tokens for any client (I2)",
+    ),
     refused(
         &[],
         &[("TargetRoleArns", "*")],
@@ -144,6 +151,18 @@ const TARGET_REFUSES: &[Refused] = &[
     ),
 ];
 
+/// API Gateway answers 503 after 29 s, whatever the function still does.
+const API_GATEWAY_TIMEOUT_S: f64 = 29.0;
+
+/// Time the function keeps after its deadline to roll back and answer.
+const ROLLBACK_MARGIN_MS: f64 = 2_000.0;
+
+/// The longest a token may be used after a sign-out or a group removal.
+const TOKEN_MINUTES: f64 = 15.0;
+
+/// The most a default concurrency cap may allow (L11).
+const SMALL_CONCURRENCY: f64 = 20.0;
+
 /// The logical ID of the hub's ownership table.
 pub(crate) const OWNERSHIP_TABLE: &str = "OwnershipTable";
 
@@ -175,9 +194,94 @@ pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]
         }
     }
     if kind == Kind::Hub {
+        function(template, &mut findings);
+        sign_in(template, &mut findings);
         ownership_table(template, &mut findings);
     }
     findings
+}
+
+fn function(template: &Value, findings: &mut Vec<String>) {
+    let at = "Resources.ApiFunction.Properties";
+    let properties = template
+        .pointer("/Resources/ApiFunction/Properties")
+        .unwrap_or(&Value::Null);
+    let timeout_s = number(properties.get("Timeout")).unwrap_or(f64::MAX);
+    if timeout_s >= API_GATEWAY_TIMEOUT_S {
+        findings.push(format!(
+            "{at}.Timeout: {timeout_s} s is not under API Gateway's {API_GATEWAY_TIMEOUT_S} s: the caller would get 503 while the function still works (M4)"
+        ));
+    }
+    let variables = properties
+        .pointer("/Environment/Variables")
+        .unwrap_or(&Value::Null);
+    match number(variables.get("MARSHAL_REQUEST_DEADLINE_MS")) {
+        Some(deadline) if deadline + ROLLBACK_MARGIN_MS <= timeout_s * 1000.0 => {}
+        Some(deadline) => findings.push(format!(
+            "{at}.Environment: MARSHAL_REQUEST_DEADLINE_MS {deadline} leaves less than {ROLLBACK_MARGIN_MS} ms before the {timeout_s} s Timeout to roll back (M4)"
+        )),
+        None => findings.push(format!(
+            "{at}.Environment: no MARSHAL_REQUEST_DEADLINE_MS: the function would start AWS work it cannot finish before the Timeout (M4)"
+        )),
+    }
+    let reserved = properties
+        .get("ReservedConcurrentExecutions")
+        .map(alternatives)
+        .unwrap_or_default();
+    let capped = !reserved.is_empty()
+        && reserved
+            .iter()
+            .all(|r| *r == &json!({"Ref": "ReservedConcurrency"}));
+    let default = number(template.pointer("/Parameters/ReservedConcurrency/Default"));
+    if !capped || !default.is_some_and(|d| (1.0..=SMALL_CONCURRENCY).contains(&d)) {
+        findings.push(format!(
+            "{at}.ReservedConcurrentExecutions: must be the ReservedConcurrency parameter, by default between 1 and {SMALL_CONCURRENCY} (L11); it defaults to {default:?}"
+        ));
+    }
+}
+
+fn sign_in(template: &Value, findings: &mut Vec<String>) {
+    let Some(pool) = template.pointer("/Resources/UserPool/Properties") else {
+        return;
+    };
+    let at = "Resources.UserPool.Properties";
+    if pool.get("MfaConfiguration") != Some(&json!("ON")) {
+        findings.push(format!(
+            "{at}.MfaConfiguration: {}: every user must sign in with a second factor (L9)",
+            pool.get("MfaConfiguration").unwrap_or(&Value::Null)
+        ));
+    }
+    let totp = pool
+        .get("EnabledMfas")
+        .and_then(Value::as_array)
+        .is_some_and(|m| m.contains(&json!("SOFTWARE_TOKEN_MFA")));
+    if !totp {
+        findings.push(format!(
+            "{at}.EnabledMfas: SOFTWARE_TOKEN_MFA (an authenticator app) must be enabled (L9)"
+        ));
+    }
+    let client = template
+        .pointer("/Resources/UserPoolClient/Properties")
+        .unwrap_or(&Value::Null);
+    for token in ["AccessToken", "IdToken"] {
+        let validity = number(client.get(format!("{token}Validity").as_str()));
+        // Cognito counts access and id tokens in hours unless told otherwise.
+        let unit = client
+            .pointer(&format!("/TokenValidityUnits/{token}"))
+            .and_then(Value::as_str)
+            .unwrap_or("hours");
+        let minutes = validity.map(|v| match unit {
+            "seconds" => v / 60.0,
+            "minutes" => v,
+            "hours" => v * 60.0,
+            _ => v * 24.0 * 60.0,
+        });
+        if !minutes.is_some_and(|m| m <= TOKEN_MINUTES) {
+            findings.push(format!(
+                "Resources.UserPoolClient.Properties.{token}Validity: {minutes:?} minutes; at most {TOKEN_MINUTES}, since API Gateway cannot revoke a token (L9)"
+            ));
+        }
+    }
 }
 
 fn ownership_table(template: &Value, findings: &mut Vec<String>) {
@@ -238,6 +342,15 @@ fn ownership_table(template: &Value, findings: &mut Vec<String>) {
         if !holds {
             findings.push(format!("{at}: needs {what}"));
         }
+    }
+}
+
+/// A number given as a JSON number or as text.
+fn number(value: Option<&Value>) -> Option<f64> {
+    match value? {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
     }
 }
 
