@@ -3,16 +3,26 @@
 //! `template.yaml` (the hub) and `deploy/target-role.yaml` are read with
 //! cfn-lint's own loader (`tests/deploy/template_json.py`, run by the deploy
 //! virtualenv's Python, `MARSHAL_DEPLOY_PYTHON`) and every IAM statement is
-//! checked against [`API_CALLS`], the one list of AWS calls the API makes.
-//! That list is checked against the SDK calls in `lambda/src/aws/`, so a new
-//! SDK call without its IAM action fails here, and so does an IAM action the
-//! code no longer needs. Each rule is shown to bite on a mutated copy.
+//! checked against [`API_CALLS`], the one list of AWS calls the API makes,
+//! for a few deployments each template accepts. That list is checked
+//! against the SDK calls in `lambda/src/aws/`, so a new SDK call without its
+//! IAM action fails here, and so does an IAM action the code no longer needs.
+//! The settings the security review asked for (parameter values refused,
+//! MFA, token lifetimes, concurrency, deadline, the ownership table) are
+//! checked too. Each rule is shown to bite on a mutated copy.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 // A crate root looks for modules beside itself; this one keeps its own folder.
 #[path = "deploy_templates/iam.rs"]
 mod iam;
+#[path = "deploy_templates/intrinsics.rs"]
+mod intrinsics;
+#[path = "deploy_templates/settings.rs"]
+mod settings;
+// Each rule shown to bite on a mutated copy.
+#[path = "deploy_templates/caught.rs"]
+mod caught;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -21,14 +31,16 @@ use std::{
     sync::Mutex,
 };
 
-use iam::{ApiCall, Kind, Scope, check};
+use iam::{ApiCall, Kind, Scope};
 use marshal_tests::workspace_dir;
 use serde_json::{Value, json};
+use settings::{NINE_NAMES, OWNERSHIP_TABLE};
 
 /// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
 /// resources the action may be granted on, from the Service Authorization
 /// Reference ("Actions defined by AWS IoT": RegisterCertificateWithoutCA,
 /// ListAttachedPolicies and DescribeEndpoint have no resource type).
+/// `op.param` is a call that needs one more action when it sets `param`.
 const API_CALLS: &[ApiCall] = &[
     call(
         "register_certificate_without_ca",
@@ -42,8 +54,8 @@ const API_CALLS: &[ApiCall] = &[
     ),
     call("update_certificate", "iot:UpdateCertificate", Scope::Cert),
     call("delete_certificate", "iot:DeleteCertificate", Scope::Cert),
-    call("get_policy", "iot:GetPolicy", Scope::Policy),
-    call("create_policy", "iot:CreatePolicy", Scope::Policy),
+    call("get_policy", "iot:GetPolicy", Scope::PolicyNames),
+    call("create_policy", "iot:CreatePolicy", Scope::PolicyNames),
     call("attach_policy", "iot:AttachPolicy", Scope::Cert),
     call("detach_policy", "iot:DetachPolicy", Scope::Cert),
     call(
@@ -54,6 +66,13 @@ const API_CALLS: &[ApiCall] = &[
     call("describe_thing", "iot:DescribeThing", Scope::Thing),
     call("create_thing", "iot:CreateThing", Scope::Thing),
     call("delete_thing", "iot:DeleteThing", Scope::Thing),
+    // Ownership: who is attached to a thing before it is taken over or
+    // deleted. (AttachThingPrincipal's EXCLUSIVE_THING needs no other action.)
+    call(
+        "list_thing_principals",
+        "iot:ListThingPrincipals",
+        Scope::Thing,
+    ),
     call(
         "attach_thing_principal",
         "iot:AttachThingPrincipal",
@@ -75,6 +94,82 @@ const API_CALLS: &[ApiCall] = &[
         "sts:AssumeRole",
         Scope::Parameter("TargetRoleArns"),
     ),
+    // The session's SourceIdentity is the caller's JWT sub (L10).
+    call(
+        "assume_role.source_identity",
+        "sts:SetSourceIdentity",
+        Scope::Parameter("TargetRoleArns"),
+    ),
+    // The ownership records, by key only.
+    call(
+        "get_item",
+        "dynamodb:GetItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
+    call(
+        "put_item",
+        "dynamodb:PutItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
+    call(
+        "delete_item",
+        "dynamodb:DeleteItem",
+        Scope::Table(OWNERSHIP_TABLE),
+    ),
+];
+
+/// Where `lambda/src/aws/` makes SDK calls: `<receiver><operation>(`, in any
+/// of its files. A client kept under another name needs its receiver here.
+const SDK_RECEIVERS: &[&str] = &["client.", "sts."];
+
+/// Eight IoT policy names, the most the templates' Policies statements take.
+const EIGHT_NAMES: &str = "MarshalDevice,p2,p3,p4,p5,p6,p7,p8";
+
+/// Deployments of the hub an engineer might make. The IAM rules hold for
+/// each; the settings' refusals change the first.
+const HUB_DEPLOYMENTS: &[&[(&str, &str)]] = &[
+    &[(
+        "TargetRoleArns",
+        "arn:aws:iam::111111111111:role/MarshalTarget,arn:aws:iam::222222222222:role/Marshal.Target-2",
+    )],
+    &[
+        ("HubAccountTargets", "true"),
+        ("AllowedRegions", "ap-northeast-1,us-east-1"),
+        ("AllowedPolicyNames", "MarshalDevice"),
+    ],
+    &[
+        (
+            "TargetRoleArns",
+            "arn:aws:iam::111111111111:role/MarshalTarget",
+        ),
+        ("HubAccountTargets", "true"),
+        ("AllowedRegions", "eu-west-1"),
+        ("AllowedPolicyNames", EIGHT_NAMES),
+        ("JwtIssuer", "https://issuer.example"),
+        ("JwtAudience", "page-client,cli-client"),
+    ],
+];
+
+/// Deployments of a target role.
+const TARGET_DEPLOYMENTS: &[&[(&str, &str)]] = &[
+    &[
+        (
+            "HubRoleArn",
+            "arn:aws:iam::999999999999:role/marshal-ApiFunctionRole-AbC123",
+        ),
+        ("ExternalId", "0123456789abcdef"),
+        ("AllowedRegions", "ap-northeast-1,us-east-1"),
+        ("AllowedPolicyNames", "MarshalDevice"),
+    ],
+    &[
+        (
+            "HubRoleArn",
+            "arn:aws-us-gov:iam::999999999999:role/marshal-ApiFunctionRole-AbC123",
+        ),
+        ("ExternalId", "0123456789abcdef"),
+        ("AllowedRegions", "us-gov-west-1"),
+        ("AllowedPolicyNames", EIGHT_NAMES),
+    ],
 ];
 
 const fn call(sdk: &'static str, action: &'static str, scope: Scope) -> ApiCall {
@@ -88,26 +183,62 @@ const TARGET: &str = "deploy/target-role.yaml";
 
 #[test]
 fn hub_template_grants_only_the_api_calls() {
-    assert_clean(HUB, &check(&template(HUB), Kind::Hub, API_CALLS));
+    let findings = iam::check(&template(HUB), Kind::Hub, API_CALLS, HUB_DEPLOYMENTS);
+    assert_clean(HUB, &findings);
 }
 
 #[test]
 fn target_role_grants_only_the_api_calls_to_the_hub_with_an_external_id() {
-    assert_clean(TARGET, &check(&template(TARGET), Kind::Target, API_CALLS));
+    let findings = iam::check(
+        &template(TARGET),
+        Kind::Target,
+        API_CALLS,
+        TARGET_DEPLOYMENTS,
+    );
+    assert_clean(TARGET, &findings);
+}
+
+#[test]
+fn hub_template_refuses_unsafe_parameters_and_keeps_the_reviewed_settings() {
+    let findings = settings::check(&template(HUB), Kind::Hub, HUB_DEPLOYMENTS);
+    assert_clean(HUB, &findings);
+}
+
+#[test]
+fn target_role_refuses_unsafe_parameters() {
+    let findings = settings::check(&template(TARGET), Kind::Target, TARGET_DEPLOYMENTS);
+    assert_clean(TARGET, &findings);
 }
 
 #[test]
 fn api_calls_are_exactly_the_sdk_calls_of_lambda() {
     let aws = workspace_dir().join("lambda/src/aws");
-    let mut called = sdk_calls(&read(&aws.join("iot.rs")), "self.client.");
-    called.extend(sdk_calls(&read(&aws.join("sts.rs")), "sts."));
-    // `sts.config()` reads the client's settings; it is no AWS call.
+    let sources: Vec<String> = rust_files(&aws).iter().map(|f| read(f)).collect();
+    let mut called = BTreeSet::new();
+    for source in &sources {
+        for receiver in SDK_RECEIVERS {
+            called.extend(sdk_calls(source, receiver));
+        }
+    }
+    // `client.config()` reads the client's settings; it is no AWS call.
     called.remove("config");
+    // A call that needs another action when it sets a parameter.
+    for listed in API_CALLS.iter().filter_map(|c| c.sdk.split_once('.')) {
+        if sources.iter().any(|s| sets(s, listed.0, listed.1)) {
+            called.insert(format!("{}.{}", listed.0, listed.1));
+        }
+    }
     let listed: BTreeSet<String> = API_CALLS.iter().map(|c| c.sdk.to_owned()).collect();
-    assert_eq!(
-        called, listed,
-        "lambda/src/aws calls (left) and API_CALLS (right) differ: give every SDK call its IAM \
-         action in API_CALLS and in both templates, and drop actions no longer called"
+    let unlisted: Vec<&String> = called.difference(&listed).collect();
+    let uncalled: Vec<&String> = listed.difference(&called).collect();
+    assert!(
+        unlisted.is_empty() && uncalled.is_empty(),
+        "lambda/src/aws and API_CALLS differ:\n  called but not in API_CALLS: {unlisted:?}\n  in \
+         API_CALLS but not called: {uncalled:?}\nGive every SDK call its IAM action in API_CALLS \
+         and in both templates, and drop actions no longer called. Calls are found as \
+         `<receiver><operation>(` with the receivers {SDK_RECEIVERS:?} in every file under \
+         lambda/src/aws, and `op.param` as `.param(` or `.set_param(` between `op(` and the next \
+         `;`."
     );
 }
 
@@ -174,179 +305,37 @@ fn every_checkov_skip_says_why() {
     }
 }
 
-// ---------------------------------------------- the checker catches mistakes
-
-/// Applies `mutate` to a copy of `path` and expects a finding containing `expected`.
-fn assert_caught(path: &str, kind: Kind, expected: &str, mutate: impl FnOnce(&mut Value)) {
-    let mut mutated = template(path);
-    mutate(&mut mutated);
-    let findings = check(&mutated, kind, API_CALLS);
-    assert!(
-        findings.iter().any(|f| f.contains(expected)),
-        "a mutated {path} should give a finding containing {expected:?}; findings:\n{}",
-        findings.join("\n")
-    );
-}
-
-fn target_statement<'a>(template: &'a mut Value, sid: &str) -> &'a mut Value {
-    template
-        .pointer_mut("/Resources/TargetRole/Properties/Policies/0/PolicyDocument/Statement")
-        .and_then(Value::as_array_mut)
-        .unwrap()
-        .iter_mut()
-        .find(|s| s["Sid"] == sid)
-        .unwrap_or_else(|| panic!("{TARGET} has no statement {sid}"))
-}
-
-fn push_action(statement: &mut Value, action: &str) {
-    statement["Action"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!(action));
-}
-
 #[test]
-fn an_iot_wildcard_action_is_caught() {
-    assert_caught(TARGET, Kind::Target, "wildcard action iot:*", |t| {
-        push_action(target_statement(t, "Things"), "iot:*");
-    });
-    assert_caught(TARGET, Kind::Target, "wildcard action iot:Describe*", |t| {
-        push_action(target_statement(t, "Things"), "iot:Describe*");
-    });
-}
-
-#[test]
-fn a_missing_external_id_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "without a StringEquals sts:ExternalId",
-        |t| {
-            t.pointer_mut("/Resources/TargetRole/Properties/AssumeRolePolicyDocument/Statement/0")
-                .unwrap()
-                .as_object_mut()
-                .unwrap()
-                .remove("Condition");
-        },
-    );
-}
-
-#[test]
-fn a_trust_in_a_fixed_account_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "only a role ARN from a parameter",
-        |t| {
-            *t.pointer_mut(
-            "/Resources/TargetRole/Properties/AssumeRolePolicyDocument/Statement/0/Principal/AWS",
-        )
-        .unwrap() = json!("arn:aws:iam::123456789012:root");
-        },
-    );
-}
-
-#[test]
-fn an_iot_action_the_api_does_not_call_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "iot:DeleteCACertificate is not an AWS call",
-        |t| {
-            push_action(
-                target_statement(t, "Certificates"),
-                "iot:DeleteCACertificate",
-            );
-        },
-    );
-}
-
-#[test]
-fn a_scoped_action_on_every_resource_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "iot:DeleteCertificate on \"*\"",
-        |t| {
-            push_action(
-                target_statement(t, "IotActionsWithoutResourceTypes"),
-                "iot:DeleteCertificate",
-            );
-        },
-    );
-    assert_caught(TARGET, Kind::Target, "iot:DeleteThing on", |t| {
-        target_statement(t, "Things")["Resource"] =
-            json!({"Fn::Sub": "arn:${AWS::Partition}:iot:*:*:thing/*"});
-    });
-}
-
-#[test]
-fn an_action_the_api_needs_but_not_granted_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "iot:DescribeEndpoint is needed",
-        |t| {
-            let statement = target_statement(t, "IotActionsWithoutResourceTypes");
-            statement["Action"]
-                .as_array_mut()
-                .unwrap()
-                .retain(|a| a != "iot:DescribeEndpoint");
-        },
-    );
-}
-
-#[test]
-fn assume_role_beyond_the_listed_roles_is_caught() {
-    let pointer = "/Resources/ApiFunctionRole/Properties/Policies/1/Fn::If/1/PolicyDocument/Statement/0/Resource";
-    assert_caught(HUB, Kind::Hub, "sts:AssumeRole on \"*\"", |t| {
-        *t.pointer_mut(pointer).unwrap() = json!("*");
-    });
-    assert_caught(HUB, Kind::Hub, "sts:AssumeRole on", |t| {
-        *t.pointer_mut(pointer).unwrap() = json!({"Ref": "JwtIssuer"});
-    });
-}
-
-#[test]
-fn a_target_role_that_may_assume_roles_is_caught() {
-    assert_caught(
-        TARGET,
-        Kind::Target,
-        "a target role must not sts:AssumeRole",
-        |t| {
-            let statements = t
-                .pointer_mut("/Resources/TargetRole/Properties/Policies/0/PolicyDocument/Statement")
-                .and_then(Value::as_array_mut)
-                .unwrap();
-            statements.push(json!({
-                "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": {"Ref": "HubRoleArn"}
-            }));
-        },
-    );
-}
-
-#[test]
-fn a_managed_policy_or_a_public_bucket_is_caught() {
-    assert_caught(HUB, Kind::Hub, "ManagedPolicyArns", |t| {
-        t["Resources"]["ApiFunctionRole"]["Properties"]["ManagedPolicyArns"] =
-            json!(["arn:aws:iam::aws:policy/AWSIoTFullAccess"]);
-    });
-    assert_caught(HUB, Kind::Hub, "only CloudFront", |t| {
-        t.pointer_mut(
-            "/Resources/PageBucketPolicy/Properties/PolicyDocument/Statement/0/Principal",
-        )
-        .map(|p| *p = json!("*"))
-        .unwrap();
-    });
+fn every_listed_deployment_is_accepted_and_nine_policy_names_are_not() {
+    for (path, deployments) in [(HUB, HUB_DEPLOYMENTS), (TARGET, TARGET_DEPLOYMENTS)] {
+        let template = template(path);
+        for given in deployments {
+            if let Err(refused) = intrinsics::deploy(&template, given) {
+                panic!("{path} refuses {given:?}:\n{}", refused.join("\n"));
+            }
+        }
+        let mut given = deployments[0].to_vec();
+        given.retain(|(name, _)| *name != "AllowedPolicyNames");
+        given.push(("AllowedPolicyNames", NINE_NAMES));
+        assert!(
+            intrinsics::deploy(&template, &given).is_err(),
+            "{path} accepts nine policy names, one more than its Policies statement has slots for"
+        );
+    }
 }
 
 #[test]
 fn a_new_sdk_call_is_found_in_the_source() {
     let source = "let x = self\n  .client\n  .create_keys_and_certificate()\n  .send();";
     assert_eq!(
-        sdk_calls(source, "self.client."),
+        sdk_calls(source, "client."),
         BTreeSet::from(["create_keys_and_certificate".to_owned()])
     );
+    assert!(sdk_calls("//! the IoT client.\n\nuse std::time;", "client.").is_empty());
+    let source = "let call = sts\n  .assume_role()\n  .role_arn(arn)\n  .set_source_identity(Some(sub))\n  .customize();\nx.source_identity(y);";
+    assert!(sets(source, "assume_role", "source_identity"));
+    let source = "sts.assume_role().role_arn(arn).customize();\nx.source_identity(y);";
+    assert!(!sets(source, "assume_role", "source_identity"));
 }
 
 // ------------------------------------------------------------------ helpers
@@ -411,19 +400,50 @@ fn assert_clean(path: &str, findings: &[String]) {
     );
 }
 
-/// The method names called right after `receiver` (e.g. `self.client.`),
-/// whitespace ignored, as rustfmt splits call chains over lines.
+/// Every `.rs` file under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether some call `op(` in `source` sets `param` (`.param(` or
+/// `.set_param(`) before the statement ends (`;`), whitespace ignored.
+fn sets(source: &str, op: &str, param: &str) -> bool {
+    let compact: String = source.split_whitespace().collect();
+    let call = format!(".{op}(");
+    compact.match_indices(&call).any(|(at, _)| {
+        let chain = compact[at..].split(';').next().unwrap_or_default();
+        chain.contains(&format!(".{param}(")) || chain.contains(&format!(".set_{param}("))
+    })
+}
+
+/// The method names called right after `receiver` (e.g. `client.`),
+/// whitespace ignored, as rustfmt splits call chains over lines. A name not
+/// followed by `(` is no call (prose such as "the IoT client." is not).
 fn sdk_calls(source: &str, receiver: &str) -> BTreeSet<String> {
     let compact: String = source.split_whitespace().collect();
     compact
         .match_indices(receiver)
-        .map(|(at, _)| {
-            compact[at + receiver.len()..]
+        .filter_map(|(at, _)| {
+            let rest = &compact[at + receiver.len()..];
+            let name: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect::<String>()
+                .collect();
+            let called = rest[name.len()..].starts_with('(');
+            (called && !name.is_empty()).then_some(name)
         })
-        .filter(|name| !name.is_empty())
         .collect()
 }
 

@@ -1,28 +1,51 @@
 //! The IAM checker: every policy statement of a CloudFormation template (in
 //! the long form cfn-lint's loader gives) measured against the AWS calls the
-//! API makes. Findings are sentences naming the template path, so a failing
+//! API makes, for each of a few deployments (parameter values) the template
+//! accepts. Findings are sentences naming the template path, so a failing
 //! test says exactly which statement grants what.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-/// Which resources AWS lets a statement name for an action, from the
-/// Service Authorization Reference ("Actions defined by AWS IoT").
+use crate::intrinsics::{Deployment, deploy};
+
+/// Which resources a statement may name for an action: the narrowest the
+/// Service Authorization Reference allows ("Actions defined by AWS IoT",
+/// cfn-lint's `data/AdditionalSpecs/Policies.json` has the same table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
     /// The action has no resource type: only `"*"` works.
     Any,
     /// `arn:${AWS::Partition}:iot:<region>:${AWS::AccountId}:cert/*`
     Cert,
-    /// `...:policy/*`
-    Policy,
+    /// `...:policy/<name>` for each name of the `AllowedPolicyNames`
+    /// parameter, and no other policy (M3).
+    PolicyNames,
     /// `...:thing/*`
     Thing,
-    /// Exactly this template parameter (`{"Ref": "<name>"}`): role ARNs
-    /// the deploying engineer lists.
+    /// Exactly this template parameter (`{"Ref": "<name>"}`): the role ARNs
+    /// the deploying engineer lists. A call into another account's role:
+    /// the hub is granted it there, and the target role's trust allows it
+    /// for the hub.
     Parameter(&'static str),
+    /// `{"Fn::GetAtt": ["<name>", "Arn"]}` of a DynamoDB table in the same
+    /// template (the hub's own records).
+    Table(&'static str),
 }
+
+impl Scope {
+    /// Only the hub's own role may be granted it.
+    fn hub_only(self) -> bool {
+        matches!(self, Scope::Parameter(_) | Scope::Table(_))
+    }
+}
+
+/// The parameter naming the IoT policies the templates let the API touch.
+const POLICY_NAMES: &str = "AllowedPolicyNames";
+
+/// The parameter naming the regions IoT calls are allowed in.
+const REGIONS: &str = "AllowedRegions";
 
 /// One AWS call of the API and the IAM action that allows it.
 #[derive(Debug)]
@@ -48,25 +71,75 @@ pub(crate) enum Kind {
     Target,
 }
 
-/// Every way `template` grants more than `calls` need; empty when it grants
-/// nothing wider.
-pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<String> {
-    let mut checker = Checker {
-        calls,
-        parameters: template
-            .get("Parameters")
-            .and_then(Value::as_object)
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default(),
-        findings: Vec::new(),
-        granted: BTreeSet::new(),
-        trusted_with_external_id: false,
-    };
+/// Every way `template` grants more than `calls` need, or less, when
+/// deployed with each of `deployments` (parameter name, value); empty when
+/// it grants exactly what the API needs.
+pub(crate) fn check(
+    template: &Value,
+    kind: Kind,
+    calls: &[ApiCall],
+    deployments: &[&[(&str, &str)]],
+) -> Vec<String> {
+    let mut findings: Vec<String> = Vec::new();
+    for given in deployments {
+        let deployment = match deploy(template, given) {
+            Ok(deployment) => deployment,
+            Err(refused) => {
+                findings.push(format!(
+                    "template: the deployment {given:?} is refused: {}",
+                    refused.join("; ")
+                ));
+                continue;
+            }
+        };
+        for finding in check_deployment(template, kind, calls, &deployment) {
+            if !findings.contains(&finding) {
+                findings.push(finding);
+            }
+        }
+    }
+    findings
+}
+
+fn check_deployment(
+    template: &Value,
+    kind: Kind,
+    calls: &[ApiCall],
+    deployment: &Deployment,
+) -> Vec<String> {
     let empty = Map::new();
     let resources = template
         .get("Resources")
         .and_then(Value::as_object)
         .unwrap_or(&empty);
+    let allowed_policies = deployment
+        .parameter(POLICY_NAMES)
+        .map(|names| names.strings().join(","))
+        .unwrap_or_default()
+        .split(',')
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut checker = Checker {
+        calls,
+        deployment,
+        allowed_policies,
+        parameters: template
+            .get("Parameters")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default(),
+        tables: resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
+            .map(|(name, _)| name.clone())
+            .collect(),
+        findings: Vec::new(),
+        granted: BTreeSet::new(),
+        policy_names: BTreeMap::new(),
+        trusted: BTreeSet::new(),
+        trusted_with_external_id: false,
+    };
     for (name, resource) in resources {
         checker.resource(name, resource);
     }
@@ -76,11 +149,20 @@ pub(crate) fn check(template: &Value, kind: Kind, calls: &[ApiCall]) -> Vec<Stri
 
 struct Checker<'a> {
     calls: &'a [ApiCall],
+    deployment: &'a Deployment,
+    /// The names `AllowedPolicyNames` gives in this deployment.
+    allowed_policies: BTreeSet<String>,
     parameters: BTreeSet<String>,
+    /// Logical IDs of the template's DynamoDB tables.
+    tables: BTreeSet<String>,
     findings: Vec<String>,
     /// API actions granted by some identity policy.
     granted: BTreeSet<String>,
-    /// Some role is trusted by a parameterised principal with an ExternalId.
+    /// The IoT policy names each action is granted on.
+    policy_names: BTreeMap<String, BTreeSet<String>>,
+    /// Actions some trust statement allows the hub.
+    trusted: BTreeSet<String>,
+    /// Some role lets the hub `sts:AssumeRole` only with an ExternalId.
     trusted_with_external_id: bool,
 }
 
@@ -162,11 +244,12 @@ impl Checker<'_> {
         if !self.common(at, statement) {
             return;
         }
-        if strings(statement.get("Action")) != ["sts:AssumeRole"] {
-            self.find(at, "a trust statement must allow exactly sts:AssumeRole");
-        }
+        let actions = strings(statement.get("Action"));
         let principal = statement.get("Principal").unwrap_or(&Value::Null);
         if let Some(service) = principal.get("Service") {
+            if actions != ["sts:AssumeRole"] {
+                self.find(at, "a trust statement must allow exactly sts:AssumeRole");
+            }
             if strings(Some(service)) != ["lambda.amazonaws.com"] {
                 self.find(at, format!("trusts services {service}"));
             }
@@ -177,15 +260,35 @@ impl Checker<'_> {
                     format!("trusts {aws}: only a role ARN from a parameter may be trusted"),
                 );
             }
-            let external_id = statement
-                .pointer("/Condition/StringEquals/sts:ExternalId")
-                .filter(|v| self.is_parameter(v));
-            match external_id {
-                Some(_) => self.trusted_with_external_id = true,
-                None => self.find(
-                    at,
-                    "trusts another account without a StringEquals sts:ExternalId condition from a parameter",
-                ),
+            let hub_calls: Vec<&str> = self
+                .calls
+                .iter()
+                .filter(|c| matches!(c.scope, Scope::Parameter(_)))
+                .map(|c| c.action)
+                .collect();
+            for action in &actions {
+                if hub_calls.contains(&action.as_str()) {
+                    self.trusted.insert(action.clone());
+                } else {
+                    self.find(
+                        at,
+                        format!(
+                            "trusts the hub with {action}: a trust may allow only {hub_calls:?}"
+                        ),
+                    );
+                }
+            }
+            if actions.iter().any(|a| a == "sts:AssumeRole") {
+                let external_id = statement
+                    .pointer("/Condition/StringEquals/sts:ExternalId")
+                    .filter(|v| self.is_parameter(v));
+                match external_id {
+                    Some(_) => self.trusted_with_external_id = true,
+                    None => self.find(
+                        at,
+                        "trusts another account without a StringEquals sts:ExternalId condition from a parameter",
+                    ),
+                }
             }
         } else {
             self.find(at, format!("trusts {principal}"));
@@ -212,12 +315,31 @@ impl Checker<'_> {
         for action in strings(statement.get("Action")) {
             if let Some(call) = self.calls.iter().find(|c| c.action == action) {
                 for resource in &resources {
-                    if !self.fits(call.scope, resource) {
-                        self.find(
+                    match self.fits(call.scope, resource) {
+                        Ok(names) => {
+                            if call.scope == Scope::PolicyNames {
+                                self.policy_names
+                                    .entry(action.clone())
+                                    .or_default()
+                                    .extend(names);
+                            }
+                        }
+                        Err(why) => self.find(
                             at,
-                            format!("{action} on {resource}, wider than {:?} allows", call.scope),
-                        );
+                            format!(
+                                "{action} on {resource}, wider than {:?} allows{why}",
+                                call.scope
+                            ),
+                        ),
                     }
+                }
+                if action.starts_with("iot:") && !self.in_allowed_regions(statement) {
+                    self.find(
+                        at,
+                        format!(
+                            "{action} without a StringEquals aws:RequestedRegion condition on {REGIONS}"
+                        ),
+                    );
                 }
                 self.granted.insert(action);
             } else if PLUMBING.contains(&action.as_str()) {
@@ -255,30 +377,63 @@ impl Checker<'_> {
         }
     }
 
-    /// Whether `resource` is no wider than `scope`.
-    fn fits(&self, scope: Scope, resource: &Value) -> bool {
-        let arn_of = |kind: &str| {
-            resource
-                .get("Fn::Sub")
-                .and_then(Value::as_str)
-                .is_some_and(|arn| {
-                    ["*", "${AWS::Region}"].iter().any(|region| {
-                        arn == format!(
-                            "arn:${{AWS::Partition}}:iot:{region}:${{AWS::AccountId}}:{kind}/*"
-                        )
-                    })
-                })
-        };
-        match scope {
-            Scope::Any => resource == "*",
-            Scope::Cert => arn_of("cert"),
-            Scope::Policy => arn_of("policy"),
-            Scope::Thing => arn_of("thing"),
+    /// Whether `resource` is no wider than `scope`: the IoT policy names it
+    /// grants (for [`Scope::PolicyNames`]), or why it is wider.
+    fn fits(&self, scope: Scope, resource: &Value) -> Result<BTreeSet<String>, String> {
+        let only_if = |holds: bool, why: String| if holds { Ok(BTreeSet::new()) } else { Err(why) };
+        let kind = match scope {
+            Scope::Any => return only_if(resource == "*", String::new()),
             Scope::Parameter(name) => {
-                self.parameters.contains(name)
-                    && resource.get("Ref").and_then(Value::as_str) == Some(name)
+                let exact = self.parameters.contains(name)
+                    && resource.get("Ref").and_then(Value::as_str) == Some(name);
+                return only_if(exact, String::new());
+            }
+            Scope::Table(name) => {
+                let arn = resource.get("Fn::GetAtt") == Some(&serde_json::json!([name, "Arn"]));
+                return only_if(
+                    arn && self.tables.contains(name),
+                    format!(" (only the Arn of the DynamoDB table {name})"),
+                );
+            }
+            Scope::Cert => "cert",
+            Scope::PolicyNames => "policy",
+            Scope::Thing => "thing",
+        };
+        let arns = self
+            .deployment
+            .resolve(resource)
+            .map_err(|e| format!(" ({e})"))?
+            .strings();
+        let mut names = BTreeSet::new();
+        for arn in arns {
+            let name = ["*", "${AWS::Region}"].iter().find_map(|region| {
+                arn.strip_prefix(&format!(
+                    "arn:${{AWS::Partition}}:iot:{region}:${{AWS::AccountId}}:{kind}/"
+                ))
+            });
+            match (scope, name) {
+                (Scope::Cert | Scope::Thing, Some("*")) => {}
+                // Policy names are 1 to 128 characters: "policy/" names none.
+                (Scope::PolicyNames, Some("")) => {}
+                (Scope::PolicyNames, Some(name)) if self.allowed_policies.contains(name) => {
+                    names.insert(name.to_owned());
+                }
+                (Scope::PolicyNames, _) => {
+                    return Err(format!(" ({arn} is not a policy of {POLICY_NAMES})"));
+                }
+                _ => return Err(format!(" ({arn})")),
             }
         }
+        Ok(names)
+    }
+
+    /// The statement applies only in the regions of `AllowedRegions` (M3).
+    fn in_allowed_regions(&self, statement: &Value) -> bool {
+        statement
+            .pointer("/Condition/StringEquals/aws:RequestedRegion")
+            .is_some_and(|v| {
+                v.get("Ref").and_then(Value::as_str) == Some(REGIONS) && self.is_parameter(v)
+            })
     }
 
     fn is_parameter(&self, value: &Value) -> bool {
@@ -292,7 +447,7 @@ impl Checker<'_> {
         let wanted: BTreeSet<String> = self
             .calls
             .iter()
-            .filter(|c| kind == Kind::Hub || !matches!(c.scope, Scope::Parameter(_)))
+            .filter(|c| kind == Kind::Hub || !c.scope.hub_only())
             .map(|c| c.action.to_owned())
             .collect();
         for missing in wanted.difference(&self.granted) {
@@ -300,20 +455,30 @@ impl Checker<'_> {
                 "template: {missing} is needed by the API but never granted"
             ));
         }
+        // Every policy the configuration may name must be reachable, or the
+        // API fails on it with access denied.
+        for (action, granted) in &self.policy_names {
+            for missing in self.allowed_policies.difference(granted) {
+                self.findings.push(format!(
+                    "template: {action} never reaches policy/{missing}, which {POLICY_NAMES} lists"
+                ));
+            }
+        }
         if kind == Kind::Target {
             if !self.trusted_with_external_id {
                 self.findings
                     .push("template: no role is trusted by the hub with an ExternalId".into());
             }
-            let hub_only = self
-                .calls
-                .iter()
-                .filter(|c| matches!(c.scope, Scope::Parameter(_)));
-            for role_call in hub_only {
-                if self.granted.contains(role_call.action) {
+            for call in self.calls.iter().filter(|c| c.scope.hub_only()) {
+                if self.granted.contains(call.action) {
+                    self.findings
+                        .push(format!("template: a target role must not {}", call.action));
+                }
+                if matches!(call.scope, Scope::Parameter(_)) && !self.trusted.contains(call.action)
+                {
                     self.findings.push(format!(
-                        "template: a target role must not {}",
-                        role_call.action
+                        "template: no trust statement allows the hub {}, which the API's AssumeRole needs",
+                        call.action
                     ));
                 }
             }
@@ -343,7 +508,7 @@ fn indexed(list: Option<&Value>) -> Vec<(usize, &Value)> {
 
 /// Every value `value` can take: both branches of `Fn::If` (recursively),
 /// without `AWS::NoValue`. Lists are expanded element by element.
-fn alternatives(value: &Value) -> Vec<&Value> {
+pub(crate) fn alternatives(value: &Value) -> Vec<&Value> {
     if let Some([_, yes, no]) = value
         .get("Fn::If")
         .and_then(Value::as_array)
