@@ -168,6 +168,27 @@ impl Config {
         Config::from_file(Path::new(&path))
     }
 
+    /// The configuration with what the deployment sets in the environment:
+    /// `MARSHAL_OWNERSHIP_TABLE` (the table the stack made) and
+    /// `MARSHAL_REQUEST_DEADLINE_MS` (below the function's timeout), checked again.
+    pub fn with_env_overrides(
+        mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        if let Some(table) = env("MARSHAL_OWNERSHIP_TABLE").filter(|t| !t.is_empty()) {
+            self.ownership_table = table;
+        }
+        if let Some(raw) = env("MARSHAL_REQUEST_DEADLINE_MS").filter(|t| !t.is_empty()) {
+            self.limits.request_deadline_ms = raw.parse().map_err(|_| {
+                ConfigError(format!(
+                    "MARSHAL_REQUEST_DEADLINE_MS: \"{raw}\" is not a number of milliseconds"
+                ))
+            })?;
+        }
+        self.check()?;
+        Ok(self)
+    }
+
     /// Reads a `.toml` or `.json` file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path)

@@ -80,7 +80,8 @@ async fn main() -> anyhow::Result<()> {
     let config = match args.as_ref().and_then(|a| a.config.as_deref()) {
         Some(path) => Config::from_file(path)?,
         None => Config::from_env()?,
-    };
+    }
+    .with_env_overrides(|name| std::env::var(name).ok())?;
     let auth = config.auth;
     if auth == AuthMode::None {
         match &args {
@@ -91,11 +92,7 @@ async fn main() -> anyhow::Result<()> {
     let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let provider = AwsRegistryProvider::new(base.clone(), timeout);
-    let table = std::env::var("MARSHAL_OWNERSHIP_TABLE")
-        .ok()
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| config.ownership_table.clone());
-    let ownership = DynamoOwnershipStore::new(&base, table, timeout);
+    let ownership = DynamoOwnershipStore::new(&base, config.ownership_table.clone(), timeout);
     ownership.check().await.with_context(|| {
         format!(
             "the ownership table \"{}\" (MARSHAL_OWNERSHIP_TABLE or ownershipTable) cannot be read",

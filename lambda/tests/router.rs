@@ -1053,3 +1053,34 @@ async fn assume_role_names_the_caller_by_sub_and_leaks_no_arn() {
         );
     }
 }
+
+#[test]
+fn the_deployment_environment_names_the_table_and_the_deadline() {
+    let config = Config::parse(CONFIG, Format::Toml).unwrap();
+    assert_eq!(config.ownership_table, "marshal-ownership");
+    let env = |table: &'static str, deadline: &'static str| {
+        move |name: &str| match name {
+            "MARSHAL_OWNERSHIP_TABLE" => Some(table.to_owned()),
+            "MARSHAL_REQUEST_DEADLINE_MS" => Some(deadline.to_owned()),
+            _ => None,
+        }
+    };
+    let set = config
+        .clone()
+        .with_env_overrides(env("marshal-prod-OwnershipTable-1X2Y", "27000"))
+        .unwrap();
+    assert_eq!(set.ownership_table, "marshal-prod-OwnershipTable-1X2Y");
+    assert_eq!(set.limits.request_deadline_ms, 27_000);
+    for (deadline, why) in [
+        ("soon", "not a number"),
+        ("29000", "at most 28000"),
+        ("1000", "does not fit"),
+    ] {
+        let err = config
+            .clone()
+            .with_env_overrides(env("t-1", deadline))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{deadline}: {err}");
+    }
+}
