@@ -98,6 +98,27 @@ pub fn parse_blocks(text: &str) -> Result<Vec<PemBlock>> {
     Ok(blocks)
 }
 
+/// Every well-formed PEM block in `text`, skipping broken ones: for
+/// spotting key material, where one bad block must not hide the next.
+/// After a broken block the search resumes on the line after its BEGIN, so
+/// a stray BEGIN line cannot swallow the block that follows it.
+pub(crate) fn parse_blocks_leniently(text: &str) -> Vec<PemBlock> {
+    let lines = trimmed_lines(text);
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while at < lines.len() {
+        if begin_label(lines[at]).is_some()
+            && let Ok((block, next)) = read_block(&lines, at)
+        {
+            blocks.push(block);
+            at = next;
+        } else {
+            at += 1;
+        }
+    }
+    blocks
+}
+
 /// Decodes text that must consist of `label` blocks and whitespace only:
 /// no other text, no other labels, no headers, no broken blocks. The error
 /// names the problem and its line (1-based) without quoting the input.
@@ -249,6 +270,23 @@ mod tests {
         assert!(
             matches!(parse_blocks(bad_b64), Err(Error::MalformedPem(m)) if m.contains("base64"))
         );
+    }
+
+    #[test]
+    fn lenient_parsing_skips_broken_blocks() {
+        let good = encode("CERTIFICATE", &[1, 2, 3]);
+        let cases = [
+            format!("-----BEGIN X-----\n{good}"),
+            format!("{good}-----BEGIN X-----\n"),
+            format!("-----BEGIN X-----\nAQID\n-----END Y-----\n{good}"),
+            format!("-----BEGIN X-----\n@@@\n-----END X-----\n{good}"),
+        ];
+        for text in cases {
+            let blocks = parse_blocks_leniently(&text);
+            assert_eq!(blocks.len(), 1, "{text}");
+            assert_eq!(&blocks[0].der[..], &[1, 2, 3], "{text}");
+            assert!(parse_blocks(&text).is_err(), "{text}");
+        }
     }
 
     #[test]
