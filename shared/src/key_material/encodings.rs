@@ -19,55 +19,30 @@ const MIN_HEX_DIGITS: usize = MIN_KEY_DER * 2;
 /// it is too short to hold a key in any text form (a P-256 JWK is about 60).
 const MIN_NESTED_TEXT: usize = 48;
 
-/// Runs of base64 characters long enough to hold a key, twice over: first
-/// split wherever a character that is neither base64 nor whitespace
-/// appears (written-out `\n` escapes count as whitespace), then, when that
-/// split anything, as one run with every other character dropped, which
-/// undoes separators put every few characters.
-pub(super) fn base64_runs(text: &str) -> Vec<Vec<u8>> {
+/// The base64 characters of `text`, every other character dropped: a key
+/// split by separators (`.` every 60 characters, `", "`, written-out `\n`)
+/// is whole again. One run where a key sits whole also holds it: decoding
+/// from each of four offsets and finding keys at any offset of the bytes
+/// make text before and after it harmless. Written-out `\n`, `\r`, `\t`
+/// escapes (any number of backslashes: JSON in JSON) are dropped whole,
+/// or their letter would join the run.
+pub(super) fn base64_run(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
-    let mut runs = Vec::new();
-    let mut current = Vec::new();
-    let mut everything = Vec::new();
+    let mut run = Vec::with_capacity(bytes.len());
     let mut at = 0;
     while let Some(&c) = bytes.get(at) {
         at += 1;
         if is_base64(c) {
-            current.push(c);
-            everything.push(c);
-            continue;
-        }
-        if c.is_ascii_whitespace() {
-            continue;
-        }
-        if c == b'\\' {
-            // `\n`, `\r`, `\t` written out, with any number of backslashes
-            // (JSON in JSON): a line break. Before `/` (JSON's `\/`): nothing.
-            let after = bytes[at..].iter().position(|&b| b != b'\\').map(|n| at + n);
-            match after.map(|i| (i, bytes[i])) {
-                Some((i, b'n' | b'r' | b't')) => {
-                    at = i + 1;
-                    continue;
-                }
-                Some((i, b'/')) => {
-                    at = i;
-                    continue;
-                }
-                _ => {}
+            run.push(c);
+        } else if c == b'\\' {
+            // Past every backslash at once: one at a time would be quadratic.
+            at += bytes[at..].iter().take_while(|&&b| b == b'\\').count();
+            if matches!(bytes.get(at), Some(b'n' | b'r' | b't')) {
+                at += 1;
             }
         }
-        if !current.is_empty() {
-            runs.push(std::mem::take(&mut current));
-        }
     }
-    if !current.is_empty() {
-        runs.push(current);
-    }
-    if runs.len() > 1 {
-        runs.push(everything);
-    }
-    runs.retain(|run| run.len() >= MIN_BASE64_CHARS);
-    runs
+    run
 }
 
 /// Every way a run may decode: each stretch between padding characters
@@ -84,24 +59,44 @@ fn is_base64(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
-fn sextet(c: u8) -> u32 {
-    u32::from(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' | b'-' => 62,
-        _ => 63, // '/' or '_'; the runs hold nothing else
-    })
-}
+/// Each base64 character's six bits, standard and URL-safe alphabets alike.
+const SEXTETS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 26 {
+        table[b'A' as usize + i] = i as u8;
+        table[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut digit = 0;
+    while digit < 10 {
+        table[b'0' as usize + digit] = 52 + digit as u8;
+        digit += 1;
+    }
+    table[b'+' as usize] = 62;
+    table[b'-' as usize] = 62;
+    table[b'/' as usize] = 63;
+    table[b'_' as usize] = 63;
+    table
+};
 
 /// Decodes base64 characters, a final partial group as far as it goes.
 fn decode_base64(chars: &[u8]) -> Zeroizing<Vec<u8>> {
+    let bits = |group: &[u8]| {
+        group.iter().fold(0u32, |acc, &c| {
+            (acc << 6) | u32::from(SEXTETS[usize::from(c)])
+        })
+    };
     let mut out = Zeroizing::new(Vec::with_capacity(chars.len() / 4 * 3 + 2));
-    for group in chars.chunks(4) {
-        let bits =
-            group.iter().fold(0u32, |acc, &c| (acc << 6) | sextet(c)) << (6 * (4 - group.len()));
-        let [_, a, b, c] = bits.to_be_bytes();
-        out.extend_from_slice(&[a, b, c][..group.len().saturating_sub(1)]);
+    let mut groups = chars.chunks_exact(4);
+    for group in &mut groups {
+        let [_, a, b, c] = bits(group).to_be_bytes();
+        out.extend_from_slice(&[a, b, c]);
+    }
+    let rest = groups.remainder();
+    if rest.len() > 1 {
+        let [_, a, b, _] = (bits(rest) << (6 * (4 - rest.len()))).to_be_bytes();
+        out.extend_from_slice(&[a, b][..rest.len() - 1]);
     }
     out
 }
@@ -133,11 +128,15 @@ pub(super) fn hex_runs(text: &str) -> Vec<Vec<u8>> {
         if let Some(nibble) = (c as char).to_digit(16) {
             current.push(nibble as u8); // below 16
         } else if !(c.is_ascii_whitespace() || matches!(c, b':' | b'-' | b',' | b';' | b'\\')) {
-            runs.push(std::mem::take(&mut current));
+            if current.len() >= MIN_HEX_DIGITS {
+                runs.push(std::mem::take(&mut current));
+            }
+            current.clear();
         }
     }
-    runs.push(current);
-    runs.retain(|run| run.len() >= MIN_HEX_DIGITS);
+    if current.len() >= MIN_HEX_DIGITS {
+        runs.push(current);
+    }
     runs
 }
 

@@ -462,6 +462,43 @@ fn bundles_requests_and_ordinary_json_are_not_key_material() {
     }
 }
 
+/// Inputs made to be slow: a quadratic pass would hang here. None is key
+/// material. (At 1 MiB, natively, the slowest took about 50 ms.)
+#[test]
+fn hostile_texts_are_scanned_in_linear_time() {
+    // Nested SEQUENCEs that each start like a key, with siblings to walk.
+    let mut tower = vec![0x02, 0x01, 0x00];
+    for _ in 0..75 {
+        let mut content = vec![0x02, 0x01, 0x00];
+        content.extend_from_slice(&[0x04, 0x00].repeat(100));
+        content.extend_from_slice(&tower);
+        tower = ber::tlv(ber::SEQUENCE, &content);
+    }
+    let size = 256 * 1024;
+    let cases = [
+        (
+            "towers of key-like SEQUENCEs",
+            b64(&tower.repeat(size / tower.len())),
+        ),
+        ("SEQUENCE tags everywhere", "MDAw".repeat(size / 4)),
+        ("hex SEQUENCE tags", "30".repeat(size / 2)),
+        ("backslashes", "\\".repeat(size)),
+        ("colons", ":".repeat(size)),
+        ("quoted d members", "\"d\": ".repeat(size / 6)),
+        (
+            "base64 that decodes to printable text at every offset",
+            "V".repeat(size),
+        ),
+        (
+            "dangling BEGIN lines",
+            "-----BEGIN X-----\n".repeat(size / 18),
+        ),
+    ];
+    for (what, text) in cases {
+        assert_eq!(find_key_material(&text), None, "{what}");
+    }
+}
+
 /// The API scans bodies up to 1 MiB: a body of certificates that size
 /// must pass (its time is measured by the `credentials` bench).
 #[test]
