@@ -54,7 +54,7 @@ impl KeyMaterial {
 /// Whether `text` carries private key material.
 ///
 /// Linear in the text's length (a few passes over it, each decoding at
-/// most four ways); the API runs it on bodies of up to 1 MiB (about 30 ms
+/// most four ways); the API runs it on bodies of up to 1 MiB (about 20 ms
 /// natively for a 1 MiB certificate bundle: `cargo bench --bench credentials`).
 pub fn find_key_material(text: &str) -> Option<KeyMaterial> {
     scan(text, 0)
