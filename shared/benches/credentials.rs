@@ -1,6 +1,7 @@
 //! Criterion benchmarks of the credential paths a user waits for: making a
-//! P-256 key and certificate, RSA-2048 key generation, the certificate ID, and
-//! importing a legacy PKCS#12 file. Run with `cargo xtask bench`.
+//! P-256 key and certificate, RSA-2048 key generation, the certificate ID,
+//! importing a legacy PKCS#12 file; and what the API waits for on every
+//! request: the key-material scan of a 1 MiB body. Run with `cargo xtask bench`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +9,8 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use marshal_shared::{
-    CertificateRequest, KeyType, OffsetDateTime, certificate_id, generate, pkcs12,
+    CertificateRequest, KeyType, OffsetDateTime, certificate_id, find_key_material, generate,
+    pkcs12,
 };
 
 fn now() -> OffsetDateTime {
@@ -53,11 +55,43 @@ fn legacy_pkcs12(c: &mut Criterion) {
     });
 }
 
+/// The largest body the API takes (1 MiB), as the two passes of
+/// `lambda/src/routes/body.rs` see it: raw JSON (PEM with `\n` escapes) and
+/// the decoded certificate PEM string. Neither holds a key: the whole scan
+/// runs.
+fn key_material_scan(c: &mut Criterion) {
+    let pems: Vec<String> = (0..8)
+        .map(|i| {
+            let request = CertificateRequest::new(format!("bench-{i}"));
+            generate(KeyType::EcP256, &request, now())
+                .unwrap()
+                .certificate
+                .to_pem()
+        })
+        .collect();
+    let mut bundle = String::new();
+    while bundle.len() < (1 << 20) - 2048 {
+        bundle.push_str(&pems[bundle.len() % pems.len()]);
+    }
+    let body = serde_json::json!({ "certificatePem": bundle }).to_string();
+    assert!(find_key_material(&body).is_none() && find_key_material(&bundle).is_none());
+    let mut group = c.benchmark_group("key material scan");
+    group.sample_size(20);
+    group.bench_function("1 MiB JSON body of certificate PEM", |b| {
+        b.iter(|| find_key_material(black_box(&body)))
+    });
+    group.bench_function("1 MiB certificate PEM string", |b| {
+        b.iter(|| find_key_material(black_box(&bundle)))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     p256_credentials,
     rsa_keygen,
     fingerprint,
-    legacy_pkcs12
+    legacy_pkcs12,
+    key_material_scan
 );
 criterion_main!(benches);

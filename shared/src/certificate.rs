@@ -102,6 +102,18 @@ impl Certificate {
             .collect()
     }
 
+    /// Decodes text that must be `CERTIFICATE` PEM blocks and whitespace,
+    /// nothing else: what the API accepts, so that nothing (a key in
+    /// another form, say) can ride along outside the blocks. Other text,
+    /// other labels, headers and broken blocks are
+    /// [`Error::UnexpectedPemContent`]; whitespace-only text is [`Error::Empty`].
+    pub fn all_from_strict_pem(text: &str) -> Result<Vec<Certificate>> {
+        pem::parse_only(text, "CERTIFICATE")?
+            .iter()
+            .map(|block| Certificate::from_der(&block.der))
+            .collect()
+    }
+
     /// Decodes exactly one certificate from PEM text.
     pub fn from_pem(text: &str) -> Result<Certificate> {
         let mut all = Certificate::all_from_pem(text)?;

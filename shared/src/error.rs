@@ -27,6 +27,18 @@ pub enum Error {
     /// A PEM block is malformed (missing END line, bad base64, ...).
     #[error("malformed PEM: {0}")]
     MalformedPem(String),
+    /// Text that must hold only PEM blocks of one label, and whitespace,
+    /// holds something else. The message names the problem and its line,
+    /// never the input's bytes.
+    #[error("{problem} on line {line}; only {expected} PEM blocks and whitespace are accepted")]
+    UnexpectedPemContent {
+        /// What is there that should not be.
+        problem: crate::pem::PemProblem,
+        /// Where (1-based; LF, CRLF and CR all end a line).
+        line: usize,
+        /// The one label accepted.
+        expected: &'static str,
+    },
     /// A PEM block carries a label that is not expected here.
     #[error("unexpected PEM label \"{found}\" (expected {expected})")]
     WrongPemLabel {
@@ -93,6 +105,7 @@ impl Error {
             Error::TruncatedDer(_) => "truncated_der",
             Error::MalformedPem(_) => "malformed_pem",
             Error::WrongPemLabel { .. } => "wrong_pem_label",
+            Error::UnexpectedPemContent { .. } => "unexpected_pem_content",
             Error::NoCertificate => "no_certificate",
             Error::NoPrivateKey => "no_private_key",
             Error::SeveralPrivateKeys(_) => "several_private_keys",

@@ -469,6 +469,18 @@ impl<'a> EcPrivateKey<'a> {
     }
 }
 
+/// True when `der` is shaped like an unencrypted private key of any
+/// algorithm, one we can use or not: PKCS#8, SEC1 (naming its curve or
+/// carrying its public key, as every tool writes it) or PKCS#1. For
+/// spotting keys, where a DSA or X25519 key matters as much as ours.
+pub(crate) fn looks_like_private_key(der: &[u8]) -> bool {
+    ber::check_der(der).is_ok()
+        && (Pkcs8::read(der).is_ok()
+            || EcPrivateKey::read(der)
+                .is_ok_and(|ec| ec.curve.is_some() || ec.public_key_element.is_some())
+            || RsaPrivateKey::read(der).is_ok())
+}
+
 /// EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }:
 /// the algorithm and the encrypted key, nothing after.
 fn encrypted_pkcs8_parts(der: &[u8]) -> Result<(Element<'_>, Element<'_>)> {

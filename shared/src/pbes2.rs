@@ -5,6 +5,8 @@
 //! AES-GCM, which cost the page ~15 KB gzipped for keys nobody makes that
 //! way. scrypt and hmacWithSHA224 (which ring lacks) are refused by name.
 
+use std::borrow::Cow;
+
 use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
     block_padding::Pkcs7,
@@ -18,8 +20,9 @@ use crate::{
     error::{Error, Result},
 };
 
-/// More iterations than this are refused: a hostile file could otherwise
-/// keep the page busy for hours. Real files use 2,048 to 600,000.
+/// More iterations than this in one key derivation are refused: a hostile
+/// file could otherwise keep the page busy for hours. Real files use 2,048
+/// to 600,000. A PKCS#12 import also has a total (`pkcs12::budget`).
 pub(crate) const MAX_ITERATIONS: u32 = 5_000_000;
 
 pub(crate) const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
@@ -46,68 +49,96 @@ pub(crate) fn check_iterations(iterations: u32) -> Result<()> {
     Ok(())
 }
 
-/// Decrypts under PBES2 `params` (the AlgorithmIdentifier's parameters).
-/// `Ok(None)` is a bad padding: almost always a wrong password.
-pub(crate) fn decrypt(
-    params: &mut Reader<'_>,
-    password: &[u8],
-    ciphertext: &[u8],
-    context: &'static str,
-) -> Result<Option<Zeroizing<Vec<u8>>>> {
-    let unsupported = |algorithm: Oid| Error::UnsupportedEncryption {
-        context,
-        algorithm: crate::pkcs12::algorithm_name(algorithm),
-    };
-    let mut pbes2 = params.expect(ber::SEQUENCE, "PBES2 parameters")?.reader();
+/// PBES2 parameters (RFC 8018), read before any key is derived, so that
+/// a PKCS#12 import can add up the work a file asks for first.
+pub(crate) struct Pbes2<'a> {
+    salt: Cow<'a, [u8]>,
+    iterations: u32,
+    prf: Prf,
+    cipher: Cipher,
+    iv: Cow<'a, [u8]>,
+}
 
-    // keyDerivationFunc: PBKDF2 { salt, iterationCount, keyLength?, prf? }
-    let mut kdf = pbes2.expect(ber::SEQUENCE, "the key derivation")?.reader();
-    let kdf_oid = read_oid(&mut kdf, "the key derivation")?;
-    if kdf_oid != PBKDF2 {
-        return Err(unsupported(kdf_oid));
-    }
-    let mut pbkdf2 = kdf.expect(ber::SEQUENCE, "PBKDF2 parameters")?.reader();
-    let salt = pbkdf2
-        .expect(ber::OCTET_STRING, "the PBKDF2 salt")?
-        .octets()?;
-    let iterations = pbkdf2
-        .expect(ber::INTEGER, "the PBKDF2 iteration count")?
-        .small_uint()?;
-    check_iterations(iterations)?;
-    let key_length = pbkdf2
-        .optional(ber::INTEGER)?
-        .map(|n| n.small_uint())
-        .transpose()?;
-    let prf = match pbkdf2.optional(ber::SEQUENCE)? {
-        Some(alg) => {
-            let prf = read_oid(&mut alg.reader(), "the PBKDF2 PRF")?;
-            Prf::from_oid(prf).ok_or_else(|| unsupported(prf))?
+impl<'a> Pbes2<'a> {
+    /// Reads PBES2 `params` (the AlgorithmIdentifier's parameters).
+    pub(crate) fn read(params: &mut Reader<'a>, context: &'static str) -> Result<Pbes2<'a>> {
+        let unsupported = |algorithm: Oid| Error::UnsupportedEncryption {
+            context,
+            algorithm: crate::pkcs12::algorithm_name(algorithm),
+        };
+        let mut pbes2 = params.expect(ber::SEQUENCE, "PBES2 parameters")?.reader();
+
+        // keyDerivationFunc: PBKDF2 { salt, iterationCount, keyLength?, prf? }
+        let mut kdf = pbes2.expect(ber::SEQUENCE, "the key derivation")?.reader();
+        let kdf_oid = read_oid(&mut kdf, "the key derivation")?;
+        if kdf_oid != PBKDF2 {
+            return Err(unsupported(kdf_oid));
         }
-        None => Prf::Sha1,
-    };
+        let mut pbkdf2 = kdf.expect(ber::SEQUENCE, "PBKDF2 parameters")?.reader();
+        let salt = pbkdf2
+            .expect(ber::OCTET_STRING, "the PBKDF2 salt")?
+            .octets()?;
+        let iterations = pbkdf2
+            .expect(ber::INTEGER, "the PBKDF2 iteration count")?
+            .small_uint()?;
+        check_iterations(iterations)?;
+        let key_length = pbkdf2
+            .optional(ber::INTEGER)?
+            .map(|n| n.small_uint())
+            .transpose()?;
+        let prf = match pbkdf2.optional(ber::SEQUENCE)? {
+            Some(alg) => {
+                let prf = read_oid(&mut alg.reader(), "the PBKDF2 PRF")?;
+                Prf::from_oid(prf).ok_or_else(|| unsupported(prf))?
+            }
+            None => Prf::Sha1,
+        };
 
-    // encryptionScheme: { cipher, IV }
-    let mut scheme = pbes2
-        .expect(ber::SEQUENCE, "the encryption scheme")?
-        .reader();
-    let cipher_oid = read_oid(&mut scheme, "the encryption scheme")?;
-    let cipher = Cipher::from_oid(cipher_oid).ok_or_else(|| unsupported(cipher_oid))?;
-    let iv = scheme.expect(ber::OCTET_STRING, "the IV")?.octets()?;
-    if iv.len() != cipher.block_len() {
-        return Err(ber::malformed(format!(
-            "an IV of {} bytes for a {}-byte block cipher",
-            iv.len(),
-            cipher.block_len()
-        )));
+        // encryptionScheme: { cipher, IV }
+        let mut scheme = pbes2
+            .expect(ber::SEQUENCE, "the encryption scheme")?
+            .reader();
+        let cipher_oid = read_oid(&mut scheme, "the encryption scheme")?;
+        let cipher = Cipher::from_oid(cipher_oid).ok_or_else(|| unsupported(cipher_oid))?;
+        let iv = scheme.expect(ber::OCTET_STRING, "the IV")?.octets()?;
+        if iv.len() != cipher.block_len() {
+            return Err(ber::malformed(format!(
+                "an IV of {} bytes for a {}-byte block cipher",
+                iv.len(),
+                cipher.block_len()
+            )));
+        }
+        if key_length.is_some_and(|n| n as usize != cipher.key_len()) {
+            return Err(ber::malformed(
+                "a PBKDF2 key length that does not fit the cipher",
+            ));
+        }
+        Ok(Pbes2 {
+            salt,
+            iterations,
+            prf,
+            cipher,
+            iv,
+        })
     }
-    if key_length.is_some_and(|n| n as usize != cipher.key_len()) {
-        return Err(ber::malformed(
-            "a PBKDF2 key length that does not fit the cipher",
-        ));
+
+    /// The key derivation's work: the iterations, once per PRF output
+    /// block the key needs (AES-256 with HMAC-SHA-1 takes two).
+    pub(crate) fn kdf_rounds(&self) -> u64 {
+        let blocks = self.cipher.key_len().div_ceil(self.prf.output_len());
+        u64::from(self.iterations) * blocks as u64 // at most 2
     }
-    let mut key = Zeroizing::new(vec![0u8; cipher.key_len()]);
-    prf.pbkdf2(password, &salt, iterations, &mut key);
-    Ok(cipher.decrypt(&key, &iv, ciphertext).map(Zeroizing::new))
+
+    /// Derives the key and decrypts. `None` is a bad padding: almost
+    /// always a wrong password.
+    pub(crate) fn decrypt(&self, password: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let mut key = Zeroizing::new(vec![0u8; self.cipher.key_len()]);
+        self.prf
+            .pbkdf2(password, &self.salt, self.iterations, &mut key);
+        self.cipher
+            .decrypt(&key, &self.iv, ciphertext)
+            .map(Zeroizing::new)
+    }
 }
 
 /// Encrypts with PBKDF2-HMAC-SHA-256 and AES-256-CBC, fresh salt and IV.
@@ -161,6 +192,15 @@ enum Prf {
 }
 
 impl Prf {
+    fn output_len(self) -> usize {
+        match self {
+            Prf::Sha1 => 20,
+            Prf::Sha256 => 32,
+            Prf::Sha384 => 48,
+            Prf::Sha512 => 64,
+        }
+    }
+
     fn from_oid(oid: Oid) -> Option<Prf> {
         Some(match oid {
             HMAC_SHA1 => Prf::Sha1,
@@ -263,13 +303,15 @@ mod tests {
         let mut outer = Reader::new(&algorithm, "test");
         let mut fields = outer.expect(ber::SEQUENCE, "alg").unwrap().reader();
         assert_eq!(read_oid(&mut fields, "oid").unwrap(), PBES2);
-        let plain = decrypt(&mut fields.clone(), b"pw", &ciphertext, "test").unwrap();
+        let params = Pbes2::read(&mut fields, "test").unwrap();
+        assert_eq!(params.kdf_rounds(), 1000);
+        let plain = params.decrypt(b"pw", &ciphertext);
         assert_eq!(
             plain.as_deref().map(Vec::as_slice),
             Some(&b"the plaintext"[..])
         );
         // A wrong password shows as a bad padding (here; 1 in 256 would pass).
-        let wrong = decrypt(&mut fields, b"wrong", &ciphertext, "test").unwrap();
+        let wrong = params.decrypt(b"wrong", &ciphertext);
         assert!(wrong.is_none() || wrong.as_deref().map(Vec::as_slice) != Some(b"the plaintext"));
     }
 

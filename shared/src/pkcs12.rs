@@ -3,9 +3,12 @@
 //! Our own small reader and writer: the crates that do this carry a second
 //! X.509 parser, which cost the page about 110 KB gzipped.
 
+mod budget;
 mod cipher;
 mod kdf;
 mod read;
+#[cfg(test)]
+mod tests;
 mod write;
 
 use const_oid::ObjectIdentifier;

@@ -7,7 +7,8 @@
 use std::{collections::HashMap, fs, path::PathBuf};
 
 use marshal_shared::{
-    Curve, Error, InputFormat, KeyAlgorithm, OffsetDateTime, import,
+    Certificate, Curve, Error, InputFormat, KeyAlgorithm, OffsetDateTime, import,
+    pem::PemProblem,
     preflight::{self, FindingCode, Severity},
 };
 
@@ -261,6 +262,80 @@ fn bundle_with_crlf_and_bag_attributes() {
             .any(|f| f.code == FindingCode::SeveralCertificates)
     );
     assert!(preflight::accepted(&findings));
+}
+
+/// What the API accepts as certificate PEM: every certificate fixture, one
+/// by one and all together, and nothing else (not openssl's `Bag
+/// Attributes`, not a key next to the certificate).
+#[test]
+fn strict_certificate_pem() {
+    let ids = openssl_ids();
+    let mut bundle = String::new();
+    for file in ids.keys() {
+        let text = String::from_utf8(example(file)).unwrap();
+        let strict = Certificate::all_from_strict_pem(&text).unwrap();
+        assert_eq!(strict, Certificate::all_from_pem(&text).unwrap(), "{file}");
+        bundle.push_str(&text.replace('\n', "\r\n"));
+        bundle.push_str("\n \t\n");
+    }
+    let all = Certificate::all_from_strict_pem(&bundle).unwrap();
+    assert_eq!(all.len(), ids.len());
+
+    let cert = String::from_utf8(example("p256.cert.pem")).unwrap();
+    let key = String::from_utf8(example("p256.key.pem")).unwrap();
+    let lines = cert.lines().count();
+    let cases = [
+        (
+            "openssl's Bag Attributes",
+            String::from_utf8(example("bundle.crlf.pem")).unwrap(),
+            PemProblem::TextOutsideBlocks,
+            1,
+        ),
+        (
+            "a key after the certificate",
+            format!("{cert}{key}"),
+            PemProblem::OtherLabel,
+            lines + 1,
+        ),
+        (
+            "hex after the certificate",
+            format!("{cert}\n3081870201003013"),
+            PemProblem::TextOutsideBlocks,
+            lines + 2,
+        ),
+        (
+            "a dangling BEGIN line",
+            format!("{cert}-----BEGIN CERTIFICATE-----\n"),
+            PemProblem::NoEnd,
+            lines + 1,
+        ),
+    ];
+    for (what, text, problem, line) in cases {
+        let err = Certificate::all_from_strict_pem(&text).unwrap_err();
+        assert_eq!(
+            err,
+            Error::UnexpectedPemContent {
+                problem,
+                line,
+                expected: "CERTIFICATE"
+            },
+            "{what}"
+        );
+        assert_eq!(err.code(), "unexpected_pem_content", "{what}");
+        assert!(
+            !err.to_string().contains("MII") && !err.to_string().contains("3081"),
+            "{what}: the message quotes the input: {err}"
+        );
+    }
+    let junk = "-----BEGIN CERTIFICATE-----\nAQID\n-----END CERTIFICATE-----\n";
+    assert_eq!(
+        Certificate::all_from_strict_pem(junk).unwrap_err().code(),
+        "not_a_certificate"
+    );
+    assert_eq!(
+        Certificate::all_from_strict_pem(" \n").unwrap_err(),
+        Error::Empty
+    );
 }
 
 #[test]

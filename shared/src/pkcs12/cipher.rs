@@ -1,6 +1,8 @@
 //! Password-based encryption inside PKCS#12: the legacy PKCS#12 schemes
 //! (SHA-1 KDF with 3DES or RC2) to read old files, PBES2 to read and write.
 
+use std::borrow::Cow;
+
 use const_oid::ObjectIdentifier;
 use zeroize::Zeroizing;
 
@@ -51,54 +53,101 @@ pub(super) fn decrypt(
     password: &Password<'_>,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let mut fields = algorithm.reader();
-    let oid = pbes2::read_oid(&mut fields, "the encryption algorithm")?;
-    if oid == pbes2::PBES2 {
-        return pbes2::decrypt(
-            &mut fields,
-            password.text.as_bytes(),
-            ciphertext,
-            "PKCS#12 file",
-        )?
-        .ok_or(Error::WrongPassword("the PKCS#12 file"));
-    }
-    let legacy = match oid {
-        o if o == SHA_3DES_3KEY => LegacyCipher::TripleDes3Key,
-        o if o == SHA_3DES_2KEY => LegacyCipher::TripleDes2Key,
-        o if o == SHA_RC2_128 => LegacyCipher::Rc2 { key_len: 16 },
-        o if o == SHA_RC2_40 => LegacyCipher::Rc2 { key_len: 5 },
-        other => {
-            return Err(Error::UnsupportedEncryption {
-                context: "PKCS#12 file",
-                algorithm: super::algorithm_name(other),
-            });
-        }
-    };
-    // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-    let mut params = fields.expect(ber::SEQUENCE, "pkcs-12PbeParams")?.reader();
-    let salt = params.expect(ber::OCTET_STRING, "the salt")?.octets()?;
-    let iterations = params
-        .expect(ber::INTEGER, "the iteration count")?
-        .small_uint()?;
-    pbes2::check_iterations(iterations)?;
-    let key = kdf::derive(
-        Hash::Sha1,
-        password.bmp,
-        &salt,
-        iterations,
-        Purpose::Key,
-        legacy.key_len(),
-    );
-    let iv = kdf::derive(Hash::Sha1, password.bmp, &salt, iterations, Purpose::Iv, 8);
-    legacy
-        .decrypt(&key, &iv, ciphertext)
-        .map(Zeroizing::new)
-        .ok_or(Error::WrongPassword("the PKCS#12 file"))
+    Scheme::read(algorithm)?.decrypt(password, ciphertext)
 }
+
+/// A password-based encryption scheme and its parameters, read from an
+/// AlgorithmIdentifier before any key is derived.
+pub(super) enum Scheme<'a> {
+    Pbes2(pbes2::Pbes2<'a>),
+    /// PKCS#12's own: the appendix B KDF with SHA-1, then 3DES or RC2.
+    Legacy {
+        cipher: LegacyCipher,
+        salt: Cow<'a, [u8]>,
+        iterations: u32,
+    },
+}
+
+impl<'a> Scheme<'a> {
+    pub(super) fn read(algorithm: &Element<'a>) -> Result<Scheme<'a>> {
+        let mut fields = algorithm.reader();
+        let oid = pbes2::read_oid(&mut fields, "the encryption algorithm")?;
+        if oid == pbes2::PBES2 {
+            return Ok(Scheme::Pbes2(pbes2::Pbes2::read(
+                &mut fields,
+                "PKCS#12 file",
+            )?));
+        }
+        let cipher = match oid {
+            o if o == SHA_3DES_3KEY => LegacyCipher::TripleDes3Key,
+            o if o == SHA_3DES_2KEY => LegacyCipher::TripleDes2Key,
+            o if o == SHA_RC2_128 => LegacyCipher::Rc2 { key_len: 16 },
+            o if o == SHA_RC2_40 => LegacyCipher::Rc2 { key_len: 5 },
+            other => {
+                return Err(Error::UnsupportedEncryption {
+                    context: "PKCS#12 file",
+                    algorithm: super::algorithm_name(other),
+                });
+            }
+        };
+        // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+        let mut params = fields.expect(ber::SEQUENCE, "pkcs-12PbeParams")?.reader();
+        let salt = params.expect(ber::OCTET_STRING, "the salt")?.octets()?;
+        let iterations = params
+            .expect(ber::INTEGER, "the iteration count")?
+            .small_uint()?;
+        pbes2::check_iterations(iterations)?;
+        Ok(Scheme::Legacy {
+            cipher,
+            salt,
+            iterations,
+        })
+    }
+
+    /// The key derivation's work, as iterations times hash blocks: the
+    /// legacy KDF runs once for the key and once for the IV.
+    pub(super) fn kdf_rounds(&self) -> u64 {
+        match self {
+            Scheme::Pbes2(params) => params.kdf_rounds(),
+            Scheme::Legacy {
+                cipher, iterations, ..
+            } => {
+                kdf::rounds(Hash::Sha1, *iterations, cipher.key_len())
+                    + kdf::rounds(Hash::Sha1, *iterations, IV_LEN)
+            }
+        }
+    }
+
+    pub(super) fn decrypt(
+        &self,
+        password: &Password<'_>,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let plain = match self {
+            Scheme::Pbes2(params) => params.decrypt(password.text.as_bytes(), ciphertext),
+            Scheme::Legacy {
+                cipher,
+                salt,
+                iterations,
+            } => {
+                let derive = |purpose, len| {
+                    kdf::derive(Hash::Sha1, password.bmp, salt, *iterations, purpose, len)
+                };
+                let key = derive(Purpose::Key, cipher.key_len());
+                let iv = derive(Purpose::Iv, IV_LEN);
+                cipher.decrypt(&key, &iv, ciphertext).map(Zeroizing::new)
+            }
+        };
+        plain.ok_or(Error::WrongPassword("the PKCS#12 file"))
+    }
+}
+
+/// The legacy ciphers' block, and so IV, length.
+const IV_LEN: usize = 8;
 
 /// The ciphers of PKCS#12's own (pre-PBES2) password-based encryption.
 #[derive(Debug, Clone, Copy)]
-enum LegacyCipher {
+pub(super) enum LegacyCipher {
     TripleDes3Key,
     TripleDes2Key,
     /// RC2 with the effective key length equal to the key's (40 or 128 bits).

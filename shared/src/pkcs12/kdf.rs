@@ -66,6 +66,12 @@ pub(super) fn bmp_password(password: Option<&str>) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// The work of deriving `len` bytes: the iterations, once per hash output block.
+pub(super) fn rounds(hash: Hash, iterations: u32, len: usize) -> u64 {
+    let blocks = len.div_ceil(hash.digest().output_len());
+    u64::from(iterations) * blocks as u64 // a handful
+}
+
 /// Derives `len` bytes for `purpose` from the BMP password (appendix B.2).
 pub(super) fn derive(
     hash: Hash,

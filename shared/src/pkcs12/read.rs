@@ -1,11 +1,18 @@
 //! Reading a PKCS#12 file (RFC 7292): check the MAC, decrypt each safe,
 //! collect the certificate and key bags.
+//!
+//! Safes and bags are walked twice: first to count them and add up the key
+//! derivations they announce, then to decrypt and decode. A file that asks
+//! for too much is refused before the first derivation runs (see `budget`).
+
+use std::borrow::Cow;
 
 use zeroize::Zeroizing;
 
 use super::{
     Pkcs12Contents, algorithm_name,
-    cipher::{self, Password},
+    budget::{Budget, Limits},
+    cipher::{Password, Scheme},
     kdf::{self, Hash},
     oids,
 };
@@ -21,6 +28,10 @@ use crate::{
 const MAX_NESTED_SAFES: usize = 4;
 
 pub(super) fn read(der: &[u8], password: &str) -> Result<Pkcs12Contents> {
+    read_within(der, password, &Limits::IMPORT)
+}
+
+pub(super) fn read_within(der: &[u8], password: &str, limits: &Limits) -> Result<Pkcs12Contents> {
     let mut file = Reader::new(der, "the PKCS#12 file");
     let pfx = file.expect(ber::SEQUENCE, "the PFX")?;
     if !file.is_empty() {
@@ -44,7 +55,10 @@ pub(super) fn read(der: &[u8], password: &str) -> Result<Pkcs12Contents> {
         });
     }
     let auth_safe = explicit_octets(&mut content_info, "the authenticated safe")?;
-    let mac_data = fields.optional(ber::SEQUENCE)?;
+    let mac = fields
+        .optional(ber::SEQUENCE)?
+        .map(|mac_data| Mac::parse(&mac_data))
+        .transpose()?;
 
     // The empty password is `00 00` in BMP, but some tools wrote no bytes at all.
     let both = [kdf::bmp_password(Some(password)), kdf::bmp_password(None)];
@@ -53,15 +67,31 @@ pub(super) fn read(der: &[u8], password: &str) -> Result<Pkcs12Contents> {
     } else {
         &both[..1]
     };
-    let mac_checked = mac_data.is_some();
-    let candidates = match mac_data {
-        Some(mac_data) => {
-            let mac = Mac::parse(&mac_data)?;
-            let right = candidates
-                .iter()
-                .find(|bmp| mac.verifies(bmp, &auth_safe))
-                .ok_or(Error::WrongPassword("the PKCS#12 file"))?;
-            std::slice::from_ref(right)
+
+    // Before any key derivation: the worst case of what the file asks for.
+    let one_pass = survey(&auth_safe, limits)?;
+    let tries = candidates.len() as u64; // one or two
+    let announced = match &mac {
+        Some(mac) => mac
+            .kdf_rounds()
+            .saturating_mul(tries)
+            .saturating_add(one_pass),
+        None => one_pass.saturating_mul(tries),
+    };
+    let mut budget = Budget::new(limits);
+    budget.afford(announced)?;
+
+    let candidates = match &mac {
+        Some(mac) => {
+            let mut right = None;
+            for bmp in candidates {
+                budget.spend(mac.kdf_rounds())?;
+                if mac.verifies(bmp, &auth_safe) {
+                    right = Some(bmp);
+                    break;
+                }
+            }
+            std::slice::from_ref(right.ok_or(Error::WrongPassword("the PKCS#12 file"))?)
         }
         None => candidates,
     };
@@ -70,9 +100,9 @@ pub(super) fn read(der: &[u8], password: &str) -> Result<Pkcs12Contents> {
         let password = Password {
             text: password,
             bmp,
-            mac_checked,
+            mac_checked: mac.is_some(),
         };
-        match read_safes(&auth_safe, &password) {
+        match read_safes(&auth_safe, &password, limits, &mut budget) {
             Err(e @ Error::WrongPassword(_)) => last = e,
             other => return other,
         }
@@ -115,6 +145,11 @@ impl Mac {
         })
     }
 
+    /// One derivation of a key as long as the hash's output: one block.
+    fn kdf_rounds(&self) -> u64 {
+        u64::from(self.iterations)
+    }
+
     fn verifies(&self, bmp: &[u8], data: &[u8]) -> bool {
         kdf::verify_mac(
             self.hash,
@@ -127,27 +162,75 @@ impl Mac {
     }
 }
 
-/// AuthenticatedSafe ::= SEQUENCE OF ContentInfo (plain or password-encrypted).
-fn read_safes(auth_safe: &[u8], password: &Password<'_>) -> Result<Pkcs12Contents> {
-    let mut found = Found::default();
-    let mut outer = Reader::new(auth_safe, "the authenticated safe");
-    let mut infos = outer.expect(ber::SEQUENCE, "the list of safes")?.reader();
-    while let Some(info) = infos.next_element()? {
-        let mut fields = Reader::new(info.content, "a safe");
-        let content_type = read_oid(&mut fields, "a safe's content type")?;
-        if content_type == oids::DATA {
-            let safe = explicit_octets(&mut fields, "a safe")?;
-            read_bags(&safe, password, 0, &mut found)?;
-        } else if content_type == oids::ENCRYPTED_DATA {
-            let safe = decrypt_safe(&mut fields, password)?;
-            read_bags(&safe, password, 0, &mut found).map_err(|e| password.blame(e))?;
-        } else {
-            return Err(Error::UnsupportedEncryption {
-                context: "PKCS#12 file",
-                algorithm: format!("a safe of type {}", algorithm_name(content_type)),
-            });
+/// Counts the safes and the bags of the plain ones, and adds up the key
+/// derivations they announce (the encrypted safes' and the shrouded
+/// keys'): one pass's worth, without deriving anything.
+fn survey(auth_safe: &[u8], limits: &Limits) -> Result<u64> {
+    let mut safes = 0;
+    let mut bags = 0;
+    let mut rounds = 0u64;
+    walk_safes(auth_safe, &mut |safe| {
+        safes += 1;
+        limits.check_safes(safes)?;
+        match safe {
+            Safe::Plain(contents) => {
+                let inside = survey_bags(&contents)?;
+                bags += inside.bags;
+                rounds = rounds.saturating_add(inside.kdf_rounds);
+                limits.check_bags(bags)
+            }
+            Safe::Encrypted { scheme, .. } => {
+                rounds = rounds.saturating_add(scheme.kdf_rounds());
+                Ok(())
+            }
         }
-    }
+    })?;
+    Ok(rounds)
+}
+
+/// What a SafeContents holds, before anything in it is decrypted.
+struct Survey {
+    bags: usize,
+    kdf_rounds: u64,
+}
+
+fn survey_bags(contents: &[u8]) -> Result<Survey> {
+    let mut survey = Survey {
+        bags: 0,
+        kdf_rounds: 0,
+    };
+    walk_bags(contents, &mut |bag| {
+        survey.bags += 1;
+        if let Bag::Shrouded { scheme, .. } = bag {
+            survey.kdf_rounds = survey.kdf_rounds.saturating_add(scheme.kdf_rounds());
+        }
+        Ok(())
+    })?;
+    Ok(survey)
+}
+
+/// AuthenticatedSafe ::= SEQUENCE OF ContentInfo (plain or password-encrypted).
+fn read_safes(
+    auth_safe: &[u8],
+    password: &Password<'_>,
+    limits: &Limits,
+    budget: &mut Budget,
+) -> Result<Pkcs12Contents> {
+    let mut found = Found::default();
+    walk_safes(auth_safe, &mut |safe| match safe {
+        Safe::Plain(contents) => found.take_bags(&contents, password, None, limits, budget),
+        Safe::Encrypted { scheme, ciphertext } => {
+            budget.spend(scheme.kdf_rounds())?;
+            let contents = scheme.decrypt(password, &ciphertext)?;
+            // What the safe holds was hidden from `survey`: check it before
+            // deriving anything inside. Garbage here means a wrong password
+            // (when no MAC said otherwise); going over a limit does not.
+            let inside = survey_bags(&contents).map_err(|e| password.blame(e))?;
+            limits.check_bags(found.bags + inside.bags)?;
+            budget.afford(inside.kdf_rounds)?;
+            found.take_bags(&contents, password, Some(password), limits, budget)
+        }
+    })?;
     let private_key = match found.keys.len() {
         0 => None,
         1 => found.keys.pop(),
@@ -163,10 +246,88 @@ fn read_safes(auth_safe: &[u8], password: &Password<'_>) -> Result<Pkcs12Content
 struct Found {
     certificates: Vec<Certificate>,
     keys: Vec<PrivateKey>,
+    /// Bags seen so far, for the limit.
+    bags: usize,
+}
+
+impl Found {
+    /// Decrypts and decodes the bags of one SafeContents. `decrypted_with`
+    /// is the password that decrypted it: a bag that does not decode is
+    /// then blamed on the password.
+    fn take_bags(
+        &mut self,
+        contents: &[u8],
+        password: &Password<'_>,
+        decrypted_with: Option<&Password<'_>>,
+        limits: &Limits,
+        budget: &mut Budget,
+    ) -> Result<()> {
+        let blame = |e| match decrypted_with {
+            Some(password) => password.blame(e),
+            None => e,
+        };
+        walk_bags(contents, &mut |bag| {
+            self.bags += 1;
+            limits.check_bags(self.bags)?;
+            match bag {
+                Bag::Key(info) => {
+                    let der = Zeroizing::new(info.to_tlv());
+                    self.keys
+                        .push(PrivateKey::from_pkcs8_der(&der).map_err(blame)?);
+                }
+                Bag::Shrouded { scheme, ciphertext } => {
+                    budget.spend(scheme.kdf_rounds())?;
+                    let plain = scheme.decrypt(password, &ciphertext)?;
+                    let key = PrivateKey::from_pkcs8_der(&plain).map_err(|e| password.blame(e))?;
+                    self.keys.push(key);
+                }
+                Bag::Certificate(der) => self
+                    .certificates
+                    .push(Certificate::from_der(&der).map_err(blame)?),
+                Bag::Contents | Bag::Other => {}
+            }
+            Ok(())
+        })
+    }
+}
+
+/// One ContentInfo of the authenticated safe, read but not decrypted.
+enum Safe<'a> {
+    /// `data`: the SafeContents' bytes.
+    Plain(Cow<'a, [u8]>),
+    /// `encryptedData`: the scheme and the encrypted SafeContents.
+    Encrypted {
+        scheme: Scheme<'a>,
+        ciphertext: Cow<'a, [u8]>,
+    },
+}
+
+fn walk_safes<'a>(
+    auth_safe: &'a [u8],
+    visit: &mut dyn FnMut(Safe<'a>) -> Result<()>,
+) -> Result<()> {
+    let mut outer = Reader::new(auth_safe, "the authenticated safe");
+    let mut infos = outer.expect(ber::SEQUENCE, "the list of safes")?.reader();
+    while let Some(info) = infos.next_element()? {
+        let mut fields = Reader::new(info.content, "a safe");
+        let content_type = read_oid(&mut fields, "a safe's content type")?;
+        let safe = if content_type == oids::DATA {
+            Safe::Plain(explicit_octets(&mut fields, "a safe")?)
+        } else if content_type == oids::ENCRYPTED_DATA {
+            encrypted_safe(&mut fields)?
+        } else {
+            return Err(Error::UnsupportedEncryption {
+                context: "PKCS#12 file",
+                algorithm: format!("a safe of type {}", algorithm_name(content_type)),
+            });
+        };
+        visit(safe)?;
+    }
+    Ok(())
 }
 
 /// `[0] EXPLICIT EncryptedData`: version, then EncryptedContentInfo.
-fn decrypt_safe(fields: &mut Reader<'_>, password: &Password<'_>) -> Result<Zeroizing<Vec<u8>>> {
+fn encrypted_safe<'a>(fields: &mut Reader<'a>) -> Result<Safe<'a>> {
     let wrapper = fields.expect(ber::CONTEXT_0, "an encrypted safe")?;
     let mut encrypted_data = wrapper
         .reader()
@@ -180,18 +341,46 @@ fn decrypt_safe(fields: &mut Reader<'_>, password: &Password<'_>) -> Result<Zero
     let algorithm = info.expect(ber::SEQUENCE, "the encryption algorithm")?;
     let ciphertext = match info.next_element()? {
         Some(e) => e.octets()?,
-        None => return Ok(Zeroizing::new(Vec::new())),
+        None => return Err(ber::malformed("an encrypted safe without its content")),
     };
-    cipher::decrypt(&algorithm, password, &ciphertext)
+    Ok(Safe::Encrypted {
+        scheme: Scheme::read(&algorithm)?,
+        ciphertext,
+    })
+}
+
+/// One SafeBag, read but not decrypted or decoded.
+enum Bag<'a> {
+    /// keyBag: a PKCS#8 PrivateKeyInfo.
+    Key(Element<'a>),
+    /// pkcs8ShroudedKeyBag: an EncryptedPrivateKeyInfo's parts.
+    Shrouded {
+        scheme: Scheme<'a>,
+        ciphertext: Cow<'a, [u8]>,
+    },
+    /// certBag holding an X.509 certificate: its DER.
+    Certificate(Cow<'a, [u8]>),
+    /// safeContentsBag: the bags inside are walked too.
+    Contents,
+    /// CRLs, secrets, SDSI certificates: nothing a device needs.
+    Other,
 }
 
 /// SafeContents ::= SEQUENCE OF SafeBag { bagId, [0] bagValue, bagAttributes OPTIONAL }
-fn read_bags(safe: &[u8], password: &Password<'_>, depth: usize, found: &mut Found) -> Result<()> {
+fn walk_bags<'a>(contents: &'a [u8], visit: &mut dyn FnMut(Bag<'a>) -> Result<()>) -> Result<()> {
+    let mut outer = Reader::new(contents, "a safe");
+    let bags = outer.expect(ber::SEQUENCE, "the bags of a safe")?;
+    walk_bag_list(bags.reader(), 0, visit)
+}
+
+fn walk_bag_list<'a>(
+    mut bags: Reader<'a>,
+    depth: usize,
+    visit: &mut dyn FnMut(Bag<'a>) -> Result<()>,
+) -> Result<()> {
     if depth > MAX_NESTED_SAFES {
         return Err(ber::malformed("safes nested too deeply"));
     }
-    let mut outer = Reader::new(safe, "a safe");
-    let mut bags = outer.expect(ber::SEQUENCE, "the bags of a safe")?.reader();
     while let Some(bag) = bags.next_element()? {
         let mut fields = Reader::new(bag.content, "a bag");
         let bag_id = read_oid(&mut fields, "a bag's type")?;
@@ -200,42 +389,46 @@ fn read_bags(safe: &[u8], password: &Password<'_>, depth: usize, found: &mut Fou
             return Err(ber::malformed("an empty bag"));
         };
         match bag_id {
-            id if id == oids::KEY_BAG => {
-                found
-                    .keys
-                    .push(PrivateKey::from_pkcs8_der(&Zeroizing::new(value.to_tlv()))?);
-            }
+            id if id == oids::KEY_BAG => visit(Bag::Key(value))?,
             id if id == oids::SHROUDED_KEY_BAG => {
                 let mut info = value.reader();
                 let algorithm = info.expect(ber::SEQUENCE, "the key's encryption algorithm")?;
                 let ciphertext = info
                     .expect(ber::OCTET_STRING, "the encrypted key")?
                     .octets()?;
-                let plain = cipher::decrypt(&algorithm, password, &ciphertext)?;
-                let key = PrivateKey::from_pkcs8_der(&plain).map_err(|e| password.blame(e))?;
-                found.keys.push(key);
+                visit(Bag::Shrouded {
+                    scheme: Scheme::read(&algorithm)?,
+                    ciphertext,
+                })?;
             }
             id if id == oids::CERT_BAG => {
                 let mut cert_bag = value.reader();
                 let cert_type = read_oid(&mut cert_bag, "a certificate's type")?;
                 // SDSI certificates (the other type RFC 7292 names) are not X.509: skipped.
                 if cert_type == oids::X509_CERTIFICATE {
-                    let der = explicit_octets(&mut cert_bag, "a certificate")?;
-                    found.certificates.push(Certificate::from_der(&der)?);
+                    visit(Bag::Certificate(explicit_octets(
+                        &mut cert_bag,
+                        "a certificate",
+                    )?))?;
+                } else {
+                    visit(Bag::Other)?;
                 }
             }
             id if id == oids::SAFE_CONTENTS_BAG => {
-                read_bags(&value.to_tlv(), password, depth + 1, found)?;
+                if value.tag != ber::SEQUENCE {
+                    return Err(ber::malformed("a safeContentsBag that is not a SEQUENCE"));
+                }
+                visit(Bag::Contents)?;
+                walk_bag_list(value.reader(), depth + 1, visit)?;
             }
-            // CRLs and secrets carry nothing a device needs.
-            _ => {}
+            _ => visit(Bag::Other)?,
         }
     }
     Ok(())
 }
 
 /// `[0] EXPLICIT OCTET STRING`, the bytes joined when the string is constructed.
-fn explicit_octets<'a>(fields: &mut Reader<'a>, name: &str) -> Result<std::borrow::Cow<'a, [u8]>> {
+fn explicit_octets<'a>(fields: &mut Reader<'a>, name: &str) -> Result<Cow<'a, [u8]>> {
     let wrapper = fields.expect(ber::CONTEXT_0, name)?;
     match wrapper.reader().next_element()? {
         Some(octets) => octets.octets(),
