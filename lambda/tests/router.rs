@@ -1084,3 +1084,47 @@ fn the_deployment_environment_names_the_table_and_the_deadline() {
         assert!(err.contains(why), "{deadline}: {err}");
     }
 }
+
+#[tokio::test]
+async fn certificate_pem_holds_certificates_and_nothing_else() {
+    let w = world();
+    let c = creds("strict-pem");
+    let pem = c.certificate.to_pem();
+    let der = c.private_key.pkcs8_der();
+    let hex_key: String = der.iter().map(|b| format!("{b:02x}")).collect();
+    for (what, text, code) in [
+        (
+            "hex of the key after the block",
+            format!("{pem}{hex_key}\n"),
+            "key_material_refused",
+        ),
+        (
+            "a note after the block",
+            format!("{pem}device 7, line B\n"),
+            "certificate_invalid",
+        ),
+        (
+            "another block label",
+            pem.replace("CERTIFICATE", "X509 CERTIFICATE"),
+            "certificate_invalid",
+        ),
+    ] {
+        let r = w
+            .post(
+                "/v1/registrations",
+                &json!({"certificates": [{"certificatePem": text}], "targets": ["a-tokyo"], "policy": "MarshalDevice"}),
+            )
+            .await;
+        assert_eq!(r.body["error"]["code"], code, "{what}: {:#}", r.body);
+        assert_eq!(r.status.as_u16(), 422, "{what}");
+    }
+    // CRLF and surrounding whitespace are fine.
+    let crlf = format!("\r\n{}\r\n", pem.replace('\n', "\r\n"));
+    let r = w
+        .post(
+            "/v1/registrations",
+            &json!({"certificates": [{"certificatePem": crlf}], "targets": ["a-tokyo"], "policy": "MarshalDevice"}),
+        )
+        .await;
+    expect(&r, 200, None);
+}

@@ -75,7 +75,9 @@ impl Service {
         let mut prepared = Vec::with_capacity(inputs.len());
         let mut findings = Vec::new();
         for (index, input) in inputs.iter().enumerate() {
-            let certs = Certificate::all_from_pem(&input.certificate_pem).map_err(|e| {
+            // Only CERTIFICATE blocks and whitespace: nothing can ride along
+            // beside the certificate, key material least of all.
+            let certs = Certificate::all_from_strict_pem(&input.certificate_pem).map_err(|e| {
                 ApiError::new(
                     ErrorCode::CertificateInvalid,
                     format!("certificates[{index}].certificatePem: {e}"),
