@@ -5,10 +5,13 @@
 use std::{collections::HashMap, time::Duration};
 
 use async_trait::async_trait;
-use aws_config::{SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{SdkConfig, retry::RetryConfig};
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 
-use super::errors::classify;
+use super::{
+    errors::classify,
+    provider::{MAX_ATTEMPTS, call_timeouts},
+};
 use crate::service::ownership::{
     Lease, Ownership, OwnershipKey, OwnershipState, OwnershipStore, StoreError, StoreResult, Stored,
 };
@@ -25,15 +28,9 @@ impl DynamoOwnershipStore {
     /// (a moto server locally); each call takes at most `call_timeout`,
     /// retries included.
     pub fn new(base: &SdkConfig, table: String, call_timeout: Duration) -> DynamoOwnershipStore {
-        let timeout = base
-            .timeout_config()
-            .map(TimeoutConfig::to_builder)
-            .unwrap_or_default()
-            .operation_timeout(call_timeout)
-            .build();
         let config = aws_sdk_dynamodb::config::Builder::from(base)
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
-            .timeout_config(timeout)
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            .timeout_config(call_timeouts(base, call_timeout))
             .build();
         DynamoOwnershipStore {
             client: Client::from_conf(config),

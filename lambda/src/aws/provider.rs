@@ -24,7 +24,17 @@ use crate::{
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// Attempts per AWS call, the first included (throttling and 5xx are retried).
-const MAX_ATTEMPTS: u32 = 3;
+pub(super) const MAX_ATTEMPTS: u32 = 3;
+
+/// `base`'s connect and read timeouts, with the whole call (retries
+/// included) bounded by `call_timeout`: for every client the API makes.
+pub(super) fn call_timeouts(base: &SdkConfig, call_timeout: Duration) -> TimeoutConfig {
+    base.timeout_config()
+        .map(TimeoutConfig::to_builder)
+        .unwrap_or_default()
+        .operation_timeout(call_timeout)
+        .build()
+}
 
 /// IoT clients by account, region and the credentials they sign with.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -68,13 +78,7 @@ impl AwsRegistryProvider {
     /// retries included.
     pub fn new(base: SdkConfig, call_timeout: Duration) -> AwsRegistryProvider {
         let retry = RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS);
-        // Keep the base's connect and read timeouts; bound the whole call.
-        let timeout = base
-            .timeout_config()
-            .map(TimeoutConfig::to_builder)
-            .unwrap_or_default()
-            .operation_timeout(call_timeout)
-            .build();
+        let timeout = call_timeouts(&base, call_timeout);
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&base)
                 .retry_config(retry.clone())
