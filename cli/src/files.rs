@@ -90,28 +90,52 @@ pub(crate) struct Output {
 /// Writes every output or none: refuses existing files unless `force`, writes
 /// each to a temporary file beside it, then renames them all into place.
 pub(crate) fn write_all(outputs: &[Output], force: bool) -> Result<(), Failure> {
-    refuse_existing(outputs.iter().map(|o| o.path.as_path()), force)?;
-    let mut temps = Vec::new();
-    for output in outputs {
-        match write_temp(output) {
-            Ok(temp) => temps.push(temp),
-            Err(e) => {
-                for t in &temps {
-                    let _ = fs::remove_file(t);
+    Staged::new(outputs, force)?.place()
+}
+
+/// Outputs written to temporary files beside their destinations, not yet in
+/// place. Two phases so that tests can change the directory in between, as a
+/// concurrent writer could.
+struct Staged<'a> {
+    outputs: &'a [Output],
+    temps: Vec<PathBuf>,
+    force: bool,
+}
+
+impl<'a> Staged<'a> {
+    fn new(outputs: &'a [Output], force: bool) -> Result<Staged<'a>, Failure> {
+        refuse_existing(outputs.iter().map(|o| o.path.as_path()), force)?;
+        let mut temps = Vec::new();
+        for output in outputs {
+            match write_temp(output) {
+                Ok(temp) => temps.push(temp),
+                Err(e) => {
+                    for t in &temps {
+                        let _ = fs::remove_file(t);
+                    }
+                    return Err(e);
                 }
-                return Err(e);
             }
         }
+        Ok(Staged {
+            outputs,
+            temps,
+            force,
+        })
     }
-    for (temp, output) in temps.iter().zip(outputs) {
-        fs::rename(temp, &output.path).map_err(|e| {
-            Failure::input(
-                "unwritable_output",
-                format!("cannot write {}: {e}", output.path.display()),
-            )
-        })?;
+
+    fn place(self) -> Result<(), Failure> {
+        let _ = self.force;
+        for (temp, output) in self.temps.iter().zip(self.outputs) {
+            fs::rename(temp, &output.path).map_err(|e| {
+                Failure::input(
+                    "unwritable_output",
+                    format!("cannot write {}: {e}", output.path.display()),
+                )
+            })?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn write_temp(output: &Output) -> Result<PathBuf, Failure> {
@@ -154,3 +178,4 @@ fn write_temp(output: &Output) -> Result<PathBuf, Failure> {
     }
     Ok(temp)
 }
+
