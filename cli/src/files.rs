@@ -1,11 +1,11 @@
 //! Reading inputs and writing outputs: size limits, passwords from stdin, and
 //! all-or-nothing writes with private keys at mode 0600.
 
-use std::{
-    fs,
-    io::{BufRead, Write},
-    path::{Path, PathBuf},
-};
+mod output;
+
+pub(crate) use output::{Output, refuse_existing, write_all};
+
+use std::{fs, io::BufRead, path::Path};
 
 use zeroize::Zeroizing;
 
@@ -60,97 +60,4 @@ pub(crate) fn password(from_stdin: bool) -> Result<Zeroizing<String>, Failure> {
         line.truncate(trimmed);
     }
     Ok(line)
-}
-
-/// Refuses, unless `force`, when any of `paths` already exists.
-pub(crate) fn refuse_existing<'a>(
-    mut paths: impl Iterator<Item = &'a Path>,
-    force: bool,
-) -> Result<(), Failure> {
-    match paths.find(|p| p.exists()) {
-        Some(existing) if !force => Err(Failure::input(
-            "file_exists",
-            format!(
-                "{} already exists (use --force to overwrite)",
-                existing.display()
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// One file to write.
-pub(crate) struct Output {
-    pub(crate) path: PathBuf,
-    pub(crate) contents: Zeroizing<Vec<u8>>,
-    /// Private: created with mode 0600.
-    pub(crate) secret: bool,
-}
-
-/// Writes every output or none: refuses existing files unless `force`, writes
-/// each to a temporary file beside it, then renames them all into place.
-pub(crate) fn write_all(outputs: &[Output], force: bool) -> Result<(), Failure> {
-    refuse_existing(outputs.iter().map(|o| o.path.as_path()), force)?;
-    let mut temps = Vec::new();
-    for output in outputs {
-        match write_temp(output) {
-            Ok(temp) => temps.push(temp),
-            Err(e) => {
-                for t in &temps {
-                    let _ = fs::remove_file(t);
-                }
-                return Err(e);
-            }
-        }
-    }
-    for (temp, output) in temps.iter().zip(outputs) {
-        fs::rename(temp, &output.path).map_err(|e| {
-            Failure::input(
-                "unwritable_output",
-                format!("cannot write {}: {e}", output.path.display()),
-            )
-        })?;
-    }
-    Ok(())
-}
-
-fn write_temp(output: &Output) -> Result<PathBuf, Failure> {
-    let fail = |e: std::io::Error| {
-        Failure::input(
-            "unwritable_output",
-            format!("cannot write {}: {e}", output.path.display()),
-        )
-    };
-    let dir = output
-        .path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = output.path.file_name().ok_or_else(|| {
-        Failure::input(
-            "unwritable_output",
-            format!("{} is not a file name", output.path.display()),
-        )
-    })?;
-    let temp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if output.secret { 0o600 } else { 0o644 });
-    }
-    let mut file = options.open(&temp).map_err(fail)?;
-    if let Err(e) = file
-        .write_all(&output.contents)
-        .and_then(|()| file.sync_all())
-    {
-        let _ = fs::remove_file(&temp);
-        return Err(fail(e));
-    }
-    Ok(temp)
 }
