@@ -205,7 +205,7 @@ async fn lifecycle(registry: &dyn CertificateRegistry, target: &Target, pem: &st
         registry.thing_principals("no-such-thing").await,
         RegistryErrorKind::NotFound,
     );
-    let described = registry.describe_certificate(&id).await.unwrap().unwrap();
+    let described = registry.describe_certificate(id).await.unwrap().unwrap();
     assert!(
         described.created_ms.is_some_and(|c| c > 1_700_000_000_000),
         "creation date from DescribeCertificate: {described:?}"

@@ -40,6 +40,14 @@ fn without_arns(message: &str) -> String {
         .join(" ")
 }
 
+/// A per-target error with our own words.
+pub(crate) fn error(code: TargetErrorCode, message: impl Into<String>) -> TargetError {
+    TargetError {
+        code,
+        message: message.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,13 +65,5 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("iot:UpdateCertificate"), "{shown}");
-    }
-}
-
-/// A per-target error with our own words.
-pub(crate) fn error(code: TargetErrorCode, message: impl Into<String>) -> TargetError {
-    TargetError {
-        code,
-        message: message.into(),
     }
 }

@@ -24,7 +24,7 @@ use crate::{config::Target, error::ApiError, identity::Caller};
 /// certificate there.
 pub(crate) enum Prepared {
     /// The record is held by this request.
-    Held(TargetContext, Held),
+    Held(Box<TargetContext>, Box<Held>),
     /// Neither Marshal nor AWS has the certificate there.
     Absent,
 }
@@ -257,7 +257,7 @@ impl Service {
         )
         .await;
         match taken {
-            Ok(held) => Ok(Prepared::Held(ctx, held)),
+            Ok(held) => Ok(Prepared::Held(Box::new(ctx), Box::new(held))),
             Err(TakeError::Refused(Some(error))) => Err(error),
             // No record: fine only where the certificate is not there at all.
             Err(TakeError::Refused(None)) => match ctx.registry.describe_certificate(id).await {
