@@ -354,6 +354,23 @@ async fn registering_again_never_changes_the_status() {
         false
     );
     assert!(snapshot(&w).contains("Inactive"));
+
+    // Deleted outside Marshal, then registered again: a new registration,
+    // which gets the status asked for.
+    let registry = w.provider.registry(&tokyo(), "seed").await.unwrap();
+    let arn = format!("arn:aws:iot:ap-northeast-1:111111111111:cert/{id}");
+    registry.detach_policy("MarshalDevice", &arn).await.unwrap();
+    registry.detach_thing("quarantined", &arn).await.unwrap();
+    registry.delete_certificate(&id).await.unwrap();
+    let r = w
+        .register_as(&alice(), &[(&mine, None)], &["a-tokyo"], json!({}))
+        .await;
+    expect(&r, 200, None);
+    assert_eq!(r.body["results"][0]["registration"]["status"], "ACTIVE");
+    assert_eq!(
+        r.body["results"][0]["registration"]["newlyRegistered"],
+        true
+    );
 }
 
 #[tokio::test]

@@ -695,7 +695,13 @@ async fn apply(
     policy_result.map_err(aws)?;
     thing_result.map_err(aws)?;
 
-    let status = if keeps_status { record.status } else { wanted };
+    // Only a certificate that was already there keeps its status; one this
+    // request registered (again, after it went missing) gets the wanted one.
+    let status = if keeps_status && !undo.registered {
+        record.status
+    } else {
+        wanted
+    };
     if record.status != status {
         // Noted first: an ACTIVE certificate whose reply was lost must still
         // go back to its old status, or the rollback could not delete it and
