@@ -93,9 +93,10 @@ pub fn document() -> Value {
             } } } },
             "HealthResponse": { "type": "object", "properties": { "status": string, "version": string } },
             "GetConfigResponse": { "type": "object", "required": ["targets", "policies", "thingNamePattern", "limits"], "properties": {
-                "targets": { "type": "array", "items": { "type": "object", "properties": { "id": string, "name": string, "accountId": string, "region": string } } },
+                "targets": { "type": "array", "items": { "type": "object", "properties": { "id": string, "name": string, "accountId": string, "region": string, "admin": { "type": "boolean", "description": "The caller administers this target (adminGroups)" } } } },
                 "policies": { "type": "array", "items": { "type": "object", "properties": { "name": string, "createdWhenMissing": { "type": "boolean" } } } },
                 "thingNamePattern": string,
+                "groups": { "type": "array", "items": { "type": "string" }, "description": "The caller's groups: what ownerGroup may name" },
                 "limits": { "type": "object", "properties": { "maxBodyBytes": { "type": "integer" }, "maxTargetsPerRequest": { "type": "integer" }, "maxCertificatesPerRequest": { "type": "integer" } } }
             } },
             "CreateRegistrationRequest": { "type": "object", "additionalProperties": false, "required": ["certificates", "targets", "policy"], "properties": {

@@ -566,3 +566,28 @@ async fn an_adopted_thing_takes_its_owners_new_certificate() {
         .await;
     expect(&r, 200, None);
 }
+
+#[tokio::test]
+async fn config_tells_the_page_the_callers_groups_and_where_they_administer() {
+    let w = jwt_world();
+    let r = w.send_as(&admin(), "GET", "/v1/config", None).await;
+    expect(&r, 200, None);
+    assert_eq!(r.body["groups"], json!(["admins"]));
+    let admin_of: Vec<&str> = r.body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["admin"] == true)
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(admin_of, ["a-tokyo"]);
+    let r = w.send_as(&alice(), "GET", "/v1/config", None).await;
+    assert_eq!(r.body["groups"], json!(["line-7"]));
+    assert!(
+        r.body["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["admin"] == false)
+    );
+}

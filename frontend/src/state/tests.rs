@@ -18,6 +18,7 @@ fn config(max_targets: usize) -> Rc<GetConfigResponse> {
         name: format!("Target {id}"),
         account_id: account.to_owned(),
         region: region.to_owned(),
+        admin: false,
     };
     Rc::new(GetConfigResponse {
         targets: vec![
@@ -41,6 +42,7 @@ fn config(max_targets: usize) -> Rc<GetConfigResponse> {
             max_targets_per_request: max_targets,
             max_certificates_per_request: 100,
         },
+        groups: Vec::new(),
     })
 }
 

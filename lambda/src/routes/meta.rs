@@ -29,6 +29,7 @@ pub(crate) async fn config(
                 name: t.name.clone(),
                 account_id: t.account_id.clone(),
                 region: t.region.clone(),
+                admin: caller.is_admin(t),
             })
             .collect(),
         policies: config
@@ -45,6 +46,7 @@ pub(crate) async fn config(
             max_targets_per_request: config.limits.max_targets_per_request,
             max_certificates_per_request: config.limits.max_certificates_per_request,
         },
+        groups: caller.groups.iter().cloned().collect(),
     };
     Ok(json(StatusCode::OK, &response))
 }

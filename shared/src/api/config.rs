@@ -24,6 +24,10 @@ pub struct TargetInfo {
     pub account_id: String,
     /// AWS region.
     pub region: String,
+    /// Whether the caller administers it (`adminGroups`): may REVOKE and
+    /// adopt, and manage what others registered there.
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// A policy the caller may attach.
@@ -60,4 +64,7 @@ pub struct GetConfigResponse {
     pub thing_name_pattern: String,
     /// Limits.
     pub limits: ConfigLimits,
+    /// The caller's groups: the choices for a registration's `ownerGroup`.
+    #[serde(default)]
+    pub groups: Vec<String>,
 }

@@ -74,6 +74,7 @@ pub fn target_info(config: Option<&GetConfigResponse>, id: &str) -> TargetInfo {
             name: id.to_owned(),
             account_id: String::new(),
             region: String::new(),
+            admin: false,
         })
 }
 

@@ -33,6 +33,7 @@ fn config(max_targets: usize, policies: &[&str]) -> Rc<GetConfigResponse> {
         name: id.replace('-', " "),
         account_id: account.to_owned(),
         region: region.to_owned(),
+        admin: false,
     };
     Rc::new(GetConfigResponse {
         targets: vec![
@@ -54,6 +55,7 @@ fn config(max_targets: usize, policies: &[&str]) -> Rc<GetConfigResponse> {
             max_targets_per_request: max_targets,
             max_certificates_per_request: 10,
         },
+        groups: Vec::new(),
     })
 }
 
