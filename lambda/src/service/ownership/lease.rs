@@ -79,7 +79,7 @@ impl Held {
         clock: &LeaseClock,
         decide: impl FnOnce(Option<&Ownership>) -> Result<Ownership, E>,
     ) -> Result<Held, TakeError<E>> {
-        let current = store.get(&key).await.map_err(store_error)?;
+        let current = again(|| store.get(&key)).await.map_err(store_error)?;
         let mut record = decide(current.as_ref().map(|s| &s.record)).map_err(TakeError::Refused)?;
         if let Some(lease) = current.as_ref().and_then(|s| s.record.lease.as_ref())
             && lease.until_ms > clock.now_ms
@@ -93,13 +93,15 @@ impl Held {
         });
         record.updated_ms = clock.now_ms;
         let expected = current.as_ref().map(|s| s.version);
-        let version = match store.put(&key, &record, expected).await {
+        let version = match again(|| store.put(&key, &record, expected)).await {
             Ok(version) => version,
             // A retried write whose first reply was lost finds its own lease.
-            Err(StoreError::Conflict) => match store.get(&key).await.map_err(store_error)? {
-                Some(now) if now.record.lease == record.lease => now.version,
-                _ => return Err(TakeError::Busy),
-            },
+            Err(StoreError::Conflict) => {
+                match again(|| store.get(&key)).await.map_err(store_error)? {
+                    Some(now) if now.record.lease == record.lease => now.version,
+                    _ => return Err(TakeError::Busy),
+                }
+            }
             Err(other) => return Err(store_error(other)),
         };
         Ok(Held {
@@ -118,10 +120,10 @@ impl Held {
     ) -> StoreResult<()> {
         record.lease = None;
         record.updated_ms = unix_ms(SystemTime::now());
-        match store.put(&self.key, &record, Some(self.version)).await {
+        match again(|| store.put(&self.key, &record, Some(self.version))).await {
             Ok(_) => Ok(()),
             // A retried write whose first reply was lost finds it done.
-            Err(StoreError::Conflict) => match store.get(&self.key).await? {
+            Err(StoreError::Conflict) => match again(|| store.get(&self.key)).await? {
                 Some(now) if now.version == self.version + 1 && now.record == record => Ok(()),
                 _ => Err(StoreError::Conflict),
             },
@@ -145,12 +147,42 @@ impl Held {
 
     /// Removes the record: what it named is gone.
     pub(crate) async fn remove(&self, store: &dyn OwnershipStore) -> StoreResult<()> {
-        match store.delete(&self.key, self.version).await {
+        match again(|| store.delete(&self.key, self.version)).await {
             // A retried delete whose first reply was lost finds it gone.
-            Err(StoreError::Conflict) if store.get(&self.key).await?.is_none() => Ok(()),
+            Err(StoreError::Conflict) if again(|| store.get(&self.key)).await?.is_none() => Ok(()),
             other => other,
         }
     }
+}
+
+/// Waits between further attempts of a store call that could not reach the
+/// store, after the SDK's own retries: a lease whose hand-back failed blocks
+/// its pair until it runs out, so a passing hiccup is worth waiting out.
+const AGAIN_AFTER: [Duration; 4] = [
+    Duration::from_millis(50),
+    Duration::from_millis(150),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+];
+
+/// `call` again while it fails with `Unavailable`, at most `AGAIN_AFTER`
+/// more times. A write that went through although its reply was lost
+/// answers `Conflict` on the next attempt, which the callers resolve by
+/// reading the record.
+async fn again<T, F, Fut>(mut call: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = StoreResult<T>>,
+{
+    let mut result = call().await;
+    for pause in AGAIN_AFTER {
+        if !matches!(result, Err(StoreError::Unavailable(_))) {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        result = call().await;
+    }
+    result
 }
 
 fn store_error<E>(e: StoreError) -> TakeError<E> {
