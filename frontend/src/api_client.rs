@@ -277,3 +277,13 @@ pub(crate) async fn transfer_certificate(
     let path = format!("/v1/certificates/{id}/transfer");
     call("POST", &path, Some(body), &[200, 207]).await
 }
+
+/// `POST /v1/certificates/{id}/adopt` (target admins).
+pub(crate) async fn adopt_certificate(
+    id: &str,
+    request: &marshal_shared::api::AdoptRequest,
+) -> Result<marshal_shared::api::AdoptCertificateResponse, ApiFailure> {
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    let path = format!("/v1/certificates/{id}/adopt");
+    call("POST", &path, Some(body), &[200, 207]).await
+}

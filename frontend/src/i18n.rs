@@ -99,6 +99,9 @@ pub enum Text {
     ThingName,
     ThingNameRule,
     ThingNamePattern,
+    OwnerGroup,
+    OnlyMe,
+    OwnerGroupHint,
     ChooseTarget,
     TooManyTargets,
     Register,
@@ -279,6 +282,12 @@ impl Text {
             ThingNamePattern => (
                 "The server only allows names matching",
                 "サーバーが許可する名前のパターン:",
+            ),
+            OwnerGroup => ("Owner group", "所有グループ"),
+            OnlyMe => ("Only me", "自分だけ"),
+            OwnerGroupHint => (
+                "Members of the group you choose may then manage this certificate too: activate, deactivate, delete, copy or move it.",
+                "選んだグループのメンバーも、この証明書を管理（有効化・無効化・削除・コピー・移動）できるようになります。",
             ),
             ChooseTarget => (
                 "Choose at least one target.",

@@ -369,6 +369,9 @@ pub struct RegisterForm {
     pub policy: Option<String>,
     /// `None`: follow the common name.
     pub thing_name: Option<String>,
+    /// One of the caller's groups (`GET /v1/config`), whose members may
+    /// then manage the certificate too. `None`: only the caller.
+    pub owner_group: Option<String>,
 }
 
 /// Every change to the state.
@@ -404,6 +407,8 @@ pub enum Action {
     ToggleTarget(String),
     SetPolicy(String),
     SetThingName(String),
+    /// `None`: "only me". A group the config does not list is ignored.
+    SetOwnerGroup(Option<String>),
     RegistrationSent,
     RegistrationDone(Rc<CreateRegistrationResponse>),
     RegistrationFailed(ApiFailure),
@@ -566,7 +571,7 @@ impl State {
             targets: self.register.targets.iter().cloned().collect(),
             policy: self.register.policy.clone()?,
             activate: true,
-            owner_group: None,
+            owner_group: self.register.owner_group.clone(),
         })
     }
 }
@@ -617,6 +622,12 @@ impl State {
                 self.register
                     .targets
                     .retain(|id| config.targets.iter().any(|t| &t.id == id));
+                // A group the caller left is no longer theirs to name.
+                if let Some(group) = &self.register.owner_group
+                    && !config.groups.contains(group)
+                {
+                    self.register.owner_group = None;
+                }
                 self.config = Remote::Loaded(config);
             }
             Action::ConfigFailed(failure) => self.config = Remote::Failed(failure),
@@ -627,10 +638,15 @@ impl State {
             }
             Action::SetPolicy(policy) => self.register.policy = Some(policy),
             Action::SetThingName(name) => self.register.thing_name = Some(name),
+            Action::SetOwnerGroup(group) => {
+                if group.as_ref().is_none_or(|g| is_own_group(&self.config, g)) {
+                    self.register.owner_group = group;
+                }
+            }
             Action::RegistrationSent => self.registration = Remote::Loading,
             Action::RegistrationDone(response) => self.registration = Remote::Loaded(response),
             Action::RegistrationFailed(failure) => self.registration = Remote::Failed(failure),
-            Action::Manage(action) => self.manage.apply(action),
+            Action::Manage(action) => self.manage.apply(action, &self.config),
             Action::ImportFiles { files, now } => {
                 self.import.files = files;
                 self.run_import(now);
@@ -709,6 +725,15 @@ pub fn reduce(state: State, action: Action) -> State {
     let mut next = state;
     next.apply(action);
     next
+}
+
+/// Whether `group` is one of the caller's groups as the config lists them:
+/// the only groups a registration or an adoption may name as owner.
+pub fn is_own_group(config: &Remote<GetConfigResponse>, group: &str) -> bool {
+    match config {
+        Remote::Loaded(config) => config.groups.iter().any(|g| g == group),
+        _ => false,
+    }
 }
 
 /// Targets grouped for display: by account, then region, in config order.

@@ -190,7 +190,11 @@ run({ context: { acceptDownloads: true } }, async ({ pageUrl, out, result, openP
   await waitStatus(targets[0], 'ACTIVE');
   result.manage = { lookedUp: {} };
   for (const t of targets) result.manage.lookedUp[t] = await statusOf(t);
+  // Whose it is, per target, as the badges say it.
+  result.manage.owner = {};
+  for (const t of targets) result.manage.owner[t] = (await page.textContent('#manage-owner-' + t)).trim();
   await shot('manage-looked-up');
+  await page.locator('#manage-table').screenshot({ path: path.join(out, 'manage-table.png') });
 
   step('manage: deactivate in the first target');
   await page.check('#manage-target-' + targets[0]);

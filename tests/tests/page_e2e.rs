@@ -464,6 +464,8 @@ fn check_imports_and_manage(result: &Value, moto: &Moto, requests: &[Value]) {
     let manage = &result["manage"];
     for t in CHOSEN {
         assert_eq!(manage["lookedUp"][t], "ACTIVE", "{manage}");
+        // Registered through the page by this caller: theirs to change.
+        assert_eq!(manage["owner"][t], "yours", "{manage}");
         assert_eq!(manage["afterDelete"][t], "not registered", "{manage}");
     }
     assert_eq!(manage["afterDeactivate"][CHOSEN[0]], "INACTIVE", "{manage}");

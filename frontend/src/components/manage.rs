@@ -5,6 +5,7 @@
 //! reading files, calling the API, moving focus.
 
 mod actions;
+mod adopt;
 mod tables;
 
 use std::cell::Cell;
@@ -332,6 +333,12 @@ fn send_change(dispatcher: &Dispatcher, certificate_id: String, request: ChangeR
                 certificate_id,
                 request,
             } => api_client::transfer_certificate(certificate_id, request)
+                .await
+                .map(Outcomes::from),
+            ChangeRequest::Adopt {
+                certificate_id,
+                request,
+            } => api_client::adopt_certificate(certificate_id, request)
                 .await
                 .map(Outcomes::from),
         };

@@ -109,6 +109,7 @@ fn form(
                         { Text::ThingNamePattern.get(lang) }{ " " }<code>{ &config.thing_name_pattern }</code>
                     </p>
                 </div>
+                { owner_group(state, config) }
             </div>
             <button type="button" class="primary" id="register" {onclick}
                 disabled={blocker.is_some()} aria-busy={registering.then_some("true")}
@@ -123,6 +124,33 @@ fn form(
                 } }
             </p>
         </>
+    }
+}
+
+/// "Owner group": "only me", or one of the caller's groups. Absent when
+/// the caller is in no group.
+fn owner_group(state: &UseReducerHandle<State>, config: &GetConfigResponse) -> Html {
+    if config.groups.is_empty() {
+        return html! {};
+    }
+    let lang = state.lang;
+    let chosen = state.register.owner_group.as_deref();
+    // The empty value stands for "only me": group names are never empty.
+    let onchange = state
+        .dispatcher()
+        .to_callback()
+        .reform(|e: Event| Action::SetOwnerGroup(Some(select_value(&e)).filter(|g| !g.is_empty())));
+    html! {
+        <div class="field">
+            <label for="owner-group">{ Text::OwnerGroup.get(lang) }</label>
+            <select id="owner-group" {onchange} aria-describedby="owner-group-hint">
+                <option value="" selected={chosen.is_none()}>{ Text::OnlyMe.get(lang) }</option>
+                { for config.groups.iter().map(|g| html! {
+                    <option value={g.clone()} selected={chosen == Some(g.as_str())}>{ g }</option>
+                }) }
+            </select>
+            <p class="hint field-hint" id="owner-group-hint">{ Text::OwnerGroupHint.get(lang) }</p>
+        </div>
     }
 }
 

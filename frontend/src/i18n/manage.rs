@@ -36,6 +36,16 @@ pub enum ManageText {
     CouldNotCheck,
     Nothing,
     NotRegisteredAnywhere,
+    Yours,
+    NotYours,
+    NotYoursHint,
+    NoneYours,
+    AdoptHeading,
+    AdoptHint,
+    AdoptTargets,
+    AdoptGroup,
+    AdoptButton,
+    SelectAdoptTargets,
     Actions,
     ActionsHint,
     Activate,
@@ -155,10 +165,35 @@ impl ManageText {
                 "The certificate is not registered in any target you may use.",
                 "使用できる登録先のどこにも、この証明書は登録されていません。",
             ),
+            Yours => ("yours", "自分の管理"),
+            NotYours => ("not yours", "管理外"),
+            NotYoursHint => (
+                "Where it is not yours, you see only that it is there and its status, and cannot change it. A certificate registered outside Marshal must be adopted by an administrator of the target before anyone can change it.",
+                "「管理外」の登録先では、証明書があることと状態だけが表示され、変更はできません。Marshal の外で登録された証明書は、登録先の管理者が取り込むまで誰も変更できません。",
+            ),
+            NoneYours => (
+                "You manage this certificate in none of these targets, so there is nothing you can change here.",
+                "この証明書を管理できる登録先が無いため、ここで変更できるものはありません。",
+            ),
+            AdoptHeading => (
+                "Adopt into Marshal (administrators)",
+                "Marshal に取り込む（管理者）",
+            ),
+            AdoptHint => (
+                "Nobody manages this certificate where it was registered outside Marshal. Adopting it records you (and the group you choose) as its owner there, with the things attached to it, so it can be changed through Marshal. Nothing changes in AWS.",
+                "Marshal の外で登録された証明書は、誰も管理していません。取り込むと、あなた（と選んだグループ）がその登録先での所有者として、関連付けられたモノと一緒に記録され、Marshal で変更できるようになります。AWS では何も変わりません。",
+            ),
+            AdoptTargets => ("Targets where it is not managed", "管理されていない登録先"),
+            AdoptGroup => ("Owner group", "所有グループ"),
+            AdoptButton => ("Adopt…", "取り込む…"),
+            SelectAdoptTargets => (
+                "Choose at least one target to adopt it in.",
+                "取り込む登録先を 1 つ以上選んでください。",
+            ),
             Actions => ("Change the selected targets", "選んだ登録先を変更"),
             ActionsHint => (
-                "Select the targets where the certificate is registered, then choose what to do. You confirm before anything is sent.",
-                "証明書が登録されている登録先を選び、操作を選んでください。送信する前に確認があります。",
+                "Select the targets where the certificate is registered and yours, then choose what to do. You confirm before anything is sent.",
+                "証明書が登録されていて自分の管理である登録先を選び、操作を選んでください。送信する前に確認があります。",
             ),
             Activate => ("Activate…", "有効化…"),
             Deactivate => ("Deactivate…", "無効化…"),
@@ -321,6 +356,7 @@ pub fn confirm_label(kind: ChangeKind, lang: Lang) -> &'static str {
         ChangeKind::Delete => ("Yes, delete", "削除する"),
         ChangeKind::Transfer(TransferMode::Copy) => ("Yes, copy", "コピーする"),
         ChangeKind::Transfer(_) => ("Yes, move", "移動する"),
+        ChangeKind::Adopt => ("Yes, adopt", "取り込む"),
     };
     pick(lang, en, ja)
 }
@@ -377,7 +413,25 @@ pub fn confirmation(c: &Confirmation, lang: Lang) -> Vec<String> {
         Lang::En => format!("If any destination fails, {targets} is left as it is."),
         Lang::Ja => format!("移動先のどこかで失敗した場合、{targets} はそのまま残します。"),
     };
+    let owners = match (&c.owner_group, lang) {
+        (Some(group), Lang::En) => format!("you and the group {group}"),
+        (None, Lang::En) => "you alone".to_owned(),
+        (Some(group), Lang::Ja) => format!("あなたとグループ {group}"),
+        (None, Lang::Ja) => "あなただけ".to_owned(),
+    };
     match (c.kind, lang) {
+        (ChangeKind::Adopt, Lang::En) => vec![
+            format!("Adopt certificate {id} in {targets}?"),
+            format!(
+                "Marshal records {owners} as its owner there, with the things attached to it. Nothing changes in AWS."
+            ),
+        ],
+        (ChangeKind::Adopt, Lang::Ja) => vec![
+            format!("証明書 {id} を {targets} で取り込みますか？"),
+            format!(
+                "そこでの所有者として {owners} を、関連付けられたモノと一緒に記録します。AWS では何も変わりません。"
+            ),
+        ],
         (ChangeKind::Activate, Lang::En) => vec![
             format!("Activate certificate {id} in {targets}?"),
             "Devices using it will be able to connect there.".to_owned(),

@@ -6,15 +6,17 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use marshal_shared::api::{GetCertificateResponse, TransferMode};
+use marshal_shared::api::{GetCertificateResponse, GetConfigResponse, TransferMode};
 
-use super::{ApiFailure, Remote};
+use super::{ApiFailure, Remote, is_own_group};
 
+mod adopt;
 mod certificate_id;
 mod change;
 mod file;
 mod outcomes;
 
+pub use adopt::{AdoptForm, adoptable, changeable};
 pub use certificate_id::{IdProblem, parse_certificate_id, short_id};
 pub use change::{Change, ChangeKind, ChangeRequest, Confirmation, target_info};
 pub use file::{FileCertificate, FileProblem, MAX_FILE_BYTES, certificate_id_of_file};
@@ -42,6 +44,8 @@ pub struct Manage {
     /// Targets where the certificate is present, chosen for an action.
     pub selected: BTreeSet<String>,
     pub transfer: TransferForm,
+    /// Admins: adopting a certificate registered outside Marshal.
+    pub adopt: AdoptForm,
     /// The action waiting for the user's confirmation.
     pub pending: Option<ChangeKind>,
     /// The last change sent: in flight, or its outcomes.
@@ -125,6 +129,11 @@ pub enum ManageAction {
     SetPolicy(String),
     SetThingName(String),
     SetMode(TransferMode),
+    /// A target chosen, or no longer, for adoption (only where it may be adopted).
+    ToggleAdopt(String),
+    /// The group to own what is adopted; `None`: the admin alone. A group
+    /// the config does not list is ignored.
+    SetAdoptGroup(Option<String>),
     /// An action button: show its confirmation.
     Ask(ChangeKind),
     Cancel,
@@ -162,10 +171,14 @@ impl Manage {
             .is_some_and(|c| matches!(c.outcome, Remote::Loading))
     }
 
-    /// Whether the target may be selected: the certificate is there.
+    /// Whether the target may be selected: the certificate is there and
+    /// the caller manages it (the server refuses the rest whole).
     fn selectable(&self, target: &str) -> bool {
-        self.looked_up()
-            .is_some_and(|l| l.targets.iter().any(|t| t.target == target && t.present))
+        self.looked_up().is_some_and(|l| {
+            l.targets
+                .iter()
+                .any(|t| t.target == target && changeable(t))
+        })
     }
 
     /// Whether the target may be a destination: asked, and not there.
@@ -185,10 +198,11 @@ impl Manage {
         self.refreshing = false;
         self.selected.clear();
         self.transfer.to.clear();
+        self.adopt.targets.clear();
         self.pending = None;
     }
 
-    pub(super) fn apply(&mut self, action: ManageAction) {
+    pub(super) fn apply(&mut self, action: ManageAction, config: &Remote<GetConfigResponse>) {
         match action {
             ManageAction::SetId(text) => {
                 let id = parse_certificate_id(&text).ok();
@@ -250,6 +264,11 @@ impl Manage {
                     .collect();
                 let to = std::mem::take(&mut self.transfer.to);
                 self.transfer.to = to.into_iter().filter(|t| self.can_receive(t)).collect();
+                let adopt = std::mem::take(&mut self.adopt.targets);
+                self.adopt.targets = adopt
+                    .into_iter()
+                    .filter(|t| self.can_adopt(t, config))
+                    .collect();
             }
             ManageAction::FileReading { ticket, name } => {
                 self.file = FileState::Reading { ticket, name };
@@ -296,6 +315,18 @@ impl Manage {
             }
             ManageAction::SetMode(mode) => {
                 self.transfer.mode = mode;
+                self.pending = None;
+            }
+            ManageAction::ToggleAdopt(target) => {
+                if !self.adopt.targets.remove(&target) && self.can_adopt(&target, config) {
+                    self.adopt.targets.insert(target);
+                }
+                self.pending = None;
+            }
+            ManageAction::SetAdoptGroup(group) => {
+                if group.as_ref().is_none_or(|g| is_own_group(config, g)) {
+                    self.adopt.owner_group = group;
+                }
                 self.pending = None;
             }
             ManageAction::Ask(kind) => self.pending = Some(kind),

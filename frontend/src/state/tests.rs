@@ -250,6 +250,60 @@ fn the_registration_request_carries_the_certificate_and_never_the_key() {
     );
 }
 
+/// [`config`] for a caller in the groups `line-7` and `qa`.
+fn config_with_groups() -> Rc<GetConfigResponse> {
+    let mut config = Rc::unwrap_or_clone(config(4));
+    config.groups = vec!["line-7".to_owned(), "qa".to_owned()];
+    Rc::new(config)
+}
+
+/// The JSON the register button would send after `actions`, on top of
+/// credentials made and a-tokyo chosen.
+fn registration_body(actions: impl IntoIterator<Item = Action>) -> serde_json::Value {
+    let start = [
+        Action::GenerationStarted { job: 1 },
+        Action::Generated {
+            job: 1,
+            made: made("sensor-01"),
+        },
+        Action::ToggleTarget("a-tokyo".to_owned()),
+    ];
+    let state = run(start.into_iter().chain(actions));
+    serde_json::to_value(state.registration_request().unwrap()).unwrap()
+}
+
+#[test]
+fn the_owner_group_chosen_goes_in_the_registration_body() {
+    let with_groups = || Action::ConfigLoaded(config_with_groups());
+    let group = |g: Option<&str>| Action::SetOwnerGroup(g.map(str::to_owned));
+    // Default "only me": no ownerGroup at all.
+    let body = registration_body([with_groups()]);
+    assert_eq!(body.get("ownerGroup"), None, "{body}");
+    let body = registration_body([with_groups(), group(Some("qa"))]);
+    assert_eq!(body["ownerGroup"], "qa", "{body}");
+    // Back to "only me".
+    let body = registration_body([with_groups(), group(Some("qa")), group(None)]);
+    assert_eq!(body.get("ownerGroup"), None, "{body}");
+    // Not one of the caller's groups, or before the config says which: ignored.
+    let body = registration_body([with_groups(), group(Some("admins"))]);
+    assert_eq!(body.get("ownerGroup"), None, "{body}");
+    let body = registration_body([group(Some("qa")), with_groups()]);
+    assert_eq!(body.get("ownerGroup"), None, "{body}");
+    // A fresh config without the group (the caller left it) drops the choice.
+    let body = registration_body([
+        with_groups(),
+        group(Some("qa")),
+        Action::ConfigLoaded(config(4)),
+    ]);
+    assert_eq!(body.get("ownerGroup"), None, "{body}");
+    let body = registration_body([
+        with_groups(),
+        group(Some("line-7")),
+        Action::ConfigLoaded(config_with_groups()),
+    ]);
+    assert_eq!(body["ownerGroup"], "line-7", "{body}");
+}
+
 #[test]
 fn new_credentials_clear_old_results_and_thing_name_follows_cn() {
     let state = run([

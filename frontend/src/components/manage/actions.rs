@@ -1,12 +1,14 @@
 //! The manage section's actions: activate, deactivate, delete, the copy /
-//! move form, and the confirmation panel that names what will happen
-//! before anything is sent.
+//! move form (only where the certificate is yours), adopting (admins), and
+//! the confirmation panel that names what will happen before anything is
+//! sent.
 
 use marshal_shared::api::{GetCertificateResponse, GetConfigResponse, TransferMode};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
+use super::adopt::adopt_form;
 use super::{info, send_change};
 use crate::components::{input_value, select_value};
 use crate::i18n::Text;
@@ -29,6 +31,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
         [NodeRef::default(), NodeRef::default(), NodeRef::default()]
     });
     let transfer_ref = use_node_ref();
+    let adopt_ref = use_node_ref();
     let cancel_ref = use_node_ref();
     let previous = use_mut_ref(|| None::<ChangeKind>);
 
@@ -39,6 +42,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
         let cancel_ref = cancel_ref.clone();
         let status_refs = status_refs.clone();
         let transfer_ref = transfer_ref.clone();
+        let adopt_ref = adopt_ref.clone();
         let changing = manage.changing();
         use_effect_with(manage.pending, move |pending| {
             let before = previous.replace(*pending);
@@ -53,6 +57,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                             ChangeKind::Deactivate => &status_refs[1],
                             ChangeKind::Delete => &status_refs[2],
                             ChangeKind::Transfer(_) => &transfer_ref,
+                            ChangeKind::Adopt => &adopt_ref,
                         });
                     }
                 }
@@ -100,7 +105,21 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
     let transfer_kind = ChangeKind::Transfer(manage.transfer.mode);
     let transfer_blocker = manage.blocker(transfer_kind, &state.config);
     let panel = confirmation_panel(state, &cancel_ref);
+    // The panel opens below the button that asked for it.
     let panel_after_transfer = matches!(manage.pending, Some(ChangeKind::Transfer(_)));
+    let panel_after_adopt = manage.pending == Some(ChangeKind::Adopt);
+    let adopt = adopt_form(state, &adopt_ref, busy(ChangeKind::Adopt).is_some());
+
+    // Nothing here is the caller's to change: no buttons, only why (and adopting, for admins).
+    if !manage.changeable_anywhere() && looked_up.targets.iter().any(|t| t.present) {
+        return html! {
+            <div class="manage-actions">
+                <p class="status" id="manage-none-yours">{ ManageText::NoneYours.get(lang) }</p>
+                { adopt }
+                if panel_after_adopt { { panel } }
+            </div>
+        };
+    }
 
     html! {
         <div class="manage-actions">
@@ -112,7 +131,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                 { status_button(ChangeKind::Delete, "manage-delete", ManageText::Delete, &status_refs[2]) }
             </div>
             <p class="hint" id="manage-actions-blocker">{ blocker_text(status_blocker) }</p>
-            if !panel_after_transfer { { panel.clone() } }
+            if !panel_after_transfer && !panel_after_adopt { { panel.clone() } }
             <fieldset class="transfer">
                 <legend>{ ManageText::TransferHeading.get(lang) }</legend>
                 <p class="hint">{ ManageText::TransferHint.get(lang) }</p>
@@ -125,7 +144,9 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                 </button>
                 <p class="hint" id="manage-transfer-blocker">{ blocker_text(transfer_blocker) }</p>
             </fieldset>
-            if panel_after_transfer { { panel } }
+            if panel_after_transfer { { panel.clone() } }
+            { adopt }
+            if panel_after_adopt { { panel } }
         </div>
     }
 }

@@ -7,11 +7,11 @@ use yew::prelude::*;
 use super::{failure_text, info};
 use crate::i18n::manage::{ManageText, target_label};
 use crate::i18n::{Text, explain_target_error};
-use crate::state::manage::{ManageAction, OutcomeDetail, Outcomes, Role, short_id};
+use crate::state::manage::{ManageAction, OutcomeDetail, Outcomes, Role, changeable, short_id};
 use crate::state::{Action, Remote, State};
 
-/// The certificate in every visible target; where it is present, a
-/// checkbox selects the target for an action.
+/// The certificate in every visible target, with whose it is; where it is
+/// present and yours, a checkbox selects the target for an action.
 pub(super) fn targets_table(
     state: &UseReducerHandle<State>,
     looked_up: &GetCertificateResponse,
@@ -35,7 +35,8 @@ pub(super) fn targets_table(
                 <span class="muted">{ format!(" {} · {}", target.account_id, target.region) }</span>
             </>
         };
-        let first = if t.present {
+        // Only where it is yours can it be chosen for a change.
+        let first = if changeable(t) {
             let onchange = dispatch.reform({
                 let target = t.target.clone();
                 move |_: Event| Action::Manage(ManageAction::ToggleTarget(target.clone()))
@@ -57,6 +58,13 @@ pub(super) fn targets_table(
                 items.join(", ")
             }
         };
+        // Whose it is, in words (not by colour alone).
+        let owner_id = format!("manage-owner-{}", t.target);
+        let badge = if t.managed {
+            html! { <span class="badge yours" id={owner_id}>{ ManageText::Yours.get(lang) }</span> }
+        } else {
+            html! { <span class="badge not-yours" id={owner_id}>{ ManageText::NotYours.get(lang) }</span> }
+        };
         match (&t.error, t.present, t.status) {
             (Some(error), _, _) => html! {
                 <tr data-target={t.target.clone()} class="failed">
@@ -71,7 +79,7 @@ pub(super) fn targets_table(
             (None, true, status) => html! {
                 <tr data-target={t.target.clone()}
                     class={(status == Some(marshal_shared::api::CertificateStatus::Active)).then_some("ok")}>
-                    <th scope="row" data-label={labels[0]}>{ first }</th>
+                    <th scope="row" data-label={labels[0]}>{ first }{ " " }{ badge }</th>
                     <td class="status-cell" id={status_id} data-label={labels[1]}>
                         { status.map_or("—", |s| s.as_str()) }
                     </td>
@@ -98,6 +106,9 @@ pub(super) fn targets_table(
             </h3>
             if !anywhere {
                 <p class="status" id="manage-nowhere">{ ManageText::NotRegisteredAnywhere.get(lang) }</p>
+            }
+            if state.manage.has_unmanaged() {
+                <p class="hint" id="manage-not-yours">{ ManageText::NotYoursHint.get(lang) }</p>
             }
             <div class="table-scroll">
                 <table id="manage-table" class="stacked" aria-labelledby="manage-table-heading"

@@ -2,7 +2,7 @@
 //! confirmation names, and the request Confirm sends.
 
 use marshal_shared::api::{
-    CertificateStatus, GetCertificateResponse, GetConfigResponse, TargetInfo,
+    AdoptRequest, CertificateStatus, GetCertificateResponse, GetConfigResponse, TargetInfo,
     TransferCertificateRequest, TransferMode, UpdateStatusRequest,
 };
 
@@ -17,6 +17,8 @@ pub enum ChangeKind {
     Deactivate,
     Delete,
     Transfer(TransferMode),
+    /// Admins: record an owner for a certificate registered outside Marshal.
+    Adopt,
 }
 
 /// A change sent to the API, and what came of it.
@@ -45,6 +47,11 @@ pub enum ChangeRequest {
         certificate_id: String,
         request: TransferCertificateRequest,
     },
+    /// `POST /v1/certificates/{id}/adopt`.
+    Adopt {
+        certificate_id: String,
+        request: AdoptRequest,
+    },
 }
 
 /// What the confirmation panel says will happen, targets named from the config.
@@ -52,7 +59,7 @@ pub enum ChangeRequest {
 pub struct Confirmation {
     pub kind: ChangeKind,
     pub certificate_id: String,
-    /// Status and delete: the targets. Transfer: the source.
+    /// Status, delete and adopt: the targets. Transfer: the source.
     pub targets: Vec<TargetInfo>,
     /// Transfer only.
     pub destinations: Vec<TargetInfo>,
@@ -60,6 +67,8 @@ pub struct Confirmation {
     pub policy: Option<String>,
     /// Transfer only: the thing name typed (`None`: the common name).
     pub thing_name: Option<String>,
+    /// Adopt only: the group to own it besides the admin.
+    pub owner_group: Option<String>,
     pub request: ChangeRequest,
 }
 
@@ -100,6 +109,18 @@ impl Manage {
         let max = config.limits.max_targets_per_request;
         let selected = self.selected_in_order(looked_up);
         match kind {
+            ChangeKind::Adopt => {
+                let chosen = self.adopt_in_order(looked_up, config);
+                if chosen.is_empty() {
+                    return Some(ManageText::SelectAdoptTargets);
+                }
+                if chosen.len() > max {
+                    return Some(ManageText::TooManyTargets);
+                }
+            }
+            _ if !self.changeable_anywhere() && looked_up.targets.iter().any(|t| t.present) => {
+                return Some(ManageText::NoneYours);
+            }
             ChangeKind::Activate | ChangeKind::Deactivate | ChangeKind::Delete => {
                 if selected.is_empty() {
                     return Some(ManageText::SelectTargets);
@@ -161,11 +182,24 @@ impl Manage {
         };
         let looked_up = self.looked_up()?;
         let certificate_id = looked_up.certificate_id.clone();
-        let selected = self.selected_in_order(looked_up);
+        // Adopt has its own choice of targets: those nobody manages yet.
+        let selected = if kind == ChangeKind::Adopt {
+            self.adopt_in_order(looked_up, config)
+        } else {
+            self.selected_in_order(looked_up)
+        };
         let targets = selected
             .iter()
             .map(|id| target_info(Some(config), id))
             .collect();
+        let owner_group = match kind {
+            ChangeKind::Adopt => self
+                .adopt
+                .owner_group
+                .clone()
+                .filter(|g| config.groups.contains(g)),
+            _ => None,
+        };
         let status_change = |status| ChangeRequest::Status {
             certificate_id: certificate_id.clone(),
             request: UpdateStatusRequest {
@@ -185,6 +219,18 @@ impl Manage {
                 ChangeRequest::Delete {
                     certificate_id: certificate_id.clone(),
                     targets: selected.clone(),
+                },
+                vec![],
+                None,
+                None,
+            ),
+            ChangeKind::Adopt => (
+                ChangeRequest::Adopt {
+                    certificate_id: certificate_id.clone(),
+                    request: AdoptRequest {
+                        targets: selected.clone(),
+                        owner_group: owner_group.clone(),
+                    },
                 },
                 vec![],
                 None,
@@ -216,6 +262,7 @@ impl Manage {
             destinations,
             policy,
             thing_name,
+            owner_group,
             request,
         })
     }

@@ -2,8 +2,8 @@
 //! outcomes table lists it.
 
 use marshal_shared::api::{
-    CertificateStatus, DeleteCertificateResponse, RegistrationResult, TargetError, TargetOutcome,
-    TransferCertificateResponse, TransferMode, UpdateStatusResponse,
+    AdoptCertificateResponse, CertificateStatus, DeleteCertificateResponse, RegistrationResult,
+    TargetError, TargetOutcome, TransferCertificateResponse, TransferMode, UpdateStatusResponse,
 };
 
 use super::ChangeKind;
@@ -11,7 +11,7 @@ use super::ChangeKind;
 /// Per-target outcomes of a change, whichever call made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcomes {
-    /// Status and delete: one per target. Transfer: the source's, if it was touched.
+    /// Status, delete and adopt: one per target. Transfer: the source's, if it was touched.
     pub results: Vec<TargetOutcome>,
     /// Transfer only: one per destination.
     pub destinations: Vec<RegistrationResult>,
@@ -28,6 +28,15 @@ impl From<UpdateStatusResponse> for Outcomes {
 
 impl From<DeleteCertificateResponse> for Outcomes {
     fn from(response: DeleteCertificateResponse) -> Self {
+        Outcomes {
+            results: response.results,
+            destinations: Vec::new(),
+        }
+    }
+}
+
+impl From<AdoptCertificateResponse> for Outcomes {
+    fn from(response: AdoptCertificateResponse) -> Self {
         Outcomes {
             results: response.results,
             destinations: Vec::new(),

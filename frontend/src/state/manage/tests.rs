@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use marshal_shared::api::{
-    CertificateStatus, ConfigLimits, DeleteCertificateResponse, ErrorCode, GetCertificateResponse,
-    GetConfigResponse, PolicyInfo, Registration, RegistrationResult, TargetCertificate,
-    TargetError, TargetErrorCode, TargetInfo, TargetOutcome, TransferCertificateRequest,
-    TransferCertificateResponse, TransferMode, UpdateStatusRequest,
+    AdoptCertificateResponse, AdoptRequest, CertificateStatus, ConfigLimits,
+    DeleteCertificateResponse, ErrorCode, GetCertificateResponse, GetConfigResponse, PolicyInfo,
+    Registration, RegistrationResult, TargetCertificate, TargetError, TargetErrorCode, TargetInfo,
+    TargetOutcome, TransferCertificateRequest, TransferCertificateResponse, TransferMode,
+    UpdateStatusRequest,
 };
 
 use super::*;
@@ -819,5 +820,285 @@ fn only_the_awaited_file_is_kept() {
     assert_eq!(
         reduce(state.clone(), read(3)).manage.file,
         state.manage.file
+    );
+}
+
+/// Not the caller's: registered outside Marshal, or by someone else.
+fn not_mine(target: &str, status: CertificateStatus) -> TargetCertificate {
+    TargetCertificate {
+        managed: false,
+        policies: vec![],
+        things: vec![],
+        ..present(target, status)
+    }
+}
+
+/// [`config`] where the caller administers `admin_of` and is in the groups `line-7` and `qa`.
+fn admin_config(admin_of: &[&str]) -> Rc<GetConfigResponse> {
+    let mut config = Rc::unwrap_or_clone(config(4, &["MarshalDevice"]));
+    for target in &mut config.targets {
+        target.admin = admin_of.contains(&target.id.as_str());
+    }
+    config.groups = vec!["line-7".to_owned(), "qa".to_owned()];
+    Rc::new(config)
+}
+
+/// [`id`] looked up with `config` and `targets` as the answer, then `more`.
+fn looked_up_as(
+    config: Rc<GetConfigResponse>,
+    targets: Vec<TargetCertificate>,
+    more: impl IntoIterator<Item = Action>,
+) -> State {
+    let start = [
+        Action::ConfigLoaded(config),
+        m(ManageAction::LookupStarted {
+            id: id(),
+            ticket: 1,
+        }),
+        m(ManageAction::LookupDone {
+            ticket: 1,
+            result: Ok(Rc::new(GetCertificateResponse {
+                certificate_id: id(),
+                targets,
+            })),
+        }),
+    ];
+    run(start.into_iter().chain(more))
+}
+
+fn adopt(target: &str) -> Action {
+    m(ManageAction::ToggleAdopt(target.to_owned()))
+}
+
+#[test]
+fn actions_are_offered_only_where_the_certificate_is_yours() {
+    let mixed = || {
+        vec![
+            present("dev-tokyo", CertificateStatus::Active),
+            absent("dev-virginia"),
+            not_mine("prod-tokyo", CertificateStatus::Active),
+            unreachable_target("prod-osaka"),
+        ]
+    };
+    // Clicking a target that is not yours selects nothing; yours selects.
+    let state = looked_up_as(
+        config(4, &["MarshalDevice"]),
+        mixed(),
+        [toggle("prod-tokyo"), toggle("dev-tokyo")],
+    );
+    assert_eq!(
+        state.manage.selected,
+        BTreeSet::from(["dev-tokyo".to_owned()])
+    );
+    assert!(state.manage.changeable_anywhere());
+    assert!(state.manage.has_unmanaged());
+    let rows: Vec<bool> = state
+        .manage
+        .looked_up()
+        .unwrap()
+        .targets
+        .iter()
+        .map(changeable)
+        .collect();
+    assert_eq!(rows, [true, false, false, false]);
+    assert_eq!(blocker(&state, ChangeKind::Deactivate), None);
+
+    // Not yours anywhere it is: no action can be asked for, and the page says why.
+    let state = looked_up_as(
+        config(4, &["MarshalDevice"]),
+        vec![
+            not_mine("dev-tokyo", CertificateStatus::Active),
+            absent("dev-virginia"),
+        ],
+        [toggle("dev-tokyo"), to("dev-virginia")],
+    );
+    assert!(state.manage.selected.is_empty());
+    assert!(!state.manage.changeable_anywhere());
+    for kind in [
+        ChangeKind::Activate,
+        ChangeKind::Deactivate,
+        ChangeKind::Delete,
+        ChangeKind::Transfer(TransferMode::Copy),
+    ] {
+        assert_eq!(
+            blocker(&state, kind),
+            Some(ManageText::NoneYours),
+            "{kind:?}"
+        );
+        let asked = reduce(state.clone(), m(ManageAction::Ask(kind)));
+        assert_eq!(asked.manage.confirmation(&asked.config), None, "{kind:?}");
+    }
+
+    // A refresh that says it is no longer yours drops the selection.
+    let state = looked_up_as(
+        config(4, &["MarshalDevice"]),
+        mixed(),
+        [toggle("dev-tokyo")],
+    );
+    let state = reduce(
+        state,
+        m(ManageAction::RefreshStarted {
+            id: id(),
+            ticket: 2,
+        }),
+    );
+    let state = reduce(
+        state,
+        m(ManageAction::LookupDone {
+            ticket: 2,
+            result: Ok(Rc::new(GetCertificateResponse {
+                certificate_id: id(),
+                targets: vec![not_mine("dev-tokyo", CertificateStatus::Active)],
+            })),
+        }),
+    );
+    assert!(state.manage.selected.is_empty());
+}
+
+#[test]
+fn adopt_is_offered_to_admins_only_where_the_certificate_is_there_and_nobody_manages_it() {
+    let targets = || {
+        vec![
+            // admin, but Marshal manages it already: change it, do not adopt it
+            present("dev-tokyo", CertificateStatus::Active),
+            // admin, not there
+            absent("dev-virginia"),
+            // admin, there, unmanaged: the one to adopt
+            not_mine("prod-tokyo", CertificateStatus::Inactive),
+            // admin, but the target could not be asked
+            unreachable_target("prod-osaka"),
+        ]
+    };
+    let admin_everywhere =
+        || admin_config(&["dev-tokyo", "dev-virginia", "prod-tokyo", "prod-osaka"]);
+    let adoptable_ids = |state: &State| -> Vec<String> {
+        state
+            .manage
+            .adoptable_targets(&state.config)
+            .iter()
+            .map(|t| t.target.clone())
+            .collect()
+    };
+    let state = looked_up_as(admin_everywhere(), targets(), []);
+    assert_eq!(adoptable_ids(&state), ["prod-tokyo"]);
+    assert_eq!(
+        blocker(&state, ChangeKind::Adopt),
+        Some(ManageText::SelectAdoptTargets)
+    );
+
+    // Not an admin of prod-tokyo (admin elsewhere): nothing to adopt, and choosing it does nothing.
+    let state = looked_up_as(
+        admin_config(&["dev-tokyo"]),
+        targets(),
+        [adopt("prod-tokyo")],
+    );
+    assert!(adoptable_ids(&state).is_empty());
+    assert!(state.manage.adopt.targets.is_empty());
+    assert_eq!(
+        blocker(&state, ChangeKind::Adopt),
+        Some(ManageText::SelectAdoptTargets)
+    );
+
+    // Only the adoptable target can be chosen; the request names it and the group.
+    let state = looked_up_as(
+        admin_everywhere(),
+        targets(),
+        [
+            adopt("dev-tokyo"),
+            adopt("dev-virginia"),
+            adopt("prod-osaka"),
+            adopt("prod-tokyo"),
+            m(ManageAction::SetAdoptGroup(Some("line-7".to_owned()))),
+            m(ManageAction::SetAdoptGroup(Some("not-my-group".to_owned()))),
+            m(ManageAction::Ask(ChangeKind::Adopt)),
+        ],
+    );
+    assert_eq!(
+        state.manage.adopt.targets,
+        BTreeSet::from(["prod-tokyo".to_owned()])
+    );
+    let c = state.manage.confirmation(&state.config).unwrap();
+    assert_eq!(
+        c.request,
+        ChangeRequest::Adopt {
+            certificate_id: id(),
+            request: AdoptRequest {
+                targets: vec!["prod-tokyo".to_owned()],
+                owner_group: Some("line-7".to_owned()),
+            },
+        }
+    );
+    let ChangeRequest::Adopt { request, .. } = &c.request else {
+        unreachable!()
+    };
+    assert_eq!(
+        serde_json::to_value(request).unwrap(),
+        serde_json::json!({"targets": ["prod-tokyo"], "ownerGroup": "line-7"})
+    );
+    assert_eq!(
+        words(&c, Lang::En),
+        [
+            "Adopt certificate 3f9a…c21e in prod tokyo (222222222222, ap-northeast-1)?",
+            "Marshal records you and the group line-7 as its owner there, with the things attached to it. Nothing changes in AWS.",
+        ]
+    );
+    assert!(words(&c, Lang::Ja)[0].contains("取り込みますか"));
+
+    // "Only me" sends no group.
+    let state = reduce(state, m(ManageAction::SetAdoptGroup(None)));
+    let state = reduce(state, m(ManageAction::Ask(ChangeKind::Adopt)));
+    let c = state.manage.confirmation(&state.config).unwrap();
+    assert!(matches!(
+        c.request,
+        ChangeRequest::Adopt { ref request, .. } if request.owner_group.is_none()
+    ));
+    assert!(words(&c, Lang::En)[1].contains("you alone"));
+
+    // Once adopted (the refresh says it is managed now) it is no longer offered.
+    let state = reduce(
+        state,
+        m(ManageAction::RefreshStarted {
+            id: id(),
+            ticket: 2,
+        }),
+    );
+    let mut now_managed = targets();
+    now_managed[2].managed = true;
+    let state = reduce(
+        state,
+        m(ManageAction::LookupDone {
+            ticket: 2,
+            result: Ok(Rc::new(GetCertificateResponse {
+                certificate_id: id(),
+                targets: now_managed,
+            })),
+        }),
+    );
+    assert!(adoptable_ids(&state).is_empty());
+    assert!(state.manage.adopt.targets.is_empty());
+    assert!(!state.manage.has_unmanaged());
+}
+
+#[test]
+fn adopt_outcomes_are_listed_per_target() {
+    let outcomes: Outcomes = AdoptCertificateResponse {
+        certificate_id: id(),
+        results: vec![TargetOutcome {
+            target: "prod-tokyo".to_owned(),
+            ok: false,
+            status: Some(CertificateStatus::Active),
+            detail: String::new(),
+            error: Some(TargetError {
+                code: TargetErrorCode::ForeignAttachment,
+                message: "thing of another owner".to_owned(),
+            }),
+        }],
+    }
+    .into();
+    assert_eq!(outcomes.counts(ChangeKind::Adopt), (0, 1));
+    let rows = outcomes.rows(ChangeKind::Adopt);
+    assert_eq!(rows[0].role, None);
+    assert!(
+        matches!(rows[0].detail, OutcomeDetail::Failed(ref e) if e.code == TargetErrorCode::ForeignAttachment)
     );
 }
