@@ -4,6 +4,7 @@ mod bench;
 mod cmd;
 mod deploy;
 mod dev;
+mod fuzz;
 mod install;
 mod lockfile;
 mod page;
@@ -27,12 +28,14 @@ Commands:
             Debian packages (clang, chromium, chromium-driver, openssl,
             mosquitto, ...), the wasm32 and aarch64-unknown-linux-gnu
             targets, clippy and rustfmt, wasm-bindgen-cli at the version in
-            Cargo.lock, and three Python virtualenvs: tests/requirements.txt,
-            deploy/requirements.txt (SAM CLI, cfn-lint, AWS CLI, cargo-lambda,
-            zig) and deploy/requirements-checkov.txt.
+            Cargo.lock, cargo-fuzz, and three Python virtualenvs:
+            tests/requirements.txt, deploy/requirements.txt (SAM CLI,
+            cfn-lint, AWS CLI, cargo-lambda, zig) and
+            deploy/requirements-checkov.txt.
   test      install, then everything CI checks: fmt, clippy (native and
             wasm32), build, native tests, cfn-lint, sam validate --lint and
-            checkov on the deploy templates (offline), browser tests in
+            checkov on the deploy templates (offline), every fuzz target for
+            a few seconds from its committed corpus, browser tests in
             headless Chromium, and cargo lambda build --release --arm64.
   deploy-check
             install, then only the deploy checks of `test`: cfn-lint,
@@ -42,6 +45,16 @@ Commands:
             add the stack's API to its connect-src, write its config.json,
             upload it to the stack's bucket with the AWS CLI and your
             credentials, and invalidate its CloudFront distribution.
+  fuzz [--seconds N]
+            Install cargo-fuzz if missing, then run every fuzz target of
+            fuzz/ (AddressSanitizer, RUSTC_BOOTSTRAP=1 on stable) for N
+            seconds each (default 60), from fuzz/corpus/<target> plus what
+            earlier runs found ($CARGO_TARGET_DIR/fuzz/corpus), and print
+            the executions per target and in total. A crash fails it and
+            names the input, kept in fuzz/artifacts/<target>/.
+  fuzz --seed
+            Rewrite the seed-* files of fuzz/corpus/<target>/ from the
+            fixtures in shared/tests/examples.
   bench     install, then the criterion benches and the browser bench.
   page      install, then build the onboarding page (wasm32 release,
             wasm-bindgen, wasm-opt) into $CARGO_TARGET_DIR/page and
@@ -89,6 +102,8 @@ fn run() -> Result<()> {
             page::build(&project).map(drop)
         }
         ["bench"] => bench::bench(&Project::locate()?),
+        ["fuzz", "--seed"] => fuzz::seed::seed(&Project::locate()?),
+        ["fuzz", options @ ..] => fuzz::fuzz(&Project::locate()?, &fuzz::Options::parse(options)?),
         ["deploy-check"] => deploy::check(&Project::locate()?),
         ["deploy-page", options @ ..] => {
             deploy::deploy_page(&Project::locate()?, &deploy::PageOptions::parse(options)?)

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::{cmd::run, deploy, install::install, page, project::Project, steps::Steps, wasm};
+use crate::{cmd::run, deploy, fuzz, install::install, page, project::Project, steps::Steps, wasm};
 
 pub(crate) fn test(project: &Project) -> Result<()> {
     let mut steps = Steps::default();
@@ -59,6 +59,11 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
     })?;
     steps.run("test", || {
         run(&mut project.cargo(&["test", "--workspace", "--locked"]))
+    })?;
+    // Each target a few seconds from the committed corpus (regressions
+    // included); long runs are `cargo xtask fuzz`, reported, not in CI.
+    steps.run("fuzz targets (committed corpus + a few seconds)", || {
+        fuzz::test_step(project)
     })?;
     // Seconds each, no AWS account: the deploy templates.
     deploy::template_steps(project, steps)?;
