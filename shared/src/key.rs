@@ -1,23 +1,22 @@
-//! Private keys: the kinds we generate, and reading any common encoding into PKCS#8.
+//! Private keys: the kinds we generate, and reading any common encoding into
+//! PKCS#8 as a key pair proven consistent (`key/decode.rs`, `key/pair.rs`).
 
 use std::{fmt, str::FromStr};
 
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+mod decode;
+mod pair;
+#[cfg(test)]
+mod tests;
+
 use crate::{
-    algorithm::{Curve, KeyAlgorithm, oids, rsa_public_numbers, uint_bits},
-    ber::{self, Element, INTEGER, OCTET_STRING, Reader, SEQUENCE, oid, seq, tlv},
+    algorithm::{KeyAlgorithm, rsa_public_numbers},
     certificate::Certificate,
     error::{Error, Result},
     pem,
 };
-
-/// `[0]` and `[1]` of ECPrivateKey (EXPLICIT) and PrivateKeyInfo (IMPLICIT).
-const CONTEXT_0: u8 = 0xa0;
-const CONTEXT_1: u8 = 0xa1;
-const CONTEXT_1_PRIMITIVE: u8 = 0x81;
-const NULL: [u8; 2] = [0x05, 0x00];
 
 /// The kinds of key Marshal generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -94,6 +93,10 @@ impl FromStr for KeyType {
 }
 
 /// A private key, held as PKCS#8 DER that is wiped from memory on drop.
+///
+/// One that exists is a consistent key pair: its public key was derived
+/// from the secret (or, for RSA, the secret numbers were checked against
+/// it) when it was read (`key/pair.rs`).
 #[derive(Clone)]
 pub struct PrivateKey {
     pkcs8: Zeroizing<Vec<u8>>,
@@ -112,114 +115,55 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    /// Reads an unencrypted PKCS#8 `PrivateKeyInfo`.
+    /// Reads an unencrypted PKCS#8 `PrivateKeyInfo` (v1) or `OneAsymmetricKey` (v2).
     pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
-        let info = Pkcs8::read(der).map_err(|e| as_key_error("PKCS#8", e))?;
-        let secret = info.private_key.content;
-        let (algorithm, public_key) = match info.algorithm {
-            oids::RSA_ENCRYPTION | oids::RSASSA_PSS => {
-                let rsa = RsaPrivateKey::read(secret).map_err(|e| as_key_error("RSA key", e))?;
-                let bits = uint_bits(rsa.modulus.content);
-                let algorithm = if info.algorithm == oids::RSASSA_PSS {
-                    KeyAlgorithm::RsaPss { bits }
-                } else {
-                    KeyAlgorithm::Rsa { bits }
-                };
-                (algorithm, rsa.public_key())
-            }
-            oids::EC_PUBLIC_KEY => {
-                let ec = EcPrivateKey::read(secret).map_err(|e| as_key_error("EC key", e))?;
-                let curve_oid = info
-                    .parameters
-                    .as_ref()
-                    .and_then(|p| p.oid().ok())
-                    .or(ec.curve)
-                    .ok_or_else(|| Error::MalformedKey("EC key without a named curve".into()))?;
-                let public = ec.public_key.ok_or_else(|| {
-                    Error::UnsupportedKeyType(
-                        "EC private key without its public key (re-export it with openssl pkey)"
-                            .into(),
-                    )
-                })?;
-                (
-                    KeyAlgorithm::Ec {
-                        curve: Curve::from_oid(curve_oid),
-                    },
-                    public.to_vec(),
-                )
-            }
-            oids::ED25519 => {
-                let public = match info.public_key {
-                    Some(bits) => bits.to_vec(),
-                    None => ed25519_public(secret)?,
-                };
-                (KeyAlgorithm::Ed25519, public)
-            }
-            other => {
-                return Err(Error::UnsupportedKeyType(
-                    KeyAlgorithm::from_plain_oid(other).to_string(),
-                ));
-            }
-        };
+        let checked = decode::pkcs8(der)?;
         Ok(PrivateKey {
             pkcs8: Zeroizing::new(der.to_vec()),
-            algorithm,
-            public_key,
+            algorithm: checked.algorithm,
+            public_key: checked.public_key,
         })
     }
 
     /// Reads a SEC1 `ECPrivateKey` (`-----BEGIN EC PRIVATE KEY-----`).
     pub fn from_sec1_der(der: &[u8]) -> Result<PrivateKey> {
-        ber::check_der(der).map_err(|e| as_key_error("SEC1 EC key", e))?;
-        let ec = EcPrivateKey::read(der).map_err(|e| as_key_error("SEC1 EC key", e))?;
-        let Some(curve) = ec.curve else {
-            return Err(Error::MalformedKey(
-                "SEC1 EC key without a named curve".into(),
-            ));
-        };
-        // The curve moves to the PKCS#8 AlgorithmIdentifier, as `openssl pkcs8 -topk8` writes it.
-        let mut inner = vec![ec.version.to_tlv(), ec.private_key.to_tlv()];
-        if let Some(public) = &ec.public_key_element {
-            inner.push(public.to_tlv());
-        }
-        let inner = Zeroizing::new(seq(&inner.iter().map(Vec::as_slice).collect::<Vec<_>>()));
-        wrap_pkcs8(&seq(&[&oid(oids::EC_PUBLIC_KEY), &oid(curve)]), &inner)
+        PrivateKey::from_pkcs8_der(&decode::sec1_to_pkcs8(der)?)
     }
 
     /// Reads a PKCS#1 `RSAPrivateKey` (`-----BEGIN RSA PRIVATE KEY-----`).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey> {
-        ber::check_der(der).map_err(|e| as_key_error("PKCS#1 RSA key", e))?;
-        RsaPrivateKey::read(der).map_err(|e| as_key_error("PKCS#1 RSA key", e))?;
-        wrap_pkcs8(&seq(&[&oid(oids::RSA_ENCRYPTION), &NULL]), der)
+        PrivateKey::from_pkcs8_der(&decode::pkcs1_to_pkcs8(der)?)
     }
 
     /// Reads a password-encrypted PKCS#8 `EncryptedPrivateKeyInfo`.
     pub fn from_encrypted_pkcs8_der(der: &[u8], password: &str) -> Result<PrivateKey> {
-        // EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }
         let as_key_error = |e: Error| match e {
             Error::MalformedPkcs12(detail) | Error::TruncatedDer(detail) => {
                 Error::MalformedKey(format!("encrypted PKCS#8: {detail}"))
             }
             other => other,
         };
-        let (algorithm, ciphertext) = encrypted_pkcs8_parts(der).map_err(as_key_error)?;
-        let ciphertext = ciphertext.octets().map_err(as_key_error)?;
-        let plain = crate::pkcs12::decrypt_with_password(&algorithm, password, &ciphertext)
-            .map_err(|e| match e {
-                Error::WrongPassword(_) => Error::WrongPassword("the encrypted private key"),
-                Error::UnsupportedEncryption { algorithm, .. } => Error::UnsupportedEncryption {
-                    context: "encrypted private key",
-                    algorithm,
-                },
-                other => as_key_error(other),
-            })?;
-        // A good padding by chance (1 in 256) still leaves garbage.
-        PrivateKey::from_pkcs8_der(&plain).map_err(|e| match e {
-            Error::MalformedKey(_) | Error::TruncatedDer(_) => {
-                Error::WrongPassword("the encrypted private key")
-            }
-            other => other,
-        })
+        let envelope = decode::EncryptedPrivateKeyInfo::read(der)?;
+        let plain = decode::decrypt(
+            &envelope.encryption_algorithm,
+            password,
+            envelope.encrypted_data.as_bytes(),
+        )
+        .map_err(|e| match e {
+            Error::WrongPassword(_) => Error::WrongPassword("the encrypted private key"),
+            Error::UnsupportedEncryption { algorithm, .. } => Error::UnsupportedEncryption {
+                context: "encrypted private key",
+                algorithm,
+            },
+            other => as_key_error(other),
+        })?;
+        // A good padding by chance (1 in 256) still leaves garbage, which
+        // is not DER; a key that decodes but does not hold together is
+        // refused for what it is.
+        if !decode::looks_like_private_key(&plain) {
+            return Err(Error::WrongPassword("the encrypted private key"));
+        }
+        PrivateKey::from_pkcs8_der(&plain)
     }
 
     /// Reads the one private key in PEM text, whatever its PEM label.
@@ -291,13 +235,22 @@ impl PrivateKey {
         &self.public_key
     }
 
-    /// Checks that `certificate` carries this key's public key.
+    /// Checks that `certificate` carries this key's public key: the one
+    /// derived from the secret when the key was read, not a field stored
+    /// beside it.
     pub fn check_matches(&self, certificate: &Certificate) -> Result<()> {
         let cert_key = certificate.public_key_bits();
-        let same = match self.algorithm {
+        let same = match &self.algorithm {
             // Compare numbers, not encodings: a non-minimal DER integer is still the same key.
             KeyAlgorithm::Rsa { .. } | KeyAlgorithm::RsaPss { .. } => {
                 rsa_public_numbers(&self.public_key) == rsa_public_numbers(cert_key)
+            }
+            // The same point on another curve is another key.
+            KeyAlgorithm::Ec { curve } => {
+                self.public_key == cert_key
+                    && certificate
+                        .key_algorithm()
+                        .is_ok_and(|a| a == KeyAlgorithm::Ec { curve: curve.clone() })
             }
             _ => self.public_key == cert_key,
         };
@@ -309,194 +262,16 @@ impl PrivateKey {
     }
 }
 
-fn ed25519_public(secret: &[u8]) -> Result<Vec<u8>> {
-    // CurvePrivateKey ::= OCTET STRING (the 32-byte seed)
-    let seed = Reader::new(secret, "Ed25519 key")
-        .expect(OCTET_STRING, "the seed")
-        .map_err(|e| as_key_error("Ed25519 key", e))?;
-    let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(seed.content)
-        .map_err(|_| Error::MalformedKey("Ed25519 key: bad seed".into()))?;
-    Ok(ring::signature::KeyPair::public_key(&pair)
-        .as_ref()
-        .to_vec())
-}
-
-/// `PrivateKeyInfo { version 0, algorithm, privateKey }` around `inner`, then read back.
-fn wrap_pkcs8(algorithm: &[u8], inner: &[u8]) -> Result<PrivateKey> {
-    let der = Zeroizing::new(seq(&[
-        &[0x02, 0x01, 0x00],
-        algorithm,
-        &tlv(OCTET_STRING, inner),
-    ]));
-    PrivateKey::from_pkcs8_der(&der)
-}
-
-/// A parse failure of key bytes, as `MalformedKey` naming the structure.
-fn as_key_error(what: &str, err: Error) -> Error {
-    match err {
-        Error::MalformedPkcs12(detail) | Error::TruncatedDer(detail) => {
-            Error::MalformedKey(format!("{what}: {detail}"))
-        }
-        other => other,
-    }
-}
-
-/// PrivateKeyInfo (RFC 5958): version, algorithm, privateKey, then the
-/// optional attributes `[0]` and (version 2) publicKey `[1]`.
-struct Pkcs8<'a> {
-    algorithm: const_oid::ObjectIdentifier,
-    parameters: Option<Element<'a>>,
-    private_key: Element<'a>,
-    public_key: Option<&'a [u8]>,
-}
-
-impl<'a> Pkcs8<'a> {
-    fn read(der: &'a [u8]) -> Result<Pkcs8<'a>> {
-        ber::check_der(der)?;
-        let mut fields = ber::sole_sequence(der, "PrivateKeyInfo")?;
-        let version = fields.expect(INTEGER, "the version")?.small_uint()?;
-        if version > 1 {
-            return Err(ber::malformed(format!("version {version}")));
-        }
-        let mut algorithm = fields.expect(SEQUENCE, "the algorithm")?.reader();
-        let oid = algorithm.expect(ber::OID, "the algorithm")?.oid()?;
-        let parameters = algorithm.next_element()?;
-        let private_key = fields.expect(OCTET_STRING, "privateKey")?;
-        fields.optional(CONTEXT_0)?;
-        let public_key = match fields.optional(CONTEXT_1_PRIMITIVE)? {
-            Some(bits) => match bits.content {
-                [0, key @ ..] => Some(key),
-                _ => return Err(ber::malformed("a public key with unused bits")),
-            },
-            None => None,
-        };
-        if !fields.is_empty() {
-            return Err(ber::malformed("unexpected fields after the key"));
-        }
-        Ok(Pkcs8 {
-            algorithm: oid,
-            parameters,
-            private_key,
-            public_key,
-        })
-    }
-}
-
-/// RSAPrivateKey (RFC 8017): the numbers, of which the public key is two.
-struct RsaPrivateKey<'a> {
-    modulus: Element<'a>,
-    public_exponent: Element<'a>,
-}
-
-impl<'a> RsaPrivateKey<'a> {
-    fn read(der: &'a [u8]) -> Result<RsaPrivateKey<'a>> {
-        let mut fields = ber::sole_sequence(der, "RSAPrivateKey")?;
-        let version = fields.expect(INTEGER, "the version")?.small_uint()?;
-        if version > 1 {
-            return Err(ber::malformed(format!("version {version}")));
-        }
-        let modulus = fields.expect(INTEGER, "the modulus")?;
-        let public_exponent = fields.expect(INTEGER, "the public exponent")?;
-        for name in [
-            "the private exponent",
-            "prime 1",
-            "prime 2",
-            "exponent 1",
-            "exponent 2",
-            "the coefficient",
-        ] {
-            fields.expect(INTEGER, name)?;
-        }
-        Ok(RsaPrivateKey {
-            modulus,
-            public_exponent,
-        })
-    }
-
-    /// RSAPublicKey DER: `SEQUENCE { modulus, publicExponent }`.
-    fn public_key(&self) -> Vec<u8> {
-        seq(&[&self.modulus.to_tlv(), &self.public_exponent.to_tlv()])
-    }
-}
-
-/// ECPrivateKey (RFC 5915): version 1, the secret, and optionally the
-/// curve `[0]` and the public key `[1]`.
-struct EcPrivateKey<'a> {
-    version: Element<'a>,
-    private_key: Element<'a>,
-    curve: Option<const_oid::ObjectIdentifier>,
-    public_key_element: Option<Element<'a>>,
-    public_key: Option<&'a [u8]>,
-}
-
-impl<'a> EcPrivateKey<'a> {
-    fn read(der: &'a [u8]) -> Result<EcPrivateKey<'a>> {
-        let mut fields = ber::sole_sequence(der, "ECPrivateKey")?;
-        let version = fields.expect(INTEGER, "the version")?;
-        if version.small_uint()? != 1 {
-            return Err(ber::malformed("an ECPrivateKey version other than 1"));
-        }
-        let private_key = fields.expect(OCTET_STRING, "privateKey")?;
-        // `[n] EXPLICIT`: the one element inside, with the tag it must have.
-        let inside = |wrapper: Option<&Element<'a>>, tag, name: &str| {
-            wrapper.map(|w| w.reader().expect(tag, name)).transpose()
-        };
-        let curve = inside(
-            fields.optional(CONTEXT_0)?.as_ref(),
-            ber::OID,
-            "a named curve",
-        )?
-        .map(|e| e.oid())
-        .transpose()?;
-        let public_key_element = fields.optional(CONTEXT_1)?;
-        let public_key = inside(
-            public_key_element.as_ref(),
-            ber::BIT_STRING,
-            "the public key",
-        )?
-        .map(|e| e.bit_string())
-        .transpose()?;
-        if !fields.is_empty() {
-            return Err(ber::malformed("unexpected fields after the key"));
-        }
-        Ok(EcPrivateKey {
-            version,
-            private_key,
-            curve,
-            public_key_element,
-            public_key,
-        })
-    }
-}
-
 /// True when `der` is shaped like an unencrypted private key of any
 /// algorithm, one we can use or not: PKCS#8, SEC1 (naming its curve or
 /// carrying its public key, as every tool writes it) or PKCS#1. For
 /// spotting keys, where a DSA or X25519 key matters as much as ours.
 pub(crate) fn looks_like_private_key(der: &[u8]) -> bool {
-    ber::check_der(der).is_ok()
-        && (Pkcs8::read(der).is_ok()
-            || EcPrivateKey::read(der)
-                .is_ok_and(|ec| ec.curve.is_some() || ec.public_key_element.is_some())
-            || RsaPrivateKey::read(der).is_ok())
-}
-
-/// EncryptedPrivateKeyInfo ::= SEQUENCE { AlgorithmIdentifier, OCTET STRING }:
-/// the algorithm and the encrypted key, nothing after.
-fn encrypted_pkcs8_parts(der: &[u8]) -> Result<(Element<'_>, Element<'_>)> {
-    let mut info = ber::sole_sequence(der, "EncryptedPrivateKeyInfo")?;
-    let algorithm = info.expect(SEQUENCE, "the encryption algorithm")?;
-    let ciphertext = info.expect(OCTET_STRING, "the encrypted key")?;
-    if !info.is_empty() {
-        return Err(ber::malformed("fields after the encrypted key"));
-    }
-    Ok((algorithm, ciphertext))
+    decode::looks_like_private_key(der)
 }
 
 /// True when `der` has the shape of an encrypted PKCS#8 key (an algorithm
 /// named by an OID, then an OCTET STRING).
 pub(crate) fn looks_like_encrypted_pkcs8(der: &[u8]) -> bool {
-    encrypted_pkcs8_parts(der).is_ok_and(|(algorithm, _)| {
-        crate::pbes2::read_oid(&mut algorithm.reader(), "the algorithm").is_ok()
-    })
+    decode::EncryptedPrivateKeyInfo::read(der).is_ok()
 }
