@@ -248,9 +248,11 @@ impl PrivateKey {
             // The same point on another curve is another key.
             KeyAlgorithm::Ec { curve } => {
                 self.public_key == cert_key
-                    && certificate
-                        .key_algorithm()
-                        .is_ok_and(|a| a == KeyAlgorithm::Ec { curve: curve.clone() })
+                    && certificate.key_algorithm().is_ok_and(|a| {
+                        a == KeyAlgorithm::Ec {
+                            curve: curve.clone(),
+                        }
+                    })
             }
             _ => self.public_key == cert_key,
         };

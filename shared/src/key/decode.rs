@@ -107,11 +107,14 @@ pub(super) fn pkcs8(der: &[u8]) -> Result<Checked> {
         }
         oids::ED25519 => {
             if parameters.is_some() {
-                return Err(malformed("Ed25519 key", "algorithm parameters (RFC 8410 has none)"));
+                return Err(malformed(
+                    "Ed25519 key",
+                    "algorithm parameters (RFC 8410 has none)",
+                ));
             }
             // CurvePrivateKey ::= OCTET STRING (the 32-byte seed)
-            let seed = <&OctetStringRef>::from_der(secret)
-                .map_err(|e| der_error("Ed25519 key", e))?;
+            let seed =
+                <&OctetStringRef>::from_der(secret).map_err(|e| der_error("Ed25519 key", e))?;
             Ok(Checked {
                 algorithm: KeyAlgorithm::Ed25519,
                 public_key: pair::ed25519_public(seed.as_bytes(), stored_public)?,
@@ -129,8 +132,7 @@ fn named_curve(parameters: Option<AnyRef<'_>>) -> Result<ObjectIdentifier> {
         .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
         .ok_or_else(|| {
             Error::MalformedKey(
-                "EC key without a named curve (explicit curve parameters are not supported)"
-                    .into(),
+                "EC key without a named curve (explicit curve parameters are not supported)".into(),
             )
         })
 }
@@ -269,7 +271,9 @@ fn pkcs8_error(der: &[u8], err: der::Error) -> Error {
             "PKCS#8",
             format!("version {} (only v1 and v2 exist)", v + 1),
         ),
-        Some(0) if public_key_field => malformed("PKCS#8", "v1 with a public key (only v2 has one)"),
+        Some(0) if public_key_field => {
+            malformed("PKCS#8", "v1 with a public key (only v2 has one)")
+        }
         Some(1) if public_key_field => malformed("PKCS#8", "v2 without its public key"),
         _ => der_error("PKCS#8", err),
     }

@@ -47,8 +47,7 @@ pub(super) fn ec_public(curve: &Curve, secret: &[u8], stored: Option<&[u8]>) -> 
                 // ring derives a point only for keys it generates; `p256` and
                 // `p384` would cost the page ~20 KB gzipped for this alone.
                 return Err(Error::UnsupportedKeyType(
-                    "EC private key without its public key (re-export it with openssl pkey)"
-                        .into(),
+                    "EC private key without its public key (re-export it with openssl pkey)".into(),
                 ));
             };
             let rng = ring::rand::SystemRandom::new();
