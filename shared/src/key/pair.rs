@@ -7,7 +7,7 @@
 //! ring does the work for P-256, P-384, Ed25519 and RSA 2048–4096 (it is in
 //! the page anyway, to sign). ring has no P-521: RustCrypto's `p521` derives
 //! that point, ~17 KB gzipped measured alone in wasm. The RSA checks ring
-//! leaves out (`d` itself, keys outside 2048–4096 bits) would need
+//! leaves out (`d` itself, keys other than 2048, 3072 and 4096 bits) would need
 //! RustCrypto `rsa`'s `from_components` + `validate`: ~42 KB gzipped in
 //! wasm, measured alone, so those keys are refused instead.
 
@@ -19,8 +19,9 @@ use crate::{
     error::{Error, Result},
 };
 
-/// The smallest and largest RSA moduli whose key pairs ring can check.
-pub(super) const RSA_BITS: std::ops::RangeInclusive<u32> = 2048..=4096;
+/// The smallest and largest RSA moduli whose key pairs ring can check
+/// (with primes of a multiple of 512 bits).
+const RSA_BITS: std::ops::RangeInclusive<u32> = 2048..=4096;
 
 /// The uncompressed public point `secret` makes on `curve`, after checking
 /// that the point stored beside it (when there is one) is that point.
@@ -118,11 +119,10 @@ pub(super) fn check_rsa(rsa: &RsaPrivateKeyRef<'_>, pkcs1: &[u8]) -> Result<()> 
             "RSA key: primes of {p} and {q} bits for a {bits}-bit modulus (each must be half of it)"
         )));
     }
-    if !RSA_BITS.contains(&bits) {
+    // ring takes primes of a multiple of 512 bits: RSA 2048, 3072 and 4096.
+    if !RSA_BITS.contains(&bits) || half % 512 != 0 {
         return Err(Error::UnsupportedKeyType(format!(
-            "RSA {bits} keys (Marshal takes RSA keys of {} to {} bits)",
-            RSA_BITS.start(),
-            RSA_BITS.end()
+            "RSA {bits} keys (Marshal takes RSA keys of 2048, 3072 and 4096 bits)"
         )));
     }
     let exponent = rsa.public_exponent.as_bytes();

@@ -148,3 +148,13 @@ fn trailing_bytes_and_bare_secrets_are_refused() {
     let err = PrivateKey::from_der_any(&der[..der.len() - 1]).unwrap_err();
     assert_eq!(err.code(), "malformed_key", "{err}");
 }
+
+/// ring checks RSA key pairs of 2048, 3072 and 4096 bits only; others are
+/// refused as keys Marshal does not take, not as broken ones.
+#[test]
+fn rsa_keys_ring_cannot_check_are_unsupported() {
+    let pkcs8 = crate::generate::generate_rsa_pkcs8(1024).unwrap();
+    let err = PrivateKey::from_pkcs8_der(&pkcs8).unwrap_err();
+    assert_eq!(err.code(), "unsupported_key_type", "{err}");
+    assert!(err.to_string().contains("RSA 1024 keys"), "{err}");
+}
