@@ -120,7 +120,7 @@ pub(super) fn check_rsa(rsa: &RsaPrivateKeyRef<'_>, pkcs1: &[u8]) -> Result<()> 
         )));
     }
     // ring takes primes of a multiple of 512 bits: RSA 2048, 3072 and 4096.
-    if !RSA_BITS.contains(&bits) || half % 512 != 0 {
+    if !RSA_BITS.contains(&bits) || !half.is_multiple_of(512) {
         return Err(Error::UnsupportedKeyType(format!(
             "RSA {bits} keys (Marshal takes RSA keys of 2048, 3072 and 4096 bits)"
         )));
