@@ -103,12 +103,17 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
         }
         Err(e) => e,
     };
-    if let Ok(key) = PrivateKey::from_der_any(input) {
-        return Ok(Imported {
-            format: InputFormat::DerPrivateKey,
-            certificates: Vec::new(),
-            private_key: Some(key),
-        });
+    match PrivateKey::from_der_any(input) {
+        Ok(key) => {
+            return Ok(Imported {
+                format: InputFormat::DerPrivateKey,
+                certificates: Vec::new(),
+                private_key: Some(key),
+            });
+        }
+        // A broken key is refused for what is wrong with it (issue 13).
+        Err(e) if crate::key::is_private_key_form(input) => return Err(e),
+        Err(_) => {}
     }
     if let Ok(key) = PrivateKey::from_encrypted_pkcs8_der(input, password) {
         return Ok(Imported {

@@ -207,12 +207,18 @@ impl PrivateKey {
         Ok(Some(key))
     }
 
-    /// Tries each DER private key form in turn (PKCS#8, SEC1, PKCS#1).
+    /// Reads a DER private key of whichever form it has (PKCS#8, SEC1,
+    /// PKCS#1); a broken key of a recognised form is refused for what is
+    /// wrong with it.
     pub fn from_der_any(der: &[u8]) -> Result<PrivateKey> {
-        PrivateKey::from_pkcs8_der(der)
-            .or_else(|_| PrivateKey::from_sec1_der(der))
-            .or_else(|_| PrivateKey::from_pkcs1_der(der))
-            .map_err(|_| Error::MalformedKey("not a PKCS#8, SEC1 or PKCS#1 private key".into()))
+        match decode::form(der) {
+            Some(decode::Form::Pkcs8) => PrivateKey::from_pkcs8_der(der),
+            Some(decode::Form::Sec1) => PrivateKey::from_sec1_der(der),
+            Some(decode::Form::Pkcs1) => PrivateKey::from_pkcs1_der(der),
+            None => Err(Error::MalformedKey(
+                "not a PKCS#8, SEC1 or PKCS#1 private key".into(),
+            )),
+        }
     }
 
     /// The key as PKCS#8 DER.
@@ -270,6 +276,12 @@ impl PrivateKey {
 /// spotting keys, where a DSA or X25519 key matters as much as ours.
 pub(crate) fn looks_like_private_key(der: &[u8]) -> bool {
     decode::looks_like_private_key(der)
+}
+
+/// True when `der` is a PKCS#8 (any version), SEC1 or PKCS#1 structure,
+/// whether the key in it holds together or not.
+pub(crate) fn is_private_key_form(der: &[u8]) -> bool {
+    decode::form(der).is_some()
 }
 
 /// True when `der` has the shape of an encrypted PKCS#8 key (an algorithm

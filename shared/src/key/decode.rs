@@ -219,37 +219,58 @@ pub(super) fn decrypt(
     crate::pkcs12::decrypt_with_password(&element, password, ciphertext)
 }
 
+/// The encodings of an unencrypted private key.
+pub(super) enum Form {
+    Pkcs8,
+    Sec1,
+    Pkcs1,
+}
+
+/// Which encoding `der` has, by its structure alone (any algorithm, any
+/// PKCS#8 version, whether the key holds together or not).
+pub(super) fn form(der: &[u8]) -> Option<Form> {
+    if pkcs8_version(der).is_some() {
+        Some(Form::Pkcs8)
+    } else if EcPrivateKey::from_der(der).is_ok() {
+        Some(Form::Sec1)
+    } else if RsaPrivateKeyRef::from_der(der).is_ok() {
+        Some(Form::Pkcs1)
+    } else {
+        None
+    }
+}
+
 /// True when `der` is shaped like an unencrypted private key of any
-/// algorithm, one we can use or not: PKCS#8 (also with a version and a
-/// public key field that disagree), SEC1 (naming its curve or carrying its
-/// public key, as every tool writes it) or PKCS#1. For spotting keys,
-/// where a broken, DSA or X25519 key matters as much as ours.
+/// algorithm, one we can use or not: PKCS#8 v1 or v2 (also with a
+/// version and a public key field that disagree), SEC1 (naming its curve
+/// or carrying its public key, as every tool writes it) or PKCS#1. For
+/// spotting keys, where a broken, DSA or X25519 key matters as much as ours.
 pub(super) fn looks_like_private_key(der: &[u8]) -> bool {
-    PrivateKeyInfoRef::from_der(der).is_ok()
-        || pkcs8_shape(der)
+    pkcs8_version(der).is_some_and(|version| version <= 1)
         || EcPrivateKey::from_der(der)
             .is_ok_and(|ec| ec.parameters.is_some() || ec.public_key.is_some())
         || RsaPrivateKeyRef::from_der(der).is_ok()
 }
 
-/// PKCS#8 without its rule tying the version to the public key field:
-/// `SEQUENCE { INTEGER 0 | 1, AlgorithmIdentifier, OCTET STRING,
-/// [0] IMPLICIT attributes OPTIONAL, [1] IMPLICIT BIT STRING OPTIONAL }`.
-fn pkcs8_shape(der: &[u8]) -> bool {
-    let read = || -> der::Result<u8> {
+/// The version of a PKCS#8 structure without `pkcs8`'s rule tying it to
+/// the public key field: `SEQUENCE { INTEGER, AlgorithmIdentifier, OCTET
+/// STRING, [0] IMPLICIT attributes OPTIONAL, [1] IMPLICIT BIT STRING
+/// OPTIONAL }`.
+fn pkcs8_version(der: &[u8]) -> Option<u64> {
+    let read = || -> der::Result<u64> {
         let mut reader = SliceReader::new(der)?;
         let version = reader.sequence(|fields: &mut SliceReader<'_>| {
-            let version = u8::decode(fields)?;
+            let version = u64::decode(fields)?;
             AlgorithmIdentifierRef::decode(fields)?;
             <&OctetStringRef>::decode(fields)?;
             fields.context_specific::<&SequenceRef>(TagNumber(0), TagMode::Implicit)?;
             fields.context_specific::<BitStringRef<'_>>(TagNumber(1), TagMode::Implicit)?;
-            Ok::<u8, der::Error>(version)
+            Ok::<u64, der::Error>(version)
         })?;
         reader.finish()?;
         Ok(version)
     };
-    read().is_ok_and(|version| version <= 1)
+    read().ok()
 }
 
 /// Why `pkcs8`'s decoder refused `der`, in words for the versions.

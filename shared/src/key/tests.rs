@@ -158,3 +158,19 @@ fn rsa_keys_ring_cannot_check_are_unsupported() {
     assert_eq!(err.code(), "unsupported_key_type", "{err}");
     assert!(err.to_string().contains("RSA 1024 keys"), "{err}");
 }
+
+/// A broken key in DER is refused for what is wrong with it, not as
+/// unrecognised input.
+#[test]
+fn broken_der_keys_are_refused_for_what_is_wrong() {
+    for (name, text) in [
+        broken!("mismatch.pkcs8.pem"),
+        broken!("mismatch.sec1.pem"),
+        broken!("rsa-q2.pkcs1.pem"),
+        broken!("pkcs8-v3.pem"),
+    ] {
+        let blocks = crate::pem::parse_blocks(text).unwrap();
+        let err = import(&blocks[0].der, "").expect_err(name);
+        assert_eq!(err.code(), "malformed_key", "{name}: {err}");
+    }
+}
