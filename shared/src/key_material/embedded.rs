@@ -7,7 +7,11 @@
 //! first twenty bytes are distinctive enough. Certificates hold none of
 //! these structures, so their DER is not flagged.
 
-use crate::{ber, key};
+use crate::key;
+
+/// The tags looked for, by their DER identifier octets.
+const SEQUENCE: u8 = 0x30;
+const OID: u8 = 0x06;
 
 /// The smallest key we look for: an Ed25519 PKCS#8 key is 48 bytes.
 pub(super) const MIN_KEY_DER: usize = 48;
@@ -27,7 +31,7 @@ pub(super) fn holds_key(bytes: &[u8]) -> bool {
     if bytes.len() < MIN_KEY_DER {
         return false;
     }
-    (0..=bytes.len() - MIN_KEY_DER).any(|at| bytes[at] == ber::SEQUENCE && key_at(&bytes[at..]))
+    (0..=bytes.len() - MIN_KEY_DER).any(|at| bytes[at] == SEQUENCE && key_at(&bytes[at..]))
 }
 
 /// Whether `bytes` start with a key (what follows it does not matter).
@@ -54,7 +58,7 @@ fn key_at(bytes: &[u8]) -> bool {
 
 /// PFX: `SEQUENCE { INTEGER 3, ContentInfo { data | signedData, ... } }`.
 fn is_pfx_start(content: &[u8]) -> bool {
-    let Some(auth_safe) = content.strip_prefix(&[0x02, 0x01, 0x03, ber::SEQUENCE]) else {
+    let Some(auth_safe) = content.strip_prefix(&[0x02, 0x01, 0x03, SEQUENCE]) else {
         return false;
     };
     // Past the ContentInfo's length (BER: maybe indefinite), its type.
@@ -73,7 +77,7 @@ fn is_encrypted_pkcs8(element: &[u8], content: &[u8]) -> bool {
     let Some((header, Some(_))) = header(content) else {
         return false;
     };
-    let Some([ber::OID, oid_len, oid @ ..]) = content.get(header..) else {
+    let Some([OID, oid_len, oid @ ..]) = content.get(header..) else {
         return false;
     };
     let oid = &oid[..usize::from(*oid_len).min(oid.len())];

@@ -4,11 +4,12 @@
 
 use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use const_oid::db::rfc5912::SECP_256_R_1;
+use der::{Decode, Encode};
 
 use super::{KeyMaterial, find_key_material};
 use crate::{
     AMAZON_ROOT_CA_1_PEM, CertificateRequest, Credentials, KeyType, OffsetDateTime, PrivateKey,
-    ber, generate, generate_rsa_pkcs8, pbes2, pem, pkcs12, self_signed,
+    generate, generate_rsa_pkcs8, pbes2, pem, pkcs12, self_signed,
 };
 
 fn now() -> OffsetDateTime {
@@ -33,25 +34,26 @@ fn every(text: &str, n: usize, separator: &str) -> String {
     pieces.join(separator)
 }
 
-/// The fields of the ECPrivateKey inside a PKCS#8 EC key: version,
-/// secret, `[1]` public key (ring writes no `[0]`: the curve is outside).
-fn ec_fields(pkcs8: &[u8]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let mut info = ber::sole_sequence(pkcs8, "PKCS#8").unwrap();
-    info.expect(ber::INTEGER, "version").unwrap();
-    info.expect(ber::SEQUENCE, "algorithm").unwrap();
-    let inner = info.expect(ber::OCTET_STRING, "key").unwrap();
-    let mut ec = ber::sole_sequence(inner.content, "ECPrivateKey").unwrap();
-    let version = ec.expect(ber::INTEGER, "version").unwrap().to_tlv();
-    let secret = ec.expect(ber::OCTET_STRING, "secret").unwrap();
-    let public = ec.expect(0xa1, "public key").unwrap().to_tlv();
-    (version, secret.content.to_vec(), public)
+/// The key inside a PKCS#8 key (ECPrivateKey or RSAPrivateKey DER).
+fn inner_key(pkcs8: &[u8]) -> Vec<u8> {
+    pkcs8::PrivateKeyInfoRef::from_der(pkcs8)
+        .unwrap()
+        .private_key
+        .as_bytes()
+        .to_vec()
 }
 
-/// SEC1 (`EC PRIVATE KEY`) as `openssl ec` writes it: the curve in `[0]`.
+/// SEC1 (`EC PRIVATE KEY`) as `openssl ec` writes it: the curve in `[0]`
+/// (ring writes no `[0]`: the curve is outside).
 fn sec1(pkcs8: &[u8]) -> Vec<u8> {
-    let (version, secret, public) = ec_fields(pkcs8);
-    let curve = ber::tlv(0xa0, &ber::oid(SECP_256_R_1));
-    let der = ber::seq(&[&version, &ber::octets(&secret), &curve, &public]);
+    let inner = inner_key(pkcs8);
+    let ec = sec1::EcPrivateKey::from_der(&inner).unwrap();
+    let der = sec1::EcPrivateKey {
+        parameters: Some(sec1::EcParameters::NamedCurve(SECP_256_R_1)),
+        ..ec
+    }
+    .to_der()
+    .unwrap();
     let back = PrivateKey::from_sec1_der(&der).unwrap();
     assert_eq!(back.pkcs8_der(), pkcs8, "the SEC1 form is the same key");
     der
@@ -59,15 +61,18 @@ fn sec1(pkcs8: &[u8]) -> Vec<u8> {
 
 /// PKCS#1 (`RSA PRIVATE KEY`): the OCTET STRING inside a PKCS#8 RSA key.
 fn pkcs1(pkcs8: &[u8]) -> Vec<u8> {
-    let mut info = ber::sole_sequence(pkcs8, "PKCS#8").unwrap();
-    info.expect(ber::INTEGER, "version").unwrap();
-    info.expect(ber::SEQUENCE, "algorithm").unwrap();
-    let der = info
-        .expect(ber::OCTET_STRING, "key")
-        .unwrap()
-        .content
-        .to_vec();
+    let der = inner_key(pkcs8);
     PrivateKey::from_pkcs1_der(&der).unwrap();
+    der
+}
+
+/// A SEQUENCE around `content`.
+fn sequence(content: &[u8]) -> Vec<u8> {
+    let length = der::Length::try_from(content.len()).unwrap();
+    let mut der = der::Header::new(der::Tag::Sequence, length)
+        .to_der()
+        .unwrap();
+    der.extend_from_slice(content);
     der
 }
 
@@ -77,7 +82,12 @@ fn keys() -> Vec<(&'static str, Vec<u8>)> {
     let pkcs8 = ec.private_key.pkcs8_der().to_vec();
     let rsa = generate_rsa_pkcs8(2048).unwrap().to_vec();
     let (algorithm, ciphertext) = pbes2::encrypt(b"pw", 1_000, &pkcs8).unwrap();
-    let encrypted = ber::seq(&[&algorithm, &ber::octets(&ciphertext)]);
+    let encrypted = pkcs8::EncryptedPrivateKeyInfoRef {
+        encryption_algorithm: pkcs8::pkcs5::EncryptionScheme::from_der(&algorithm).unwrap(),
+        encrypted_data: der::asn1::OctetStringRef::new(&ciphertext).unwrap(),
+    }
+    .to_der()
+    .unwrap();
     assert!(PrivateKey::from_encrypted_pkcs8_der(&encrypted, "pw").is_ok());
     let p12 = pkcs12::export(&ec.certificate, &ec.private_key, "", "k").unwrap();
     let p384 = generate(KeyType::EcP384, &CertificateRequest::new("k"), now()).unwrap();
@@ -261,11 +271,11 @@ fn pem_key_labels_are_found_whatever_the_body() {
 
 /// A P-256 key as a JWK (RFC 7518, 6.2): the raw scalar, base64url, as `d`.
 fn jwk(c: &Credentials) -> String {
-    let (_, scalar, _) = ec_fields(c.private_key.pkcs8_der());
+    let inner = inner_key(c.private_key.pkcs8_der());
+    let scalar = sec1::EcPrivateKey::from_der(&inner).unwrap().private_key;
     assert_eq!(scalar.len(), 32);
     let point = c.private_key.public_key_bits();
-    let [x, y, d] =
-        [&point[1..33], &point[33..], &scalar[..]].map(Base64UrlUnpadded::encode_string);
+    let [x, y, d] = [&point[1..33], &point[33..], scalar].map(Base64UrlUnpadded::encode_string);
     format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}","d":"{d}"}}"#)
 }
 
@@ -472,7 +482,7 @@ fn hostile_texts_are_scanned_in_linear_time() {
         let mut content = vec![0x02, 0x01, 0x00];
         content.extend_from_slice(&[0x04, 0x00].repeat(100));
         content.extend_from_slice(&tower);
-        tower = ber::tlv(ber::SEQUENCE, &content);
+        tower = sequence(&content);
     }
     let size = 256 * 1024;
     let cases = [
