@@ -197,4 +197,7 @@ for f in p256.legacy.p12 p256.legacy.pw.p12 p256.modern.p12 p256.modern.pw.p12 r
 	openssl pkcs12 -info -noout $legacy -in "$f" -passin "pass:$pass" 2>&1
 done
 
+# Keys that must be refused, made from the keys above (README, "Broken private keys").
+python3 make-broken-keys.py
+
 echo "fixtures written to $(pwd)"
