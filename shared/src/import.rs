@@ -82,7 +82,9 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
     if input.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::Empty);
     }
-    if pem::looks_like_pem(input) {
+    // Binary files may contain the PEM marker (in a name, say): bytes that
+    // frame as exactly one DER or BER SEQUENCE are not read as text.
+    if pem::looks_like_pem(input) && !is_one_sequence(input) {
         return import_pem(&String::from_utf8_lossy(input), password);
     }
     if pkcs12::looks_like_pkcs12(input) {
@@ -123,6 +125,30 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
     })
 }
 
+/// True when `input` is one SEQUENCE header whose length covers exactly the
+/// rest (or is BER's indefinite length), as every certificate, key and
+/// PKCS#12 file is and text never is.
+fn is_one_sequence(input: &[u8]) -> bool {
+    let [0x30, first, rest @ ..] = input else {
+        return false;
+    };
+    match *first {
+        0x80 => true,
+        len @ 0..=0x7f => rest.len() == usize::from(len),
+        long => {
+            let count = usize::from(long & 0x7f);
+            if count > 4 || rest.len() < count {
+                return false;
+            }
+            let (digits, content) = rest.split_at(count);
+            let len = digits
+                .iter()
+                .fold(0usize, |acc, &b| acc << 8 | usize::from(b));
+            content.len() == len
+        }
+    }
+}
+
 fn import_pem(text: &str, password: &str) -> Result<Imported> {
     let mut certificates = Vec::new();
     let mut keys = Vec::new();
@@ -144,6 +170,11 @@ fn import_pem(text: &str, password: &str) -> Result<Imported> {
     }
     if keys.len() > 1 {
         return Err(Error::SeveralPrivateKeys(keys.len()));
+    }
+    if certificates.is_empty() && keys.is_empty() {
+        return Err(Error::MalformedPem(
+            "the text mentions -----BEGIN but holds no complete PEM block".into(),
+        ));
     }
     Ok(Imported {
         format: InputFormat::Pem,
