@@ -33,6 +33,10 @@ pub struct Imported {
     pub certificates: Vec<Certificate>,
     /// The private key, if the input held one.
     pub private_key: Option<PrivateKey>,
+    /// Labels of PEM blocks that were passed over because they hold nothing
+    /// Marshal uses and nothing secret (`EC PARAMETERS`, a CSR, a CRL,
+    /// a public key), in input order.
+    pub skipped: Vec<String>,
 }
 
 impl Imported {
@@ -93,6 +97,7 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
             format: InputFormat::Pkcs12,
             certificates: contents.certificates,
             private_key: contents.private_key,
+            skipped: Vec::new(),
         });
     }
     let cert_error = match Certificate::from_der(input) {
@@ -101,6 +106,7 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
                 format: InputFormat::DerCertificate,
                 certificates: vec![cert],
                 private_key: None,
+                skipped: Vec::new(),
             });
         }
         Err(e) => e,
@@ -110,6 +116,7 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
             format: InputFormat::DerPrivateKey,
             certificates: Vec::new(),
             private_key: Some(key),
+            skipped: Vec::new(),
         });
     }
     if let Ok(key) = PrivateKey::from_encrypted_pkcs8_der(input, password) {
@@ -117,6 +124,7 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
             format: InputFormat::DerPrivateKey,
             certificates: Vec::new(),
             private_key: Some(key),
+            skipped: Vec::new(),
         });
     }
     Err(match cert_error {
@@ -124,6 +132,21 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
         _ => Error::UnrecognisedInput,
     })
 }
+
+/// PEM labels of public, non-secret things that travel beside certificates
+/// and keys (`openssl ecparam -genkey` writes `EC PARAMETERS` before the
+/// key): passed over instead of refusing the whole file.
+const PASSED_OVER: [&str; 9] = [
+    "EC PARAMETERS",
+    "DH PARAMETERS",
+    "X9.42 DH PARAMETERS",
+    "PARAMETERS",
+    "CERTIFICATE REQUEST",
+    "NEW CERTIFICATE REQUEST",
+    "X509 CRL",
+    "PUBLIC KEY",
+    "RSA PUBLIC KEY",
+];
 
 /// True when `input` is one SEQUENCE header whose length covers exactly the
 /// rest (or is BER's indefinite length), as every certificate, key and
@@ -152,6 +175,7 @@ fn is_one_sequence(input: &[u8]) -> bool {
 fn import_pem(text: &str, password: &str) -> Result<Imported> {
     let mut certificates = Vec::new();
     let mut keys = Vec::new();
+    let mut skipped = Vec::new();
     for block in pem::parse_blocks(text)? {
         match block.label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
@@ -159,6 +183,9 @@ fn import_pem(text: &str, password: &str) -> Result<Imported> {
             }
             _ => match PrivateKey::from_pem_block(&block, password)? {
                 Some(key) => keys.push(key),
+                None if PASSED_OVER.contains(&block.label.as_str()) => {
+                    skipped.push(block.label.clone());
+                }
                 None => {
                     return Err(Error::WrongPemLabel {
                         found: block.label.clone(),
@@ -172,13 +199,21 @@ fn import_pem(text: &str, password: &str) -> Result<Imported> {
         return Err(Error::SeveralPrivateKeys(keys.len()));
     }
     if certificates.is_empty() && keys.is_empty() {
-        return Err(Error::MalformedPem(
-            "the text mentions -----BEGIN but holds no complete PEM block".into(),
-        ));
+        // Passed-over blocks alone: say what was found instead.
+        return Err(match skipped.into_iter().next() {
+            Some(found) => Error::WrongPemLabel {
+                found,
+                expected: "CERTIFICATE or a PRIVATE KEY",
+            },
+            None => Error::MalformedPem(
+                "the text mentions -----BEGIN but holds no complete PEM block".into(),
+            ),
+        });
     }
     Ok(Imported {
         format: InputFormat::Pem,
         certificates,
         private_key: keys.pop(),
+        skipped,
     })
 }

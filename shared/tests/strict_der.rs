@@ -360,3 +360,24 @@ fn generalized_time_before_2050_is_read_as_openssl_reads_it() {
     let info = Certificate::from_der(&der).unwrap().info().unwrap();
     assert_eq!(info.not_before, "2026-11-29T11:34:14Z");
 }
+
+#[test]
+fn public_pem_blocks_beside_a_key_or_certificate_are_passed_over() {
+    let key = String::from_utf8(example("p256.sec1.pem")).unwrap();
+    let cert = String::from_utf8(example("p256.cert.pem")).unwrap();
+    // What `openssl ecparam -name prime256v1 -genkey` writes before the key.
+    let parameters =
+        "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n";
+    let imported = import(format!("{parameters}{key}{cert}").as_bytes(), "").unwrap();
+    assert_eq!(imported.skipped, ["EC PARAMETERS"]);
+    assert!(imported.private_key.is_some());
+    assert_eq!(imported.key_matches().map(|r| r.is_ok()), Some(true));
+    // Alone, they are not something Marshal can use.
+    assert!(matches!(
+        import(parameters.as_bytes(), ""),
+        Err(Error::WrongPemLabel { .. })
+    ));
+    // A block Marshal does not know stays an error: it could be secret.
+    let unknown = "-----BEGIN SECRET THING-----\nAAAA\n-----END SECRET THING-----\n";
+    assert!(import(format!("{unknown}{cert}").as_bytes(), "").is_err());
+}
