@@ -129,6 +129,11 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
     }
     Err(match cert_error {
         truncated @ Error::TruncatedDer(_) => truncated,
+        // Say what is wrong with something shaped like a certificate,
+        // rather than that it was not recognised at all.
+        not_a_certificate @ Error::NotACertificate(_) if certificate_shaped(input) => {
+            not_a_certificate
+        }
         _ => Error::UnrecognisedInput,
     })
 }
@@ -147,6 +152,28 @@ const PASSED_OVER: [&str; 9] = [
     "PUBLIC KEY",
     "RSA PUBLIC KEY",
 ];
+
+/// `SEQUENCE { SEQUENCE { [0] version | INTEGER serial, ...`: a certificate's
+/// start. Keys start with an INTEGER, encrypted keys with an algorithm's
+/// SEQUENCE { OID ... }.
+fn certificate_shaped(input: &[u8]) -> bool {
+    let Some(tbs) = input.strip_prefix(&[0x30]).and_then(after_length) else {
+        return false;
+    };
+    let Some(fields) = tbs.strip_prefix(&[0x30]).and_then(after_length) else {
+        return false;
+    };
+    matches!(fields.first(), Some(0xa0 | 0x02))
+}
+
+/// The bytes after a DER length field (definite lengths of up to 4 bytes).
+fn after_length(bytes: &[u8]) -> Option<&[u8]> {
+    match *bytes.first()? {
+        0..=0x7f => bytes.get(1..),
+        long @ 0x81..=0x84 => bytes.get(1 + usize::from(long & 0x7f)..),
+        _ => None,
+    }
+}
 
 /// True when `input` is one SEQUENCE header whose length covers exactly the
 /// rest (or is BER's indefinite length), as every certificate, key and

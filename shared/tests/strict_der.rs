@@ -292,6 +292,16 @@ fn the_unsigned_algorithm_must_equal_the_signed_one() {
         }),
     );
     refused(
+        "ECDSA with NULL parameters inside and out",
+        &edited("p256.cert.pem", |t| {
+            for path in [vec![1], vec![TBS, 2]] {
+                t.at(&path)
+                    .children()
+                    .push(Node::Primitive(0x05, Vec::new()));
+            }
+        }),
+    );
+    refused(
         "outer algorithm ecdsa-with-SHA384",
         &edited("p256.cert.pem", |t| {
             if let Node::Primitive(_, oid) = t.at(&OUTER_ALGORITHM).at(&[0]) {
@@ -380,4 +390,20 @@ fn public_pem_blocks_beside_a_key_or_certificate_are_passed_over() {
     // A block Marshal does not know stays an error: it could be secret.
     let unknown = "-----BEGIN SECRET THING-----\nAAAA\n-----END SECRET THING-----\n";
     assert!(import(format!("{unknown}{cert}").as_bytes(), "").is_err());
+}
+
+#[test]
+fn a_broken_der_certificate_says_what_is_broken() {
+    // PKITS's BadSignedCACert: a signature BIT STRING with an unused bit.
+    let der = edited("p256.cert.pem", |t| {
+        if let Node::Primitive(_, bits) = t.at(&[2]) {
+            bits[0] = 1;
+        }
+    });
+    match import(&der, "") {
+        Err(Error::NotACertificate(detail)) => {
+            assert!(detail.contains("signatureValue"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
 }

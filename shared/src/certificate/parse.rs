@@ -17,7 +17,7 @@ use x509_cert::{
 };
 
 use crate::{
-    algorithm::KeyAlgorithm,
+    algorithm::{KeyAlgorithm, SignatureAlgorithm},
     error::{Error, Result},
 };
 
@@ -93,6 +93,18 @@ pub(crate) fn parse(der: &[u8]) -> Result<Parsed> {
         return Err(Error::NotACertificate(
             "the signature algorithm outside differs from the one inside".into(),
         ));
+    }
+    let algorithm = certificate.signature_algorithm();
+    if algorithm.parameters.is_some()
+        && matches!(
+            SignatureAlgorithm::from_oid(algorithm.oid),
+            SignatureAlgorithm::Ecdsa { .. } | SignatureAlgorithm::Ed25519
+        )
+    {
+        return Err(Error::NotACertificate(format!(
+            "its {} signature algorithm has parameters, which RFC 5758 and RFC 8410 leave absent",
+            SignatureAlgorithm::from_oid(algorithm.oid)
+        )));
     }
     let signature = whole_bytes(certificate.signature().as_bytes(), "signatureValue")?;
 
