@@ -69,7 +69,8 @@ pub(crate) struct KnownList {
 #[derive(Debug, Default)]
 pub(crate) struct Verdict {
     pub(crate) listed_refusals: usize,
-    pub(crate) listed_other: usize,
+    pub(crate) listed_lenient: usize,
+    pub(crate) listed_disagreements: usize,
     pub(crate) unlisted: Vec<Finding>,
     pub(crate) crashes: Vec<Finding>,
     /// (entry, pattern) that allowed nothing.
@@ -196,10 +197,10 @@ impl KnownList {
             match hit {
                 Some((i, p)) => {
                     used[i][p] = true;
-                    if matches!(finding.what, What::Refusal { .. }) {
-                        verdict.listed_refusals += 1;
-                    } else {
-                        verdict.listed_other += 1;
+                    match finding.what {
+                        What::Refusal { .. } => verdict.listed_refusals += 1,
+                        What::Lenient { .. } => verdict.listed_lenient += 1,
+                        _ => verdict.listed_disagreements += 1,
                     }
                 }
                 None => verdict.unlisted.push(finding.clone()),

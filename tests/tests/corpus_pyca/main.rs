@@ -18,6 +18,7 @@
 mod compare;
 mod known;
 mod marshal;
+mod names;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -242,10 +243,11 @@ fn summary(
     }
     let _ = writeln!(
         out,
-        "  findings: {} refusals and {} lenient or differing readings as listed in refusals.toml; \
-         {} unlisted; {} stale list entries; {} crashes or hangs",
+        "  findings allowed by refusals.toml: {} refusals, {} lenient readings, {} known \
+         disagreements; {} unlisted, {} stale list entries, {} crashes or hangs",
         verdict.listed_refusals,
-        verdict.listed_other,
+        verdict.listed_lenient,
+        verdict.listed_disagreements,
         verdict.unlisted.len(),
         verdict.stale.len(),
         verdict.crashes.len(),
