@@ -608,6 +608,18 @@ mod tests {
     }
 
     #[test]
+    fn run_within_kills_a_hang_and_keeps_a_quick_answer() {
+        let hang = Cmd::new("sleep").arg("10");
+        let started = Instant::now();
+        assert!(hang.run_within(Duration::from_millis(200)).is_none());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let quick = Cmd::new("cat")
+            .stdin("hi")
+            .run_within(Duration::from_secs(10));
+        assert_eq!(quick.expect("cat answers").stdout, b"hi");
+    }
+
+    #[test]
     fn fixture_ids_are_ids() {
         let ids = fixture_ids();
         assert!(ids.contains_key("p256.cert.pem"), "{ids:?}");

@@ -198,3 +198,65 @@ fn run_one(file: &CorpusFile, dir: &Path) -> MarshalSide {
         p12_password: file.password.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    use super::*;
+
+    fn ended(wait_status: i32, stdout: &str, stderr: &str) -> Option<Run> {
+        Some(Run {
+            command: "marshal --json inspect x".into(),
+            stdin: None,
+            status: ExitStatus::from_raw(wait_status),
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        })
+    }
+
+    fn outcome(run: Option<Run>) -> Outcome {
+        Outcome::of(&Cmd::new("marshal"), run)
+    }
+
+    #[test]
+    fn signals_panics_garbage_and_hangs_are_never_refusals() {
+        // A raw wait status: 9 is "killed by SIGKILL", 2 << 8 is "exited with 2".
+        assert!(matches!(outcome(ended(9, "", "")), Outcome::Crashed(_)));
+        let panicked = ended(
+            101 << 8,
+            "",
+            "thread 'main' panicked at shared/src/ber.rs:1:1",
+        );
+        assert!(matches!(outcome(panicked), Outcome::Crashed(_)));
+        assert!(matches!(
+            outcome(ended(2 << 8, "oops", "")),
+            Outcome::Crashed(_)
+        ));
+        assert!(matches!(
+            outcome(ended(3 << 8, "{}", "")),
+            Outcome::Crashed(_)
+        ));
+        assert!(matches!(outcome(None), Outcome::Hung(_)));
+    }
+
+    #[test]
+    fn refusals_and_answers() {
+        let refused = ended(
+            2 << 8,
+            r#"{"error": {"code": "malformed_key", "message": "m"}}"#,
+            "",
+        );
+        assert!(
+            matches!(outcome(refused), Outcome::Refused { code, .. } if code == "malformed_key")
+        );
+        assert!(matches!(
+            outcome(ended(0, r#"{"certificates": []}"#, "")),
+            Outcome::Ok(_)
+        ));
+        // inspect: a key that matches no certificate is exit 1 with the full report.
+        let mismatch = ended(1 << 8, r#"{"certificates": [], "privateKey": {}}"#, "");
+        assert!(matches!(outcome(mismatch), Outcome::Ok(_)));
+    }
+}
