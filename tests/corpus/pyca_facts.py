@@ -1,6 +1,6 @@
 """What Python `cryptography` sees in the PyCA test corpus (`cryptography_vectors`).
 
-Run by tests/tests/corpus_pyca.rs, once per mode, for every file at once:
+Run by tests/tests/corpus_pyca/, once per mode, for every file at once:
 
   pyca_facts.py describe
       Walks the corpus, classifies every file by its content, and prints one
