@@ -125,17 +125,19 @@ impl KeyAlgorithm {
                 }
             }
             oids::EC_PUBLIC_KEY => {
+                // namedCurve; explicit parameters or implicitCA are not named.
                 let curve = parameters
-                    .and_then(|p| {
-                        crate::ber::Reader::new(p, "the curve")
-                            .next_element()
-                            .ok()
-                            .flatten()
-                            .and_then(|e| e.oid().ok())
-                    })
+                    .and_then(|p| <ObjectIdentifier as der::Decode>::from_der(p).ok())
                     .map(Curve::from_oid)
                     .unwrap_or_else(|| Curve::Other("explicit parameters".into()));
+                check_point(&curve, key_bits)?;
                 KeyAlgorithm::Ec { curve }
+            }
+            oids::ED25519 if key_bits.len() != 32 => {
+                return Err(Error::MalformedKey(format!(
+                    "an Ed25519 public key of {} bytes (it has 32)",
+                    key_bits.len()
+                )));
             }
             other => KeyAlgorithm::from_plain_oid(other),
         })
@@ -160,32 +162,36 @@ pub(crate) fn rsa_bits(pkcs1_public: &[u8]) -> Result<u32> {
     Ok(uint_bits(modulus))
 }
 
-/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`:
-/// the two numbers' bytes, both positive.
+/// `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`
+/// (strict DER, both positive): the two numbers' bytes without leading zeros.
 pub(crate) fn rsa_public_numbers(pkcs1_public: &[u8]) -> Option<(&[u8], &[u8])> {
-    use crate::ber::{INTEGER, Reader, SEQUENCE};
-    let mut outer = Reader::new(pkcs1_public, "RSAPublicKey");
-    let key = outer.expect(SEQUENCE, "RSAPublicKey").ok()?;
-    let mut fields = key.reader();
-    let modulus = fields.expect(INTEGER, "the modulus").ok()?;
-    let exponent = fields.expect(INTEGER, "the exponent").ok()?;
-    let positive = |n: &[u8]| n.first().is_some_and(|b| b & 0x80 == 0);
-    // The numbers, not their encodings: leading zero bytes go.
-    (outer.is_empty()
-        && fields.is_empty()
-        && positive(modulus.content)
-        && positive(exponent.content))
-    .then(|| {
-        (
-            without_leading_zeros(modulus.content),
-            without_leading_zeros(exponent.content),
-        )
-    })
+    let key = <pkcs1::RsaPublicKeyRef<'_> as der::Decode>::from_der(pkcs1_public).ok()?;
+    Some((key.modulus.as_bytes(), key.public_exponent.as_bytes()))
 }
 
-fn without_leading_zeros(n: &[u8]) -> &[u8] {
-    let start = n.iter().position(|&b| b != 0).unwrap_or(n.len());
-    &n[start..]
+/// An EC public key's bits must be a point encoding of its curve's size:
+/// `04 || x || y` or `02|03 || x`. A point labelled with the wrong curve, or
+/// no point at all, is refused instead of being named after the label.
+fn check_point(curve: &Curve, point: &[u8]) -> Result<()> {
+    let field_bytes = match curve {
+        Curve::P256 | Curve::Secp256k1 => 32,
+        Curve::P384 => 48,
+        Curve::P521 => 66,
+        Curve::Other(_) => return Ok(()),
+    };
+    let fits = match point.first() {
+        Some(0x04) => point.len() == 1 + 2 * field_bytes,
+        Some(0x02 | 0x03) => point.len() == 1 + field_bytes,
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::MalformedKey(format!(
+            "a public key of {} bytes is not a point on {curve}",
+            point.len()
+        )))
+    }
 }
 
 /// Bit length of a big-endian unsigned integer.

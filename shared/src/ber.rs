@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 
 pub(crate) const SEQUENCE: u8 = 0x30;
 pub(crate) const SET: u8 = 0x31;
-pub(crate) const BOOLEAN: u8 = 0x01;
 pub(crate) const INTEGER: u8 = 0x02;
 pub(crate) const BIT_STRING: u8 = 0x03;
 pub(crate) const OCTET_STRING: u8 = 0x04;
@@ -272,7 +271,6 @@ pub(crate) fn uint(value: u32) -> Vec<u8> {
 }
 
 /// The fields of the one SEQUENCE that `bytes` must be, nothing after it.
-#[allow(dead_code)] // unused since key.rs reads keys with `der` (issue 13); ber.rs goes at its end
 pub(crate) fn sole_sequence<'a>(bytes: &'a [u8], name: &'static str) -> Result<Reader<'a>> {
     let mut outer = Reader::new(bytes, name);
     let sequence = outer.expect(SEQUENCE, name)?;

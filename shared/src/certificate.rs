@@ -175,15 +175,7 @@ impl Certificate {
 
     /// basicConstraints CA:TRUE.
     pub fn is_ca(&self) -> bool {
-        // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, ... }
-        let Some(value) = self.parsed.extension(BASIC_CONSTRAINTS) else {
-            return false;
-        };
-        let mut outer = crate::ber::Reader::new(value, "basicConstraints");
-        outer
-            .expect(crate::ber::SEQUENCE, "basicConstraints")
-            .and_then(|constraints| constraints.reader().optional(crate::ber::BOOLEAN))
-            .is_ok_and(|ca| ca.is_some_and(|ca| ca.content == [0xff]))
+        self.parsed.is_ca
     }
 
     /// Issuer equals subject and the signature verifies under the certificate's own key.
@@ -238,12 +230,7 @@ impl Certificate {
 
     /// keyUsage bit names, in RFC 5280 order.
     pub fn key_usage(&self) -> Vec<String> {
-        // KeyUsage ::= BIT STRING: 03 len unused-bits byte0 [byte1].
-        let Some([0x03, _, _, bits @ ..]) = self.parsed.extension(KEY_USAGE) else {
-            return Vec::new();
-        };
-        let flags = u16::from(bits.first().copied().unwrap_or(0)) << 8
-            | u16::from(bits.get(1).copied().unwrap_or(0));
+        let flags = self.parsed.key_usage.unwrap_or(0);
         [
             "digitalSignature",
             "nonRepudiation",
@@ -257,27 +244,17 @@ impl Certificate {
         ]
         .into_iter()
         .enumerate()
-        .filter(|(bit, _)| flags & (0x8000 >> bit) != 0)
+        .filter(|(bit, _)| flags & (1 << bit) != 0)
         .map(|(_, name)| name.to_owned())
         .collect()
     }
 
     /// extendedKeyUsage purposes by name, or OID when unknown.
     pub fn extended_key_usage(&self) -> Vec<String> {
-        let Some(value) = self.parsed.extension(EXTENDED_KEY_USAGE) else {
-            return Vec::new();
-        };
-        let mut outer = crate::ber::Reader::new(value, "extendedKeyUsage");
-        let Ok(list) = outer.expect(crate::ber::SEQUENCE, "extendedKeyUsage") else {
-            return Vec::new();
-        };
-        let mut purposes = list.reader();
-        let mut out = Vec::new();
-        while let Ok(Some(purpose)) = purposes.next_element() {
-            let Ok(oid) = purpose.oid() else {
-                continue;
-            };
-            out.push(match oid.to_string().as_str() {
+        self.parsed
+            .extended_key_usage
+            .iter()
+            .map(|oid| match oid.to_string().as_str() {
                 "1.3.6.1.5.5.7.3.1" => "serverAuth".to_owned(),
                 "1.3.6.1.5.5.7.3.2" => "clientAuth".to_owned(),
                 "1.3.6.1.5.5.7.3.3" => "codeSigning".to_owned(),
@@ -285,9 +262,8 @@ impl Certificate {
                 "1.3.6.1.5.5.7.3.8" => "timeStamping".to_owned(),
                 "1.3.6.1.5.5.7.3.9" => "OCSPSigning".to_owned(),
                 other => other.to_owned(),
-            });
-        }
-        out
+            })
+            .collect()
     }
 
     /// Everything `inspect` shows.
@@ -299,7 +275,7 @@ impl Certificate {
             subject: crate::name::rfc4514(&self.parsed.subject),
             common_name: self.common_name(),
             issuer: crate::name::rfc4514(&self.parsed.issuer),
-            serial: hex::encode(&self.parsed.serial),
+            serial: serial_text(&self.parsed.serial),
             not_before: rfc3339(not_before),
             not_after: rfc3339(not_after),
             key: self.key_algorithm()?,
@@ -312,11 +288,28 @@ impl Certificate {
     }
 }
 
-const BASIC_CONSTRAINTS: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("2.5.29.19");
-const KEY_USAGE: const_oid::ObjectIdentifier = const_oid::ObjectIdentifier::new_unwrap("2.5.29.15");
-const EXTENDED_KEY_USAGE: const_oid::ObjectIdentifier =
-    const_oid::ObjectIdentifier::new_unwrap("2.5.29.37");
+/// A serial number's INTEGER content (two's complement) as lowercase hex,
+/// with a `-` and the magnitude when it is negative (RFC 5280 forbids
+/// that, but old certificates have them and `openssl` prints the sign).
+fn serial_text(content: &[u8]) -> String {
+    if content.first().is_none_or(|b| b & 0x80 == 0) {
+        return hex::encode(content);
+    }
+    // Negate: invert every byte and add one, from the last byte up.
+    let mut magnitude: Vec<u8> = content.iter().map(|b| !b).collect();
+    for byte in magnitude.iter_mut().rev() {
+        let (sum, carry) = byte.overflowing_add(1);
+        *byte = sum;
+        if !carry {
+            break;
+        }
+    }
+    let start = magnitude
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(magnitude.len().saturating_sub(1));
+    format!("-{}", hex::encode(&magnitude[start..]))
+}
 
 /// RFC 3339 text of a time; falls back to the Unix timestamp if formatting fails.
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {

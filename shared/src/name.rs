@@ -6,7 +6,8 @@
 
 use std::fmt::Write as _;
 
-use crate::ber::{self, Element, Reader};
+use der::{Any, Encode, Tag, Tagged};
+use x509_cert::name::Name;
 
 /// Short names, as x509-cert's database gives them (upper-cased).
 const SHORT_NAMES: [(&str, &str); 17] = [
@@ -31,36 +32,16 @@ const SHORT_NAMES: [(&str, &str); 17] = [
 
 const COMMON_NAME: &str = "2.5.4.3";
 
-/// The attributes of a Name (the content of its SEQUENCE), RDN by RDN in
-/// encoding order; `None` when the bytes are not a Name.
-fn rdns(name: &[u8]) -> Option<Vec<Vec<(String, Element<'_>)>>> {
-    let mut sequence = Reader::new(name, "a name");
-    let mut out = Vec::new();
-    while let Some(rdn) = sequence.next_element().ok()? {
-        if rdn.tag != ber::SET {
-            return None;
-        }
-        let mut attributes = rdn.reader();
-        let mut set = Vec::new();
-        while let Some(atv) = attributes.next_element().ok()? {
-            let mut fields = atv.reader();
-            let oid = fields.next_element().ok()??.oid().ok()?;
-            let value = fields.next_element().ok()??;
-            set.push((oid.to_string(), value));
-        }
-        out.push(set);
-    }
-    Some(out)
-}
-
 /// A directory string's text: PrintableString, UTF8String, IA5String,
 /// TeletexString (read as UTF-8, as x509-cert does) or BMPString.
-fn text(value: &Element<'_>) -> Option<String> {
-    match value.tag {
-        0x13 | 0x0c | 0x16 | 0x14 => std::str::from_utf8(value.content).ok().map(str::to_owned),
-        0x1e if value.content.len().is_multiple_of(2) => char::decode_utf16(
-            value
-                .content
+fn text(value: &Any) -> Option<String> {
+    let content = value.value();
+    match value.tag() {
+        Tag::PrintableString | Tag::Utf8String | Tag::Ia5String | Tag::TeletexString => {
+            std::str::from_utf8(content).ok().map(str::to_owned)
+        }
+        Tag::BmpString if content.len().is_multiple_of(2) => char::decode_utf16(
+            content
                 .chunks_exact(2)
                 .map(|pair| u16::from_be_bytes([pair[0], pair[1]])),
         )
@@ -71,40 +52,35 @@ fn text(value: &Element<'_>) -> Option<String> {
 }
 
 /// The first common name (CN), in encoding order.
-pub(crate) fn common_name(name: &[u8]) -> Option<String> {
-    rdns(name)?
-        .into_iter()
-        .flatten()
-        .find(|(oid, _)| oid == COMMON_NAME)
-        .and_then(|(_, value)| text(&value))
+pub(crate) fn common_name(name: &Name) -> Option<String> {
+    name.iter()
+        .find(|atv| atv.oid.to_string() == COMMON_NAME)
+        .and_then(|atv| text(&atv.value))
 }
 
-/// `name` (a Name SEQUENCE's content) as RFC 4514 text: last RDN first,
-/// `+` inside an RDN. Bytes that are not a Name print as `#` and hex.
-pub(crate) fn rfc4514(name: &[u8]) -> String {
-    let Some(rdns) = rdns(name) else {
-        return format!("#{}", hex::encode(name));
-    };
+/// `name` as RFC 4514 text: last RDN first, `+` inside an RDN.
+pub(crate) fn rfc4514(name: &Name) -> String {
     let mut out = String::new();
+    let rdns: Vec<_> = name.iter_rdn().collect();
     for (i, rdn) in rdns.iter().rev().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        for (j, (oid, value)) in rdn.iter().enumerate() {
+        for (j, atv) in rdn.iter().enumerate() {
             if j > 0 {
                 out.push('+');
             }
-            attribute(&mut out, oid, value);
+            attribute(&mut out, &atv.oid.to_string(), &atv.value);
         }
     }
     out
 }
 
-fn attribute(out: &mut String, oid: &str, value: &Element<'_>) {
+fn attribute(out: &mut String, oid: &str, value: &Any) {
     let key = SHORT_NAMES.iter().find(|(o, _)| *o == oid).map(|(_, k)| *k);
     // Only the string types x509-cert prints as text; others as DER hex.
-    let value_text = match value.tag {
-        0x13 | 0x0c | 0x16 | 0x14 => text(value),
+    let value_text = match value.tag() {
+        Tag::PrintableString | Tag::Utf8String | Tag::Ia5String | Tag::TeletexString => text(value),
         _ => None,
     };
     match (key, value_text) {
@@ -129,7 +105,7 @@ fn attribute(out: &mut String, oid: &str, value: &Element<'_>) {
         }
         _ => {
             let _ = write!(out, "{oid}=#");
-            for byte in value.to_tlv() {
+            for byte in value.to_der().unwrap_or_default() {
                 let _ = write!(out, "{byte:02x}");
             }
         }
@@ -142,15 +118,9 @@ mod tests {
 
     use std::str::FromStr;
 
-    use der::Encode;
     use x509_cert::name::Name;
 
-    /// The formatter reads a Name SEQUENCE's content.
-    fn rfc4514(name: &Name) -> String {
-        let der = name.to_der().unwrap();
-        let mut reader = crate::ber::Reader::new(&der, "test");
-        super::rfc4514(reader.expect(crate::ber::SEQUENCE, "name").unwrap().content)
-    }
+    use super::rfc4514;
 
     #[test]
     fn names_print_as_x509_cert_prints_them() {

@@ -23,6 +23,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// The password of every password-protected fixture.
 pub const FIXTURE_PASSWORD: &str = "marshal-test";
@@ -178,17 +179,63 @@ impl Cmd {
         envs.chain(argv).collect::<Vec<_>>().join(" ")
     }
 
-    /// Runs to completion. Only failing to *start* panics here; judge the
-    /// result with the [`Run`] methods.
-    pub fn run(&self) -> Run {
-        let mut child = Command::new(&self.program)
+    /// Runs like [`run`](Cmd::run), but kills the command once `limit` has
+    /// passed: `None` then, so a hang is a finding rather than a stuck test.
+    pub fn run_within(&self, limit: Duration) -> Option<Run> {
+        let mut child = self.spawn();
+        let input = self.stdin.clone().unwrap_or_default();
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        // Readers on threads of their own: a child that fills a pipe while
+        // we only poll for its exit would otherwise never exit.
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let stdout = drain(child.stdout.take().expect("stdout is piped"));
+        let stderr = drain(child.stderr.take().expect("stderr is piped"));
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+                Err(e) => panic!("could not wait for `{}`: {e}", self.command_line()),
+            }
+        };
+        writer.join().expect("stdin writer thread");
+        let (stdout, stderr) = (
+            stdout.join().expect("stdout reader"),
+            stderr.join().expect("stderr reader"),
+        );
+        Some(Run {
+            command: self.command_line(),
+            stdin: self.stdin.clone(),
+            status: status?,
+            stdout,
+            stderr,
+        })
+    }
+
+    fn spawn(&self) -> std::process::Child {
+        Command::new(&self.program)
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start `{}`: {e}", self.command_line()));
+            .unwrap_or_else(|e| panic!("could not start `{}`: {e}", self.command_line()))
+    }
+
+    /// Runs to completion. Only failing to *start* panics here; judge the
+    /// result with the [`Run`] methods.
+    pub fn run(&self) -> Run {
+        let mut child = self.spawn();
         let input = self.stdin.clone().unwrap_or_default();
         let mut pipe = child.stdin.take().expect("stdin is piped");
         // A separate thread, so a child that writes a lot before reading
@@ -314,6 +361,15 @@ impl fmt::Display for Run {
         writeln!(f, "--- stdout ---\n{}", self.stdout_text().trim_end())?;
         write!(f, "--- stderr ---\n{}", self.stderr_text().trim_end())
     }
+}
+
+/// Reads a child's pipe to the end on a thread of its own.
+fn drain(mut pipe: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }
 
 fn shell_quote(arg: &str) -> String {
@@ -549,6 +605,18 @@ mod tests {
             .env("MARSHAL_TOKEN", "x y")
             .arg("targets");
         assert_eq!(cmd.command_line(), "MARSHAL_TOKEN='x y' marshal targets");
+    }
+
+    #[test]
+    fn run_within_kills_a_hang_and_keeps_a_quick_answer() {
+        let hang = Cmd::new("sleep").arg("10");
+        let started = Instant::now();
+        assert!(hang.run_within(Duration::from_millis(200)).is_none());
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let quick = Cmd::new("cat")
+            .stdin("hi")
+            .run_within(Duration::from_secs(10));
+        assert_eq!(quick.expect("cat answers").stdout, b"hi");
     }
 
     #[test]

@@ -38,6 +38,12 @@ pub(crate) fn run(args: &InputArgs) -> Result<Report, Failure> {
         };
         let _ = writeln!(text, "private key:      {}{verdict}", key.algorithm());
     }
+    for label in &imported.skipped {
+        let _ = writeln!(
+            text,
+            "skipped:          a \"{label}\" PEM block (not used by Marshal)"
+        );
+    }
 
     Ok(Report {
         text,
@@ -49,6 +55,7 @@ pub(crate) fn run(args: &InputArgs) -> Result<Report, Failure> {
                 "algorithm": k.algorithm(),
                 "matchesCertificate": matches,
             })),
+            "skippedPemBlocks": imported.skipped,
         }),
         status: if matches == Some(false) { 1 } else { 0 },
         errors: Vec::new(),
