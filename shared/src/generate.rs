@@ -1,10 +1,12 @@
 //! Making device credentials: a key and a self-signed "device client" certificate, or a CSR.
 
-mod x509;
+mod profile;
+mod signer;
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use self::signer::Signer;
 use crate::{
     certificate::Certificate,
     error::{Error, Result},
@@ -76,15 +78,6 @@ impl CertificateRequest {
             )));
         }
         Ok(())
-    }
-
-    fn subject(&self) -> x509::Subject<'_> {
-        x509::Subject {
-            country: self.country.as_deref(),
-            organization: self.organization.as_deref(),
-            organizational_unit: self.organizational_unit.as_deref(),
-            common_name: &self.common_name,
-        }
     }
 }
 
@@ -179,17 +172,25 @@ pub fn self_signed(
     now: OffsetDateTime,
 ) -> Result<Certificate> {
     request.validate()?;
+    let signer = Signer::new(key)?;
     // Whole seconds: X.509 times have no fractions.
     let start = now.replace_nanosecond(0).unwrap_or(now);
-    let end = start + Duration::days(i64::from(request.validity_days));
-    let der = x509::certificate(key, &request.subject(), &random_serial()?, start, end)?;
+    let end = start
+        .checked_add(Duration::days(i64::from(request.validity_days)))
+        .ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "{} days from {start} is past what a date can hold",
+                request.validity_days
+            ))
+        })?;
+    let der = profile::certificate(&signer, request, &random_serial()?, start, end)?;
     Certificate::from_der(&der)
 }
 
 /// Makes a PKCS#10 certificate signing request (PEM) with the same subject and extensions.
 pub fn csr(key: &PrivateKey, request: &CertificateRequest) -> Result<String> {
     request.validate()?;
-    let der = x509::request(key, &request.subject())?;
+    let der = profile::request(&Signer::new(key)?, request)?;
     Ok(pem::encode("CERTIFICATE REQUEST", &der))
 }
 

@@ -1,6 +1,6 @@
 //! The device profile of generated credentials, checked field by field with an
 //! X.509 decoder other than the encoder that wrote them (RustCrypto
-//! `x509-cert` reads what `generate/x509.rs` wrote; openssl and Python check them in `tests/`).
+//! `x509-cert` reads what rcgen wrote; openssl and Python check them in `tests/`).
 
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -164,6 +164,102 @@ fn keys_that_cannot_sign_device_certificates() {
         .unwrap();
     let err = self_signed(&p521, &CertificateRequest::new("x"), now()).unwrap_err();
     assert_eq!(err.code(), "unsupported_key_type");
+
+    // AWS IoT takes no Ed25519 device certificates, and RSA below 2048 bits is refused.
+    let ed25519 =
+        ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).unwrap();
+    let ed25519 = PrivateKey::from_pkcs8_der(ed25519.as_ref()).unwrap();
+    assert_eq!(ed25519.algorithm(), &KeyAlgorithm::Ed25519);
+    let rsa1024 = PrivateKey::from_pkcs8_der(&generate_rsa_pkcs8(1024).unwrap()).unwrap();
+    for key in [&p521, &ed25519, &rsa1024] {
+        let request = CertificateRequest::new("x");
+        let err = self_signed(key, &request, now()).unwrap_err();
+        assert_eq!(err.code(), "unsupported_key_type", "{key:?}: {err}");
+        let err = csr(key, &request).unwrap_err();
+        assert_eq!(err.code(), "unsupported_key_type", "{key:?}: {err}");
+    }
+}
+
+/// RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, always
+/// in UTC (`Z`) and whole seconds, whatever offset `now` carries.
+#[test]
+fn validity_times_switch_to_generalized_in_2050() {
+    use time::macros::datetime;
+    use x509_cert::time::Time;
+    let key = import(include_bytes!("examples/p256.key.pem"), "")
+        .unwrap()
+        .private_key
+        .unwrap();
+    let encoded = |now: OffsetDateTime, days: u32| {
+        let request = CertificateRequest {
+            validity_days: days,
+            ..CertificateRequest::new("times")
+        };
+        let cert = self_signed(&key, &request, now).unwrap();
+        let parsed = x509_cert::Certificate::from_der(cert.der()).unwrap();
+        let validity = parsed.tbs_certificate().validity();
+        [validity.not_before, validity.not_after].map(|t| {
+            (
+                matches!(t, Time::UtcTime(_)),
+                t.to_der().unwrap()[2..].to_vec(),
+            )
+        })
+    };
+    let utc = |s: &str| (true, s.as_bytes().to_vec());
+    let generalized = |s: &str| (false, s.as_bytes().to_vec());
+
+    assert_eq!(
+        encoded(datetime!(2026-11-29 20:34:14.999 +09:00), 1),
+        [utc("261129113414Z"), utc("261130113414Z")]
+    );
+    assert_eq!(
+        encoded(datetime!(2049-12-31 23:59:59 UTC), 1),
+        [utc("491231235959Z"), generalized("20500101235959Z")]
+    );
+    // 2049 in its own offset, 2050 in UTC.
+    assert_eq!(
+        encoded(datetime!(2049-12-31 22:00:00 -05:00), 1),
+        [
+            generalized("20500101030000Z"),
+            generalized("20500102030000Z")
+        ]
+    );
+    assert_eq!(
+        encoded(datetime!(9000-01-01 00:00:00 UTC), 10),
+        [
+            generalized("90000101000000Z"),
+            generalized("90000111000000Z")
+        ]
+    );
+}
+
+/// Times X.509 cannot hold are refused, not a panic.
+#[test]
+fn validity_beyond_what_x509_holds_is_refused() {
+    use time::macros::datetime;
+    let key = import(include_bytes!("examples/p256.key.pem"), "")
+        .unwrap()
+        .private_key
+        .unwrap();
+    for (now, days) in [
+        (datetime!(9999-12-01 00:00:00 UTC), 365),
+        (datetime!(9999-12-31 23:00:00 -05:00), 1),
+        (datetime!(1949-12-31 00:00:00 UTC), 1),
+        (
+            OffsetDateTime::from_unix_timestamp(253_402_300_799).unwrap(),
+            36_500,
+        ),
+    ] {
+        let request = CertificateRequest {
+            validity_days: days,
+            ..CertificateRequest::new("times")
+        };
+        let err = self_signed(&key, &request, now).unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidRequest(_)),
+            "{now} + {days}: {err:?}"
+        );
+    }
 }
 
 #[test]
