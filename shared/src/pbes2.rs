@@ -41,6 +41,9 @@ pub(crate) const PBES2: Oid = pkcs5::pbes2::PBES2_OID;
 const PBKDF2: Oid = pkcs5::pbes2::PBKDF2_OID;
 /// des-ede3-cbc: `pkcs5` names it only with its `3des` feature.
 const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+const AES128_CBC: Oid = pkcs5::pbes2::AES_128_CBC_OID;
+const AES192_CBC: Oid = pkcs5::pbes2::AES_192_CBC_OID;
+const AES256_CBC: Oid = pkcs5::pbes2::AES_256_CBC_OID;
 
 /// Iteration counts outside 1..=MAX_ITERATIONS are refused.
 pub(crate) fn check_iterations(iterations: u32) -> Result<()> {
@@ -103,25 +106,27 @@ impl Pbes2 {
         let prf = Prf::from_pkcs5(pbkdf2.prf).ok_or_else(|| unsupported(pbkdf2.prf.oid()))?;
 
         let scheme = params.encryption_scheme;
-        let (cipher, iv) = if scheme.oid == DES_EDE3_CBC {
-            let iv = scheme
-                .parameters
-                .ok_or_else(|| Error::MalformedPkcs12("the IV is missing".into()))?
-                .decode_as::<&OctetStringRef>()
-                .map_err(der_error("the IV"))?;
-            (Cipher::TripleDes, iv.as_bytes().to_vec())
-        } else {
-            use pkcs5::pbes2::EncryptionScheme as S;
-            match S::try_from(scheme) {
-                Ok(S::Aes128Cbc { iv }) => (Cipher::Aes128, iv.to_vec()),
-                Ok(S::Aes192Cbc { iv }) => (Cipher::Aes192, iv.to_vec()),
-                Ok(S::Aes256Cbc { iv }) => (Cipher::Aes256, iv.to_vec()),
-                Ok(other) => return Err(unsupported(other.oid())),
-                Err(e) => match e.kind() {
-                    der::ErrorKind::OidUnknown { oid } => return Err(unsupported(oid)),
-                    _ => return Err(der_error("the encryption scheme")(e)),
-                },
+        // The OID first: `pkcs5` reads the parameters as an IV before it
+        // looks at the OID, and RC2-CBC's are not one.
+        let (cipher, iv) = match scheme.oid {
+            DES_EDE3_CBC => {
+                let iv = scheme
+                    .parameters
+                    .ok_or_else(|| Error::MalformedPkcs12("the IV is missing".into()))?
+                    .decode_as::<&OctetStringRef>()
+                    .map_err(der_error("the IV"))?;
+                (Cipher::TripleDes, iv.as_bytes().to_vec())
             }
+            AES128_CBC | AES192_CBC | AES256_CBC => {
+                use pkcs5::pbes2::EncryptionScheme as S;
+                match S::try_from(scheme).map_err(der_error("the encryption scheme"))? {
+                    S::Aes128Cbc { iv } => (Cipher::Aes128, iv.to_vec()),
+                    S::Aes192Cbc { iv } => (Cipher::Aes192, iv.to_vec()),
+                    S::Aes256Cbc { iv } => (Cipher::Aes256, iv.to_vec()),
+                    other => return Err(unsupported(other.oid())),
+                }
+            }
+            other => return Err(unsupported(other)),
         };
         if iv.len() != cipher.block_len() {
             return Err(Error::MalformedPkcs12(format!(
@@ -311,6 +316,64 @@ mod tests {
             let mut out = vec![0u8; want.len() / 2];
             prf.pbkdf2(password.as_bytes(), salt.as_bytes(), *iterations, &mut out);
             assert_eq!(hex::encode_upper(&out), *want, "{prf:?} {iterations}");
+        }
+    }
+
+    /// Schemes we do not implement are refused by name, before anything is
+    /// derived, whatever their parameters look like.
+    #[test]
+    fn unsupported_schemes_are_named() {
+        use der::{Decode, asn1::AnyRef};
+        let pbkdf2 = |prf| {
+            Kdf::Pbkdf2(Pbkdf2Params {
+                prf,
+                ..Pbkdf2Params::hmac_sha256(2048, &[1; 8]).unwrap()
+            })
+            .to_der()
+            .unwrap()
+        };
+        let sha256 = pbkdf2(Pbkdf2Prf::HmacWithSha256);
+        let scrypt = Kdf::Scrypt(pkcs5::pbes2::ScryptParams {
+            salt: pkcs5::pbes2::Salt::new([1; 8]).unwrap(),
+            cost_parameter: 16384,
+            block_size: 8,
+            parallelization: 1,
+            key_length: None,
+        });
+        // RC2-CBC-Parameter ::= SEQUENCE { version INTEGER, iv OCTET STRING }: not an IV.
+        let rc2 = [
+            0x30, 0x15, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x02, 0x30, 0x09,
+            0x02, 0x01, 0x3a, 0x04, 0x04, 0, 0, 0, 0,
+        ];
+        let aes = |oid: Oid, iv_len| {
+            spki::AlgorithmIdentifierRef {
+                oid,
+                parameters: Some(OctetStringRef::new(&[2; 16][..iv_len]).unwrap().into()),
+            }
+            .to_der()
+            .unwrap()
+        };
+        let gcm = aes(Oid::new_unwrap("2.16.840.1.101.3.4.1.46"), 12);
+        let cbc = aes(AES256_CBC, 16);
+        let cases: [(Vec<u8>, &[u8], &str); 4] = [
+            (pbkdf2(Pbkdf2Prf::HmacWithSha224), &cbc, "hmacWithSHA224"),
+            (scrypt.to_der().unwrap(), &cbc, "scrypt"),
+            (sha256.clone(), &rc2, "RC2-CBC"),
+            (sha256.clone(), &gcm, "algorithm 2.16.840.1.101.3.4.1.46"),
+        ];
+        for (kdf, scheme, name) in cases {
+            let params = Pbes2Params {
+                key_derivation_func: spki::AlgorithmIdentifierRef::from_der(&kdf).unwrap(),
+                encryption_scheme: spki::AlgorithmIdentifierRef::from_der(scheme).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            let params = AnyRef::from_der(&params).unwrap();
+            match Pbes2::from_parameters(Some(params), "test") {
+                Err(Error::UnsupportedEncryption { algorithm, .. }) => assert_eq!(algorithm, name),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(_) => panic!("{name}: accepted"),
+            }
         }
     }
 
