@@ -1,23 +1,35 @@
 //! PBES2 (RFC 8018): PBKDF2 with HMAC-SHA-1/SHA-2 and AES-CBC or 3DES-CBC,
 //! the password encryption of modern PKCS#12 files and encrypted PKCS#8 keys.
 //!
-//! Our own, with ring's PBKDF2: the `pkcs5` crate also carries scrypt and
-//! AES-GCM, which cost the page ~15 KB gzipped for keys nobody makes that
-//! way. scrypt and hmacWithSHA224 (which ring lacks) are refused by name.
-
-use std::borrow::Cow;
+//! The parameters are `pkcs5`'s types (`Pbkdf2Params`, `Pbkdf2Prf`,
+//! `pbes2::EncryptionScheme`), decoded with `der`. Deriving and decrypting
+//! stay here, on ring's PBKDF2 and RustCrypto's block ciphers: `pkcs5`'s
+//! own `pbes2` feature also carries scrypt, AES-GCM and a second SHA-2,
+//! which cost a probe of the page 25 KB gzipped, for keys nobody makes that
+//! way; without it `pkcs5` cannot name 3DES, so that OID is matched here.
+//! scrypt and hmacWithSHA224 (which ring lacks) are refused by name.
 
 use cbc::cipher::{
     BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, KeyInit, KeyIvInit,
     block_padding::Pkcs7,
 };
 use const_oid::ObjectIdentifier as Oid;
+use der::{
+    Encode, Sequence,
+    asn1::{AnyRef, OctetStringRef},
+};
+use pkcs8::pkcs5::{
+    self,
+    pbes2::{Kdf, Pbkdf2Params, Pbkdf2Prf},
+};
 use ring::pbkdf2;
+use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
 use crate::{
-    ber::{self, Element, Reader, octets, oid, seq, uint},
+    ber::{self, Element, Reader},
     error::{Error, Result},
+    pkcs12::der_error,
 };
 
 /// More iterations than this in one key derivation are refused: a hostile
@@ -25,97 +37,114 @@ use crate::{
 /// to 600,000. A PKCS#12 import also has a total (`pkcs12::budget`).
 pub(crate) const MAX_ITERATIONS: u32 = 5_000_000;
 
-pub(crate) const PBES2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.13");
-const PBKDF2: Oid = Oid::new_unwrap("1.2.840.113549.1.5.12");
-const HMAC_SHA1: Oid = Oid::new_unwrap("1.2.840.113549.2.7");
-const HMAC_SHA256: Oid = Oid::new_unwrap("1.2.840.113549.2.9");
-const HMAC_SHA384: Oid = Oid::new_unwrap("1.2.840.113549.2.10");
-const HMAC_SHA512: Oid = Oid::new_unwrap("1.2.840.113549.2.11");
-const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
-const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
-const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
+pub(crate) const PBES2: Oid = pkcs5::pbes2::PBES2_OID;
+const PBKDF2: Oid = pkcs5::pbes2::PBKDF2_OID;
+/// des-ede3-cbc: `pkcs5` names it only with its `3des` feature.
 const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+const AES128_CBC: Oid = pkcs5::pbes2::AES_128_CBC_OID;
+const AES192_CBC: Oid = pkcs5::pbes2::AES_192_CBC_OID;
+const AES256_CBC: Oid = pkcs5::pbes2::AES_256_CBC_OID;
 
 /// Iteration counts outside 1..=MAX_ITERATIONS are refused.
 pub(crate) fn check_iterations(iterations: u32) -> Result<()> {
     if iterations > MAX_ITERATIONS {
-        return Err(ber::malformed(format!(
+        return Err(Error::MalformedPkcs12(format!(
             "{iterations} iterations, more than the {MAX_ITERATIONS} this tool accepts"
         )));
     }
     if iterations == 0 {
-        return Err(ber::malformed("an iteration count of 0"));
+        return Err(Error::MalformedPkcs12("an iteration count of 0".into()));
     }
     Ok(())
 }
 
-/// PBES2 parameters (RFC 8018), read before any key is derived, so that
-/// a PKCS#12 import can add up the work a file asks for first.
-pub(crate) struct Pbes2<'a> {
-    salt: Cow<'a, [u8]>,
-    iterations: u32,
-    prf: Prf,
-    cipher: Cipher,
-    iv: Cow<'a, [u8]>,
+/// PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier,
+///   encryptionScheme AlgorithmIdentifier }
+///
+/// Read as two AlgorithmIdentifiers rather than `pkcs5::pbes2::Parameters`,
+/// which refuses 3DES without the `3des` feature (and so scrypt and AES-GCM).
+#[derive(Sequence)]
+struct Pbes2Params<'a> {
+    key_derivation_func: AlgorithmIdentifierRef<'a>,
+    encryption_scheme: AlgorithmIdentifierRef<'a>,
 }
 
-impl<'a> Pbes2<'a> {
+/// PBES2 parameters (RFC 8018), read before any key is derived, so that
+/// a PKCS#12 import can add up the work a file asks for first.
+pub(crate) struct Pbes2 {
+    pbkdf2: Pbkdf2Params,
+    prf: Prf,
+    cipher: Cipher,
+    iv: Vec<u8>,
+}
+
+impl Pbes2 {
     /// Reads PBES2 `params` (the AlgorithmIdentifier's parameters).
-    pub(crate) fn read(params: &mut Reader<'a>, context: &'static str) -> Result<Pbes2<'a>> {
+    pub(crate) fn from_parameters(
+        params: Option<AnyRef<'_>>,
+        context: &'static str,
+    ) -> Result<Pbes2> {
         let unsupported = |algorithm: Oid| Error::UnsupportedEncryption {
             context,
             algorithm: crate::pkcs12::algorithm_name(algorithm),
         };
-        let mut pbes2 = params.expect(ber::SEQUENCE, "PBES2 parameters")?.reader();
+        let what = "PBES2 parameters";
+        let params = params
+            .ok_or_else(|| Error::MalformedPkcs12(format!("{what} are missing")))?
+            .decode_as::<Pbes2Params<'_>>()
+            .map_err(der_error(what))?;
 
-        // keyDerivationFunc: PBKDF2 { salt, iterationCount, keyLength?, prf? }
-        let mut kdf = pbes2.expect(ber::SEQUENCE, "the key derivation")?.reader();
-        let kdf_oid = read_oid(&mut kdf, "the key derivation")?;
-        if kdf_oid != PBKDF2 {
-            return Err(unsupported(kdf_oid));
+        let kdf = params.key_derivation_func;
+        if kdf.oid != PBKDF2 {
+            return Err(unsupported(kdf.oid));
         }
-        let mut pbkdf2 = kdf.expect(ber::SEQUENCE, "PBKDF2 parameters")?.reader();
-        let salt = pbkdf2
-            .expect(ber::OCTET_STRING, "the PBKDF2 salt")?
-            .octets()?;
-        let iterations = pbkdf2
-            .expect(ber::INTEGER, "the PBKDF2 iteration count")?
-            .small_uint()?;
-        check_iterations(iterations)?;
-        let key_length = pbkdf2
-            .optional(ber::INTEGER)?
-            .map(|n| n.small_uint())
-            .transpose()?;
-        let prf = match pbkdf2.optional(ber::SEQUENCE)? {
-            Some(alg) => {
-                let prf = read_oid(&mut alg.reader(), "the PBKDF2 PRF")?;
-                Prf::from_oid(prf).ok_or_else(|| unsupported(prf))?
-            }
-            None => Prf::Sha1,
+        let pbkdf2 = match Kdf::try_from(kdf).map_err(der_error("PBKDF2 parameters"))? {
+            Kdf::Pbkdf2(pbkdf2) => pbkdf2,
+            _ => return Err(unsupported(kdf.oid)),
         };
+        check_iterations(pbkdf2.iteration_count)?;
+        let prf = Prf::from_pkcs5(pbkdf2.prf).ok_or_else(|| unsupported(pbkdf2.prf.oid()))?;
 
-        // encryptionScheme: { cipher, IV }
-        let mut scheme = pbes2
-            .expect(ber::SEQUENCE, "the encryption scheme")?
-            .reader();
-        let cipher_oid = read_oid(&mut scheme, "the encryption scheme")?;
-        let cipher = Cipher::from_oid(cipher_oid).ok_or_else(|| unsupported(cipher_oid))?;
-        let iv = scheme.expect(ber::OCTET_STRING, "the IV")?.octets()?;
+        let scheme = params.encryption_scheme;
+        // The OID first: `pkcs5` reads the parameters as an IV before it
+        // looks at the OID, and RC2-CBC's are not one.
+        let (cipher, iv) = match scheme.oid {
+            DES_EDE3_CBC => {
+                let iv = scheme
+                    .parameters
+                    .ok_or_else(|| Error::MalformedPkcs12("the IV is missing".into()))?
+                    .decode_as::<&OctetStringRef>()
+                    .map_err(der_error("the IV"))?;
+                (Cipher::TripleDes, iv.as_bytes().to_vec())
+            }
+            AES128_CBC | AES192_CBC | AES256_CBC => {
+                use pkcs5::pbes2::EncryptionScheme as S;
+                match S::try_from(scheme).map_err(der_error("the encryption scheme"))? {
+                    S::Aes128Cbc { iv } => (Cipher::Aes128, iv.to_vec()),
+                    S::Aes192Cbc { iv } => (Cipher::Aes192, iv.to_vec()),
+                    S::Aes256Cbc { iv } => (Cipher::Aes256, iv.to_vec()),
+                    other => return Err(unsupported(other.oid())),
+                }
+            }
+            other => return Err(unsupported(other)),
+        };
         if iv.len() != cipher.block_len() {
-            return Err(ber::malformed(format!(
+            return Err(Error::MalformedPkcs12(format!(
                 "an IV of {} bytes for a {}-byte block cipher",
                 iv.len(),
                 cipher.block_len()
             )));
         }
-        if key_length.is_some_and(|n| n as usize != cipher.key_len()) {
-            return Err(ber::malformed(
-                "a PBKDF2 key length that does not fit the cipher",
+        if pbkdf2
+            .key_length
+            .is_some_and(|n| usize::from(n) != cipher.key_len())
+        {
+            return Err(Error::MalformedPkcs12(
+                "a PBKDF2 key length that does not fit the cipher".into(),
             ));
         }
         Ok(Pbes2 {
-            salt,
-            iterations,
+            pbkdf2,
             prf,
             cipher,
             iv,
@@ -126,15 +155,19 @@ impl<'a> Pbes2<'a> {
     /// block the key needs (AES-256 with HMAC-SHA-1 takes two).
     pub(crate) fn kdf_rounds(&self) -> u64 {
         let blocks = self.cipher.key_len().div_ceil(self.prf.output_len());
-        u64::from(self.iterations) * blocks as u64 // at most 2
+        u64::from(self.pbkdf2.iteration_count) * blocks as u64 // at most 2
     }
 
     /// Derives the key and decrypts. `None` is a bad padding: almost
     /// always a wrong password.
     pub(crate) fn decrypt(&self, password: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
         let mut key = Zeroizing::new(vec![0u8; self.cipher.key_len()]);
-        self.prf
-            .pbkdf2(password, &self.salt, self.iterations, &mut key);
+        self.prf.pbkdf2(
+            password,
+            self.pbkdf2.salt.as_bytes(),
+            self.pbkdf2.iteration_count,
+            &mut key,
+        );
         self.cipher
             .decrypt(&key, &self.iv, ciphertext)
             .map(Zeroizing::new)
@@ -158,24 +191,22 @@ pub(crate) fn encrypt(
     let ciphertext = cbc::Encryptor::<aes::Aes256>::new_from_slices(&*key, &iv)
         .map_err(|e| Error::crypto("PBES2", e))?
         .encrypt_padded_vec::<Pkcs7>(plaintext);
-    let null = [0x05, 0x00];
-    let algorithm = seq(&[
-        &oid(PBES2),
-        &seq(&[
-            &seq(&[
-                &oid(PBKDF2),
-                &seq(&[
-                    &octets(&salt),
-                    &uint(iterations),
-                    &seq(&[&oid(HMAC_SHA256), &null]),
-                ]),
-            ]),
-            &seq(&[&oid(AES256_CBC), &octets(&iv)]),
-        ]),
-    ]);
+    let params = pkcs5::pbes2::Parameters {
+        kdf: Pbkdf2Params::hmac_sha256(iterations, &salt)
+            .map_err(|e| Error::crypto("PBES2", e))?
+            .into(),
+        encryption: pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv },
+    };
+    let algorithm = pkcs5::EncryptionScheme::from(params)
+        .to_der()
+        .map_err(|e| Error::crypto("PBES2", e))?;
     Ok((algorithm, ciphertext))
 }
 
+/// The OID that opens an AlgorithmIdentifier read with `ber`.
+///
+/// Kept for `key.rs` until it reads encrypted PKCS#8 with `der` too; the
+/// PKCS#12 code no longer uses it.
 pub(crate) fn read_oid(fields: &mut Reader<'_>, name: &str) -> Result<Oid> {
     let element: Element<'_> = fields.expect(ber::OID, name)?;
     Oid::from_bytes(element.content)
@@ -201,12 +232,13 @@ impl Prf {
         }
     }
 
-    fn from_oid(oid: Oid) -> Option<Prf> {
-        Some(match oid {
-            HMAC_SHA1 => Prf::Sha1,
-            HMAC_SHA256 => Prf::Sha256,
-            HMAC_SHA384 => Prf::Sha384,
-            HMAC_SHA512 => Prf::Sha512,
+    /// ring's PBKDF2 has no HMAC-SHA-224: `None` for it.
+    fn from_pkcs5(prf: Pbkdf2Prf) -> Option<Prf> {
+        Some(match prf {
+            Pbkdf2Prf::HmacWithSha1 => Prf::Sha1,
+            Pbkdf2Prf::HmacWithSha256 => Prf::Sha256,
+            Pbkdf2Prf::HmacWithSha384 => Prf::Sha384,
+            Pbkdf2Prf::HmacWithSha512 => Prf::Sha512,
             _ => return None,
         })
     }
@@ -234,16 +266,6 @@ enum Cipher {
 }
 
 impl Cipher {
-    fn from_oid(oid: Oid) -> Option<Cipher> {
-        Some(match oid {
-            AES128_CBC => Cipher::Aes128,
-            AES192_CBC => Cipher::Aes192,
-            AES256_CBC => Cipher::Aes256,
-            DES_EDE3_CBC => Cipher::TripleDes,
-            _ => return None,
-        })
-    }
-
     fn key_len(self) -> usize {
         match self {
             Cipher::Aes128 => 16,
@@ -297,13 +319,70 @@ mod tests {
         }
     }
 
+    /// Schemes we do not implement are refused by name, before anything is
+    /// derived, whatever their parameters look like.
+    #[test]
+    fn unsupported_schemes_are_named() {
+        use der::{Decode, asn1::AnyRef};
+        let pbkdf2 = |prf| {
+            Kdf::Pbkdf2(Pbkdf2Params {
+                prf,
+                ..Pbkdf2Params::hmac_sha256(2048, &[1; 8]).unwrap()
+            })
+            .to_der()
+            .unwrap()
+        };
+        let sha256 = pbkdf2(Pbkdf2Prf::HmacWithSha256);
+        let scrypt = Kdf::Scrypt(pkcs5::pbes2::ScryptParams {
+            salt: pkcs5::pbes2::Salt::new([1; 8]).unwrap(),
+            cost_parameter: 16384,
+            block_size: 8,
+            parallelization: 1,
+            key_length: None,
+        });
+        // RC2-CBC-Parameter ::= SEQUENCE { version INTEGER, iv OCTET STRING }: not an IV.
+        let rc2 = [
+            0x30, 0x15, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x02, 0x30, 0x09,
+            0x02, 0x01, 0x3a, 0x04, 0x04, 0, 0, 0, 0,
+        ];
+        let aes = |oid: Oid, iv_len| {
+            spki::AlgorithmIdentifierRef {
+                oid,
+                parameters: Some(OctetStringRef::new(&[2; 16][..iv_len]).unwrap().into()),
+            }
+            .to_der()
+            .unwrap()
+        };
+        let gcm = aes(Oid::new_unwrap("2.16.840.1.101.3.4.1.46"), 12);
+        let cbc = aes(AES256_CBC, 16);
+        let cases: [(Vec<u8>, &[u8], &str); 4] = [
+            (pbkdf2(Pbkdf2Prf::HmacWithSha224), &cbc, "hmacWithSHA224"),
+            (scrypt.to_der().unwrap(), &cbc, "scrypt"),
+            (sha256.clone(), &rc2, "RC2-CBC"),
+            (sha256.clone(), &gcm, "algorithm 2.16.840.1.101.3.4.1.46"),
+        ];
+        for (kdf, scheme, name) in cases {
+            let params = Pbes2Params {
+                key_derivation_func: spki::AlgorithmIdentifierRef::from_der(&kdf).unwrap(),
+                encryption_scheme: spki::AlgorithmIdentifierRef::from_der(scheme).unwrap(),
+            }
+            .to_der()
+            .unwrap();
+            let params = AnyRef::from_der(&params).unwrap();
+            match Pbes2::from_parameters(Some(params), "test") {
+                Err(Error::UnsupportedEncryption { algorithm, .. }) => assert_eq!(algorithm, name),
+                Err(other) => panic!("{name}: {other}"),
+                Ok(_) => panic!("{name}: accepted"),
+            }
+        }
+    }
+
     #[test]
     fn encrypt_then_decrypt() {
         let (algorithm, ciphertext) = encrypt(b"pw", 1000, b"the plaintext").unwrap();
-        let mut outer = Reader::new(&algorithm, "test");
-        let mut fields = outer.expect(ber::SEQUENCE, "alg").unwrap().reader();
-        assert_eq!(read_oid(&mut fields, "oid").unwrap(), PBES2);
-        let params = Pbes2::read(&mut fields, "test").unwrap();
+        let algorithm = <AlgorithmIdentifierRef<'_> as der::Decode>::from_der(&algorithm).unwrap();
+        assert_eq!(algorithm.oid, PBES2);
+        let params = Pbes2::from_parameters(algorithm.parameters, "test").unwrap();
         assert_eq!(params.kdf_rounds(), 1000);
         let plain = params.decrypt(b"pw", &ciphertext);
         assert_eq!(

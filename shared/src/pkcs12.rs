@@ -1,8 +1,14 @@
 //! PKCS#12 (`.p12`/`.pfx`, RFC 7292): reading legacy and modern files, writing modern ones.
 //!
-//! Our own small reader and writer: the crates that do this carry a second
-//! X.509 parser, which cost the page about 110 KB gzipped.
+//! Built on `der`: the envelope's types are declared in `asn1` and decoded
+//! strictly, after `ber_to_der` re-frames the BER that Java and Windows
+//! write. The PKCS#12 KDF and MAC (`kdf`) and the legacy ciphers are ours,
+//! on ring's hashes and RustCrypto's ciphers; PBES2 is `crate::pbes2`.
+//! Why not the crates that do all this, with what they cost: ARCHITECTURE.md.
 
+/// The envelope's `der` types; `EncryptedPrivateKeyInfo` also serves `key.rs`.
+pub(crate) mod asn1;
+mod ber_to_der;
 mod budget;
 mod cipher;
 mod kdf;
@@ -66,10 +72,12 @@ pub fn export(
     )
 }
 
+pub(crate) use asn1::der_error;
+
 /// Decrypts bytes under a password-based AlgorithmIdentifier: PBES2, or the
 /// PKCS#12 schemes that OpenSSL before 1.1 also used for encrypted PKCS#8.
-pub(crate) fn decrypt_with_password(
-    algorithm: &crate::ber::Element<'_>,
+pub(crate) fn decrypt_under(
+    algorithm: spki::AlgorithmIdentifierRef<'_>,
     password: &str,
     ciphertext: &[u8],
 ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
@@ -79,7 +87,21 @@ pub(crate) fn decrypt_with_password(
         bmp: &bmp,
         mac_checked: false,
     };
-    cipher::decrypt(algorithm, &password, ciphertext)
+    cipher::Scheme::read(algorithm)?.decrypt(&password, ciphertext)
+}
+
+/// [`decrypt_under`] for an algorithm read with `ber`: kept for `key.rs`
+/// until it reads encrypted PKCS#8 with `der` (then delete this).
+pub(crate) fn decrypt_with_password(
+    algorithm: &crate::ber::Element<'_>,
+    password: &str,
+    ciphertext: &[u8],
+) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    use der::Decode;
+    let what = "the encryption algorithm";
+    let der = ber_to_der::to_der(&algorithm.to_tlv(), what)?;
+    let algorithm = spki::AlgorithmIdentifierRef::from_der(&der).map_err(der_error(what))?;
+    decrypt_under(algorithm, password, ciphertext)
 }
 
 /// The object identifiers of PKCS#12's envelope (RFC 7292, PKCS#7, PKCS#9).

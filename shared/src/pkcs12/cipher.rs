@@ -1,14 +1,15 @@
 //! Password-based encryption inside PKCS#12: the legacy PKCS#12 schemes
 //! (SHA-1 KDF with 3DES or RC2) to read old files, PBES2 to read and write.
 
-use std::borrow::Cow;
-
 use const_oid::ObjectIdentifier;
+use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
-use super::kdf::{self, Hash, Purpose};
+use super::{
+    asn1::{Pkcs12PbeParams, der_error},
+    kdf::{self, Hash, Purpose},
+};
 use crate::{
-    ber::{self, Element},
     error::{Error, Result},
     pbes2,
 };
@@ -47,38 +48,27 @@ impl Password<'_> {
     }
 }
 
-/// Decrypts `ciphertext` under the AlgorithmIdentifier `algorithm`.
-pub(super) fn decrypt(
-    algorithm: &Element<'_>,
-    password: &Password<'_>,
-    ciphertext: &[u8],
-) -> Result<Zeroizing<Vec<u8>>> {
-    Scheme::read(algorithm)?.decrypt(password, ciphertext)
-}
-
 /// A password-based encryption scheme and its parameters, read from an
 /// AlgorithmIdentifier before any key is derived.
-pub(super) enum Scheme<'a> {
-    Pbes2(pbes2::Pbes2<'a>),
+pub(super) enum Scheme {
+    Pbes2(pbes2::Pbes2),
     /// PKCS#12's own: the appendix B KDF with SHA-1, then 3DES or RC2.
     Legacy {
         cipher: LegacyCipher,
-        salt: Cow<'a, [u8]>,
+        salt: Vec<u8>,
         iterations: u32,
     },
 }
 
-impl<'a> Scheme<'a> {
-    pub(super) fn read(algorithm: &Element<'a>) -> Result<Scheme<'a>> {
-        let mut fields = algorithm.reader();
-        let oid = pbes2::read_oid(&mut fields, "the encryption algorithm")?;
-        if oid == pbes2::PBES2 {
-            return Ok(Scheme::Pbes2(pbes2::Pbes2::read(
-                &mut fields,
+impl Scheme {
+    pub(super) fn read(algorithm: AlgorithmIdentifierRef<'_>) -> Result<Scheme> {
+        if algorithm.oid == pbes2::PBES2 {
+            return Ok(Scheme::Pbes2(pbes2::Pbes2::from_parameters(
+                algorithm.parameters,
                 "PKCS#12 file",
             )?));
         }
-        let cipher = match oid {
+        let cipher = match algorithm.oid {
             o if o == SHA_3DES_3KEY => LegacyCipher::TripleDes3Key,
             o if o == SHA_3DES_2KEY => LegacyCipher::TripleDes2Key,
             o if o == SHA_RC2_128 => LegacyCipher::Rc2 { key_len: 16 },
@@ -90,17 +80,17 @@ impl<'a> Scheme<'a> {
                 });
             }
         };
-        // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-        let mut params = fields.expect(ber::SEQUENCE, "pkcs-12PbeParams")?.reader();
-        let salt = params.expect(ber::OCTET_STRING, "the salt")?.octets()?;
-        let iterations = params
-            .expect(ber::INTEGER, "the iteration count")?
-            .small_uint()?;
-        pbes2::check_iterations(iterations)?;
+        let what = "pkcs-12PbeParams";
+        let params: Pkcs12PbeParams<'_> = algorithm
+            .parameters
+            .ok_or_else(|| Error::MalformedPkcs12(format!("{what} are missing")))?
+            .decode_as()
+            .map_err(der_error(what))?;
+        pbes2::check_iterations(params.iterations)?;
         Ok(Scheme::Legacy {
             cipher,
-            salt,
-            iterations,
+            salt: params.salt.as_bytes().to_vec(),
+            iterations: params.iterations,
         })
     }
 

@@ -2,73 +2,148 @@
 //! assembled here: hostile ones are refused by what they announce, before
 //! a single key derivation runs.
 
+use der::{
+    Decode, Encode, Tag, TagNumber,
+    asn1::{AnyRef, OctetStringRef},
+};
+use spki::AlgorithmIdentifierRef;
+
 use super::{
+    asn1::{
+        ContentInfo, DigestInfo, EncryptedContentInfo, EncryptedData, EncryptedPrivateKeyInfo,
+        MacData, Pfx, Pkcs12PbeParams, SafeBag,
+    },
     budget::Limits,
     kdf::{self, Hash},
     oids,
     read::{read, read_within},
 };
-use crate::{
-    CertificateRequest, Error, KeyType, OffsetDateTime,
-    ber::{self, explicit0, octets, oid, seq, tlv, uint},
-    generate, pbes2,
-};
+use crate::{CertificateRequest, Error, KeyType, OffsetDateTime, generate, pbes2};
 
+fn any(der: &[u8]) -> AnyRef<'_> {
+    AnyRef::from_der(der).unwrap()
+}
+
+fn octets(bytes: &[u8]) -> &OctetStringRef {
+    OctetStringRef::new(bytes).unwrap()
+}
+
+/// SEQUENCE OF the DER elements `parts`.
 fn der_seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    seq(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>())
+    parts
+        .iter()
+        .map(|p| any(p))
+        .collect::<Vec<_>>()
+        .to_der()
+        .unwrap()
 }
 
 /// A PFX around `safes`, with a HMAC-SHA-256 MAC under `mac_password` if given.
 fn pfx(safes: &[Vec<u8>], mac_password: Option<&str>) -> Vec<u8> {
-    let auth_safe = der_seq(safes);
-    let mut parts = vec![
-        uint(3),
-        seq(&[&oid(oids::DATA), &explicit0(&octets(&auth_safe))]),
-    ];
-    if let Some(password) = mac_password {
-        let salt = [7u8; 8];
+    pfx_around(&der_seq(safes), mac_password)
+}
+
+/// A PFX around the AuthenticatedSafe `auth_safe` (DER or BER).
+fn pfx_around(auth_safe: &[u8], mac_password: Option<&str>) -> Vec<u8> {
+    let salt = [7u8; 8];
+    let mac = mac_password.map(|password| {
         let bmp = kdf::bmp_password(Some(password));
-        let mac = kdf::mac(Hash::Sha256, &bmp, &salt, 2048, &auth_safe);
-        parts.push(seq(&[
-            &seq(&[&seq(&[&oid(oids::SHA_256), &[0x05, 0x00]]), &octets(&mac)]),
-            &octets(&salt),
-            &uint(2048),
-        ]));
+        kdf::mac(Hash::Sha256, &bmp, &salt, 2048, auth_safe)
+    });
+    Pfx {
+        version: 3,
+        auth_safe: ContentInfo {
+            content_type: oids::DATA,
+            content: Some(octets(auth_safe).into()),
+        },
+        mac_data: mac.as_ref().map(|mac| MacData {
+            mac: DigestInfo {
+                algorithm: AlgorithmIdentifierRef {
+                    oid: oids::SHA_256,
+                    parameters: Some(AnyRef::NULL),
+                },
+                digest: octets(mac),
+            },
+            mac_salt: octets(&salt),
+            iterations: Some(2048),
+        }),
     }
-    der_seq(&parts)
+    .to_der()
+    .unwrap()
 }
 
 fn plain_safe(bags: &[Vec<u8>]) -> Vec<u8> {
-    seq(&[&oid(oids::DATA), &explicit0(&octets(&der_seq(bags)))])
+    let contents = der_seq(bags);
+    ContentInfo {
+        content_type: oids::DATA,
+        content: Some(octets(&contents).into()),
+    }
+    .to_der()
+    .unwrap()
+}
+
+/// An encryptedData safe under the AlgorithmIdentifier `algorithm`.
+fn encrypted_data(algorithm: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    let implicit_0 = Tag::ContextSpecific {
+        constructed: false,
+        number: TagNumber(0),
+    };
+    let data = EncryptedData {
+        version: 0,
+        encrypted_content_info: EncryptedContentInfo {
+            content_type: oids::DATA,
+            content_encryption_algorithm: AlgorithmIdentifierRef::from_der(algorithm).unwrap(),
+            encrypted_content: Some(AnyRef::new(implicit_0, ciphertext).unwrap()),
+        },
+    }
+    .to_der()
+    .unwrap();
+    ContentInfo {
+        content_type: oids::ENCRYPTED_DATA,
+        content: Some(any(&data)),
+    }
+    .to_der()
+    .unwrap()
 }
 
 /// An encryptedData safe (PBES2, PBKDF2-HMAC-SHA-256, AES-256-CBC).
 fn encrypted_safe(bags: &[Vec<u8>], password: &str, iterations: u32) -> Vec<u8> {
     let (algorithm, ciphertext) =
         pbes2::encrypt(password.as_bytes(), iterations, &der_seq(bags)).unwrap();
-    let info = seq(&[
-        &oid(oids::DATA),
-        &algorithm,
-        &tlv(ber::CONTEXT_0_PRIMITIVE, &ciphertext),
-    ]);
-    seq(&[
-        &oid(oids::ENCRYPTED_DATA),
-        &explicit0(&seq(&[&uint(0), &info])),
-    ])
+    encrypted_data(&algorithm, &ciphertext)
 }
 
 fn shrouded_bag(algorithm: &[u8], ciphertext: &[u8]) -> Vec<u8> {
-    seq(&[
-        &oid(oids::SHROUDED_KEY_BAG),
-        &explicit0(&seq(&[algorithm, &octets(ciphertext)])),
-    ])
+    let info = EncryptedPrivateKeyInfo {
+        encryption_algorithm: AlgorithmIdentifierRef::from_der(algorithm).unwrap(),
+        encrypted_data: octets(ciphertext),
+    }
+    .to_der()
+    .unwrap();
+    SafeBag {
+        bag_id: oids::SHROUDED_KEY_BAG,
+        bag_value: any(&info),
+        bag_attributes: None,
+    }
+    .to_der()
+    .unwrap()
 }
 
 /// `pbeWithSHAAnd3-KeyTripleDES-CBC` at `iterations`: three SHA-1 KDF
 /// blocks (two for the key, one for the IV). Never derived here.
 fn legacy_3des(iterations: u32) -> Vec<u8> {
-    let oid_3des = const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3");
-    seq(&[&oid(oid_3des), &seq(&[&octets(&[1; 8]), &uint(iterations)])])
+    let params = Pkcs12PbeParams {
+        salt: octets(&[1; 8]),
+        iterations,
+    }
+    .to_der()
+    .unwrap();
+    AlgorithmIdentifierRef {
+        oid: const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.12.1.3"),
+        parameters: Some(any(&params)),
+    }
+    .to_der()
+    .unwrap()
 }
 
 /// A real P-256 key, shrouded with PBES2 at `iterations`.
@@ -147,30 +222,15 @@ fn announced_work_over_the_budget_is_refused() {
 /// An encrypted safe whose scheme asks for `iterations` (PBES2 with
 /// PBKDF2-HMAC-SHA-256 and AES-256-CBC), with a ciphertext never decrypted.
 fn encrypted_safe_announcing(iterations: u32) -> Vec<u8> {
-    let oid = |dotted| oid(const_oid::ObjectIdentifier::new_unwrap(dotted));
-    let algorithm = seq(&[
-        &oid("1.2.840.113549.1.5.13"),
-        &seq(&[
-            &seq(&[
-                &oid("1.2.840.113549.1.5.12"),
-                &seq(&[
-                    &octets(&[1; 16]),
-                    &uint(iterations),
-                    &seq(&[&oid("1.2.840.113549.2.9"), &[0x05, 0x00]]),
-                ]),
-            ]),
-            &seq(&[&oid("2.16.840.1.101.3.4.1.42"), &octets(&[2; 16])]),
-        ]),
-    ]);
-    let info = seq(&[
-        &oid("1.2.840.113549.1.7.1"),
-        &algorithm,
-        &tlv(ber::CONTEXT_0_PRIMITIVE, &[0; 16]),
-    ]);
-    seq(&[
-        &oid("1.2.840.113549.1.7.6"),
-        &explicit0(&seq(&[&uint(0), &info])),
-    ])
+    use pkcs8::pkcs5::{self, pbes2};
+    let params = pbes2::Parameters {
+        kdf: pbes2::Pbkdf2Params::hmac_sha256(iterations, &[1; 16])
+            .unwrap()
+            .into(),
+        encryption: pbes2::EncryptionScheme::Aes256Cbc { iv: [2; 16] },
+    };
+    let algorithm = pkcs5::EncryptionScheme::from(params).to_der().unwrap();
+    encrypted_data(&algorithm, &[0; 16])
 }
 
 /// Work inside an encrypted safe is hidden until it is decrypted: it is
@@ -204,4 +264,78 @@ fn work_inside_an_encrypted_safe_counts_too() {
         "more than 1 bags",
         "two bags inside the safe, one allowed",
     );
+}
+
+/// Re-frames DER as Java and Windows write BER (what `to-ber.py` does to
+/// the fixture): indefinite lengths on every constructed element, OCTET
+/// STRINGs (and `[0] IMPLICIT` ones) over 64 bytes in 64-byte pieces.
+fn to_ber(der: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut reader = der::SliceReader::new(der).unwrap();
+    while !der::Reader::is_finished(&reader) {
+        let element = AnyRef::decode(&mut reader).unwrap();
+        let tag = element.to_der().unwrap()[0];
+        let content = element.value();
+        if matches!(tag, 0x04 | 0x80) && content.len() > 64 {
+            out.extend_from_slice(&[tag | 0x20, 0x80]);
+            for piece in content.chunks(64) {
+                out.extend(octets(piece).to_der().unwrap());
+            }
+            out.extend_from_slice(&[0, 0]);
+        } else if tag & 0x20 != 0 {
+            out.extend_from_slice(&[tag, 0x80]);
+            out.extend(to_ber(content));
+            out.extend_from_slice(&[0, 0]);
+        } else {
+            out.extend(element.to_der().unwrap());
+        }
+    }
+    out
+}
+
+/// BER in every layer, not only the outer one the fixture has: the
+/// AuthenticatedSafe, both SafeContents (one inside the encryption) and a
+/// chunked `[0] IMPLICIT` ciphertext. Under a MAC and without one.
+#[test]
+fn ber_in_every_layer_is_read() {
+    let now = OffsetDateTime::from_unix_timestamp(1_830_000_000).unwrap();
+    let made = generate(KeyType::EcP256, &CertificateRequest::new("ber"), now).unwrap();
+    let cert_bag = super::asn1::CertBag {
+        cert_id: oids::X509_CERTIFICATE,
+        cert_value: octets(made.certificate.der()).into(),
+    }
+    .to_der()
+    .unwrap();
+    let cert_bag = SafeBag {
+        bag_id: oids::CERT_BAG,
+        bag_value: any(&cert_bag),
+        bag_attributes: None,
+    }
+    .to_der()
+    .unwrap();
+    let cert_contents = to_ber(&der_seq(&[cert_bag]));
+    let (algorithm, ciphertext) = pbes2::encrypt(b"pw", 1_000, &cert_contents).unwrap();
+    let cert_safe = encrypted_data(&algorithm, &ciphertext);
+    let (algorithm, ciphertext) =
+        pbes2::encrypt(b"pw", 1_000, made.private_key.pkcs8_der()).unwrap();
+    let key_contents = to_ber(&der_seq(&[shrouded_bag(&algorithm, &ciphertext)]));
+    let key_safe = ContentInfo {
+        content_type: oids::DATA,
+        content: Some(octets(&key_contents).into()),
+    }
+    .to_der()
+    .unwrap();
+    let auth_safe = to_ber(&der_seq(&[cert_safe, key_safe]));
+    assert!(
+        AnyRef::from_der(&auth_safe).is_err(),
+        "the test's BER is not DER"
+    );
+    for mac in [Some("pw"), None] {
+        let file = to_ber(&pfx_around(&auth_safe, mac));
+        let contents = read(&file, "pw").unwrap();
+        assert_eq!(contents.certificates.len(), 1, "MAC {mac:?}");
+        assert_eq!(contents.certificates[0].der(), made.certificate.der());
+        let key = contents.private_key.expect("the key");
+        assert_eq!(key.pkcs8_der(), made.private_key.pkcs8_der());
+    }
 }
