@@ -13,7 +13,6 @@ pub mod api;
 // Less of it is used as each module moves onto `der` (issue 13), which
 // removes the file at its end.
 #[allow(dead_code)]
-mod ber;
 mod certificate;
 mod error;
 mod fingerprint;

@@ -27,7 +27,6 @@ use spki::AlgorithmIdentifierRef;
 use zeroize::Zeroizing;
 
 use crate::{
-    ber::{self, Element, Reader},
     error::{Error, Result},
     pkcs12::der_error,
 };
@@ -201,16 +200,6 @@ pub(crate) fn encrypt(
         .to_der()
         .map_err(|e| Error::crypto("PBES2", e))?;
     Ok((algorithm, ciphertext))
-}
-
-/// The OID that opens an AlgorithmIdentifier read with `ber`.
-///
-/// Kept for `key.rs` until it reads encrypted PKCS#8 with `der` too; the
-/// PKCS#12 code no longer uses it.
-pub(crate) fn read_oid(fields: &mut Reader<'_>, name: &str) -> Result<Oid> {
-    let element: Element<'_> = fields.expect(ber::OID, name)?;
-    Oid::from_bytes(element.content)
-        .map_err(|e| ber::malformed(format!("{name}: a bad object identifier ({e})")))
 }
 
 /// PBKDF2's pseudo-random function.

@@ -90,20 +90,6 @@ pub(crate) fn decrypt_under(
     cipher::Scheme::read(algorithm)?.decrypt(&password, ciphertext)
 }
 
-/// [`decrypt_under`] for an algorithm read with `ber`: kept for `key.rs`
-/// until it reads encrypted PKCS#8 with `der` (then delete this).
-pub(crate) fn decrypt_with_password(
-    algorithm: &crate::ber::Element<'_>,
-    password: &str,
-    ciphertext: &[u8],
-) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    use der::Decode;
-    let what = "the encryption algorithm";
-    let der = ber_to_der::to_der(&algorithm.to_tlv(), what)?;
-    let algorithm = spki::AlgorithmIdentifierRef::from_der(&der).map_err(der_error(what))?;
-    decrypt_under(algorithm, password, ciphertext)
-}
-
 /// The object identifiers of PKCS#12's envelope (RFC 7292, PKCS#7, PKCS#9).
 mod oids {
     use const_oid::ObjectIdentifier as Oid;

@@ -201,22 +201,14 @@ impl<'a> EncryptedPrivateKeyInfo<'a> {
     }
 }
 
-/// Decrypts under `algorithm` with `crate::pkcs12::decrypt_with_password`.
-///
-/// The adapter between the two decoders until `pkcs12`'s takes `der`
-/// types: it hands the AlgorithmIdentifier over as the `ber::Element` the
-/// function reads today.
+/// Decrypts under `algorithm` (PBES2, or the PKCS#12 schemes OpenSSL
+/// before 1.1 used for encrypted PKCS#8) with `crate::pkcs12`'s code.
 pub(super) fn decrypt(
     algorithm: &AlgorithmIdentifierRef<'_>,
     password: &str,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let algorithm = algorithm
-        .to_der()
-        .map_err(|e| der_error("encrypted PKCS#8", e))?;
-    let element = crate::ber::Reader::new(&algorithm, "the encryption algorithm")
-        .expect(crate::ber::SEQUENCE, "the encryption algorithm")?;
-    crate::pkcs12::decrypt_with_password(&element, password, ciphertext)
+    crate::pkcs12::decrypt_under(*algorithm, password, ciphertext)
 }
 
 /// The encodings of an unencrypted private key.
