@@ -124,7 +124,10 @@ pub fn import(input: &[u8], password: &str) -> Result<Imported> {
         Err(e) if crate::key::is_private_key_form(input) => return Err(e),
         Err(_) => {}
     }
-    if let Ok(key) = PrivateKey::from_encrypted_pkcs8_der(input, password) {
+    // An encrypted key says why it cannot be read: a wrong password, an
+    // unsupported cipher or key, not that the file was not recognised.
+    if crate::key::looks_like_encrypted_pkcs8(input) {
+        let key = PrivateKey::from_encrypted_pkcs8_der(input, password)?;
         return Ok(Imported {
             format: InputFormat::DerPrivateKey,
             certificates: Vec::new(),

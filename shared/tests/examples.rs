@@ -246,6 +246,16 @@ fn wrong_and_missing_passwords_say_so() {
             Error::WrongPassword("the encrypted private key"),
             "{file}"
         );
+        // The same key in DER says the same, not that it was not recognised.
+        let text = String::from_utf8(example(file)).unwrap();
+        let block = &marshal_shared::pem::parse_blocks(&text).unwrap()[0];
+        if block.label == "ENCRYPTED PRIVATE KEY" {
+            assert_eq!(
+                import(&block.der, "wrong").unwrap_err(),
+                Error::WrongPassword("the encrypted private key"),
+                "{file} as DER"
+            );
+        }
     }
 }
 

@@ -280,16 +280,20 @@ fn certificate(f: &mut Findings<'_>, python: &Value, marshal: &Value) {
             f.disagree(field, format!("{} ({why})", python[field]), m);
         }
     }
-    // marshal prints the serial's DER content bytes in hex: a positive
-    // serial whose top bit is set carries a leading 00 byte, and leading
-    // zeros do not change a number. The sign is not a formatting choice.
+    // marshal prints the serial in hex (a negative one as `-` and its
+    // magnitude): a positive serial whose top bit is set carries a leading
+    // 00 byte, and leading zeros do not change a number. The sign does.
     let serial = marshal["serial"].as_str().unwrap_or_default();
-    let trimmed = serial.trim_start_matches('0');
-    let trimmed = if trimmed.is_empty() && !serial.is_empty() {
-        "0"
-    } else {
-        trimmed
+    let (sign, digits) = match serial.strip_prefix('-') {
+        Some(magnitude) => ("-", magnitude),
+        None => ("", serial),
     };
+    let digits = digits.trim_start_matches('0');
+    let trimmed = match (digits.is_empty(), serial.is_empty()) {
+        (true, false) => "0".to_owned(),
+        _ => format!("{sign}{digits}"),
+    };
+    let trimmed = trimmed.as_str();
     if python["serial"].as_str() != Some(trimmed) {
         f.disagree("serial", &python["serial"], serial);
     }
