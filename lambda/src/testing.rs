@@ -57,6 +57,11 @@ impl InMemoryProvider {
         lock(&self.failures).insert((target.to_owned(), operation));
     }
 
+    /// Makes `operation` in `target` work again.
+    pub fn heal(&self, target: &str, operation: &'static str) {
+        lock(&self.failures).remove(&(target.to_owned(), operation));
+    }
+
     /// Makes `operation` (`register_without_ca`, `attach_policy`,
     /// `update_status`) wait `delay` before it acts, in every target: to make
     /// requests overlap, or run out of time.

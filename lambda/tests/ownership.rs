@@ -213,6 +213,55 @@ async fn posting_someone_elses_pem_changes_nothing() {
     );
 }
 
+/// A registration whose rollback could not delete the certificate keeps
+/// its claim: another user cannot take the certificate left behind, and
+/// the owner's next request completes it (the fault test once found it
+/// refused as "registered outside Marshal").
+#[tokio::test]
+async fn a_certificate_left_by_an_incomplete_rollback_stays_its_owners() {
+    let w = jwt_world();
+    let device = creds("left-behind");
+    w.provider.fail("a-tokyo", "attach_thing");
+    w.provider.fail("a-tokyo", "delete_certificate");
+    let r = w
+        .register_as(
+            &alice(),
+            &[(&device, Some("alice-thing"))],
+            &["a-tokyo"],
+            json!({}),
+        )
+        .await;
+    expect(&r, 207, None);
+    assert_eq!(target_codes(&r), ["aws_unavailable"]);
+    let message = r.body["results"][0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("rollback incomplete"), "{message}");
+    w.provider.heal("a-tokyo", "attach_thing");
+    w.provider.heal("a-tokyo", "delete_certificate");
+
+    let r = w
+        .register_as(
+            &bob(),
+            &[(&device, Some("bob-thing"))],
+            &["a-tokyo"],
+            json!({}),
+        )
+        .await;
+    expect(&r, 207, None);
+    assert_eq!(target_codes(&r), ["certificate_not_managed"]);
+
+    let r = w
+        .register_as(
+            &alice(),
+            &[(&device, Some("alice-thing"))],
+            &["a-tokyo"],
+            json!({}),
+        )
+        .await;
+    expect(&r, 200, None);
+    assert_eq!(target_codes(&r), ["ok"]);
+    assert_eq!(r.body["results"][0]["registration"]["status"], "ACTIVE");
+}
+
 #[tokio::test]
 async fn another_users_certificate_is_theirs_and_their_groups() {
     let w = jwt_world();

@@ -20,7 +20,9 @@ use serde_json::{Value, json};
 
 const POLICY: &str = "MarshalDevice";
 const DEVICES: usize = 8;
-const ROUNDS: usize = 8;
+const ROUNDS: usize = 10;
+/// The API's request deadline here, and so the longest a lease can last.
+const REQUEST_DEADLINE_MS: u64 = 25_000;
 /// Per-target error codes an AWS failure may legitimately produce.
 const TRANSIENT: &[&str] = &[
     "aws_unavailable",
@@ -57,6 +59,7 @@ fn targets() -> Vec<Target> {
 fn config(targets: &[Target]) -> String {
     let mut toml =
         String::from("auth = \"none\"\n\n[limits]\nconcurrency = 8\nawsCallTimeoutMs = 3000\n");
+    toml.push_str(&format!("requestDeadlineMs = {REQUEST_DEADLINE_MS}\n"));
     for t in targets {
         toml.push_str(&t.config_entry(&t.id));
     }
@@ -108,7 +111,11 @@ fn faults_never_leave_an_active_half_done_certificate_and_retries_converge() {
             exchange.fail(format_args!("round {round}: expected 200 or 207"));
         }
         let reply = exchange.json();
+        let mut codes = std::collections::BTreeMap::<String, usize>::new();
         for result in reply["results"].as_array().unwrap() {
+            if let Some(code) = result["error"]["code"].as_str() {
+                *codes.entry(code.to_owned()).or_default() += 1;
+            }
             match (&result["registration"], &result["error"]) {
                 (Value::Object(reg), Value::Null) => {
                     assert_eq!(reg["status"], "ACTIVE", "{result}")
@@ -168,7 +175,7 @@ fn faults_never_leave_an_active_half_done_certificate_and_retries_converge() {
             }
         }
         eprintln!(
-            "round {round}: HTTP {status}, {done}/{} pairs done, proxy {:?}",
+            "round {round}: HTTP {status}, {done}/{} pairs done, errors {codes:?}, proxy {:?}",
             DEVICES * targets.len(),
             proxy.counts()
         );
@@ -180,6 +187,11 @@ fn faults_never_leave_an_active_half_done_certificate_and_retries_converge() {
             );
             converged_at = Some(round);
             break;
+        }
+        // A record whose hand-back failed stays leased until its request's
+        // deadline: "try again in a few seconds", as the message says.
+        if codes.contains_key("certificate_busy") {
+            std::thread::sleep(std::time::Duration::from_millis(REQUEST_DEADLINE_MS));
         }
     }
     let round = converged_at.unwrap_or_else(|| {

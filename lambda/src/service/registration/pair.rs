@@ -179,15 +179,42 @@ pub(crate) async fn register_pair(
             Ok(registration)
         }
         Err(mut error) => {
-            if let Err(problem) = roll_back(ready, &undo).await {
-                error.message = format!("{} (rollback incomplete: {problem})", error.message);
-            }
-            let (c, t) =
-                futures::join!(cert_held.undo(acting.store), thing_held.undo(acting.store));
+            let (c, t) = match roll_back(ready, &undo).await {
+                // AWS is as before this request: so are the records.
+                Ok(()) => {
+                    futures::join!(cert_held.undo(acting.store), thing_held.undo(acting.store))
+                }
+                // Something this request made may still be in AWS: the
+                // records stay claimed for the owner, whose next request
+                // completes or replaces it (without them, a certificate left
+                // behind would look registered outside Marshal).
+                Err(problem) => {
+                    error.message = format!(
+                        "{} (rollback incomplete: {problem}; send the request again to complete it)",
+                        error.message
+                    );
+                    futures::join!(
+                        keep_claimed(&cert_held, acting.store),
+                        keep_claimed(&thing_held, acting.store)
+                    )
+                }
+            };
             release(c);
             release(t);
             Err(log_failure(caller, cert, target, started, error))
         }
+    }
+}
+
+/// Hands a record back after an incomplete rollback: one this request
+/// claimed stays claimed, lease cleared; an earlier one stays as it was.
+async fn keep_claimed(
+    held: &Held,
+    store: &dyn OwnershipStore,
+) -> Result<(), crate::service::ownership::StoreError> {
+    match &held.before {
+        None => held.give_back(store).await,
+        Some(before) => held.finish(store, before.clone()).await,
     }
 }
 
@@ -268,6 +295,13 @@ async fn apply(
             record
         }
         Err(e) if e.kind == RegistryErrorKind::AlreadyExists => {
+            // Until the answer below says otherwise, it may be this
+            // request's (a lost first reply): a failure from here on lets
+            // the rollback look again, rather than leave it behind.
+            if claimed_at.is_some() {
+                undo.id = Some(cert.id.clone());
+                undo.maybe_registered_since = claimed_at;
+            }
             let record = registry
                 .describe_certificate(&cert.id)
                 .await
@@ -283,12 +317,14 @@ async fn apply(
                     .await
                     .map_err(aws)?
                 {
+                    *undo = Undo::default();
                     return Err(failure::error(
                         TargetErrorCode::CertificateNotManaged,
                         "this certificate is already registered in this target and Marshal did not register it; \
                          it is left as it is (a target admin can adopt it)",
                     ));
                 }
+                undo.maybe_registered_since = None;
                 undo.registered = true;
             }
             record
