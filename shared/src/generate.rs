@@ -140,11 +140,21 @@ pub fn generate_ec(
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Credentials> {
-    use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING};
+    use ring::signature::{
+        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
+    };
     request.validate()?;
-    let algorithm = match key_type {
-        KeyType::EcP256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
-        KeyType::EcP384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+    let (algorithm, curve, signature) = match key_type {
+        KeyType::EcP256 => (
+            &ECDSA_P256_SHA256_ASN1_SIGNING,
+            crate::algorithm::Curve::P256,
+            &rcgen::PKCS_ECDSA_P256_SHA256,
+        ),
+        KeyType::EcP384 => (
+            &ECDSA_P384_SHA384_ASN1_SIGNING,
+            crate::algorithm::Curve::P384,
+            &rcgen::PKCS_ECDSA_P384_SHA384,
+        ),
         KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
             return Err(Error::UnsupportedKeyType(format!(
                 "{} keys are not made here: generate the key elsewhere and sign with self_signed",
@@ -152,27 +162,38 @@ pub fn generate_ec(
             )));
         }
     };
-    let pkcs8 =
-        ring::signature::EcdsaKeyPair::generate_pkcs8(algorithm, &ring::rand::SystemRandom::new())
-            .map_err(|_| Error::Random)?;
-    let private_key =
-        PrivateKey::from_pkcs8_der(&zeroize::Zeroizing::new(pkcs8.as_ref().to_vec()))?;
-    let certificate = self_signed(&private_key, request, now)?;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(algorithm, &rng).map_err(|_| Error::Random)?;
+    let pkcs8 = zeroize::Zeroizing::new(pkcs8.as_ref().to_vec());
+    // ring checks the pair it loads; that one pair both signs and gives the
+    // public point, so a fresh key is not proven a second time.
+    let pair = EcdsaKeyPair::from_pkcs8(algorithm, &pkcs8, &rng)
+        .map_err(|e| Error::crypto("new EC key", e))?;
+    let public_key = pair.public_key().as_ref().to_vec();
+    let certificate = sign_certificate(&Signer::ec(pair, signature), request, now)?;
     Ok(Credentials {
         certificate,
-        private_key,
+        private_key: PrivateKey::from_generated_ec(pkcs8, curve, public_key),
     })
 }
 
-/// Makes a self-signed device certificate for an existing key (for example an
-/// RSA key the browser generated with WebCrypto).
+/// Makes a self-signed device certificate for `key` (valid from `now` for
+/// `request.validity_days`).
 pub fn self_signed(
     key: &PrivateKey,
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Certificate> {
     request.validate()?;
-    let signer = Signer::new(key)?;
+    sign_certificate(&Signer::new(key)?, request, now)
+}
+
+/// The certificate `signer` signs for `request` (validated by the caller).
+fn sign_certificate(
+    signer: &Signer,
+    request: &CertificateRequest,
+    now: OffsetDateTime,
+) -> Result<Certificate> {
     // Whole seconds: X.509 times have no fractions.
     let start = now.replace_nanosecond(0).unwrap_or(now);
     let end = start
@@ -183,7 +204,7 @@ pub fn self_signed(
                 request.validity_days
             ))
         })?;
-    let der = profile::certificate(&signer, request, &random_serial()?, start, end)?;
+    let der = profile::certificate(signer, request, &random_serial()?, start, end)?;
     Certificate::from_der(&der)
 }
 

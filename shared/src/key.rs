@@ -125,6 +125,20 @@ impl PrivateKey {
         })
     }
 
+    /// A key ring has just generated and loaded (so checked): its PKCS#8 and
+    /// the public point ring derived. Nothing here is read from outside.
+    pub(crate) fn from_generated_ec(
+        pkcs8: Zeroizing<Vec<u8>>,
+        curve: crate::algorithm::Curve,
+        public_key: Vec<u8>,
+    ) -> PrivateKey {
+        PrivateKey {
+            pkcs8,
+            algorithm: KeyAlgorithm::Ec { curve },
+            public_key,
+        }
+    }
+
     /// Reads a SEC1 `ECPrivateKey` (`-----BEGIN EC PRIVATE KEY-----`).
     pub fn from_sec1_der(der: &[u8]) -> Result<PrivateKey> {
         PrivateKey::from_pkcs8_der(&decode::sec1_to_pkcs8(der)?)

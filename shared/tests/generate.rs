@@ -29,6 +29,15 @@ fn check_profile(key_type: KeyType, expected: KeyAlgorithm) {
     };
     let creds = generate(key_type, &request, now()).unwrap();
     let cert = &creds.certificate;
+    // The key as handed out is the key as read back (an EC key made here is
+    // not proven twice: what it claims must hold when read from its PKCS#8).
+    let reread = PrivateKey::from_pkcs8_der(creds.private_key.pkcs8_der()).unwrap();
+    assert_eq!(reread.algorithm(), creds.private_key.algorithm());
+    assert_eq!(
+        reread.public_key_bits(),
+        creds.private_key.public_key_bits()
+    );
+    reread.check_matches(cert).unwrap();
     let parsed = x509_cert::Certificate::from_der(cert.der()).unwrap();
     let tbs = parsed.tbs_certificate();
 

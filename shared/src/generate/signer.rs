@@ -77,6 +77,15 @@ impl Signer {
         })
     }
 
+    /// A signer over an ECDSA key pair ring has already loaded.
+    pub(super) fn ec(pair: EcdsaKeyPair, algorithm: &'static rcgen::SignatureAlgorithm) -> Signer {
+        Signer {
+            pair: Pair::Ec(pair),
+            algorithm,
+            rng: SystemRandom::new(),
+        }
+    }
+
     /// Whether the key is RSA (whose certificate also gets keyEncipherment).
     pub(super) fn is_rsa(&self) -> bool {
         matches!(self.pair, Pair::Rsa(_))
