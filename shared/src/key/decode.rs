@@ -282,7 +282,8 @@ fn pkcs8_error(der: &[u8], err: der::Error) -> Error {
     match version() {
         Some(v) if v > 1 => malformed_owned(
             "PKCS#8",
-            format!("version {} (only v1 and v2 exist)", v + 1),
+            // The stored number is one less than the version's name (v1 is 0).
+            format!("version {} (only v1 and v2 exist)", u128::from(v) + 1),
         ),
         Some(0) if public_key_field => {
             malformed("PKCS#8", "v1 with a public key (only v2 has one)")

@@ -174,3 +174,17 @@ fn broken_der_keys_are_refused_for_what_is_wrong() {
         assert_eq!(err.code(), "malformed_key", "{name}: {err}");
     }
 }
+
+/// Found by the `private_key` fuzz target: the largest version number a
+/// u64 holds overflowed while the error named the version.
+#[test]
+fn the_largest_pkcs8_version_is_named_not_overflowed() {
+    let mut der = vec![0x30, 0x0b, 0x02, 0x09, 0x00];
+    der.extend([0xff; 8]);
+    let err = PrivateKey::from_pkcs8_der(&der).unwrap_err();
+    assert_eq!(err.code(), "malformed_key", "{err}");
+    assert!(
+        err.to_string().contains("version 18446744073709551616"),
+        "{err}"
+    );
+}
