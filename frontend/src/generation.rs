@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(cert.common_name().as_deref(), Some("sensor-01"));
         let key = marshal_shared::PrivateKey::from_pem(&private_key_pem, "").unwrap();
         key.check_matches(&cert).unwrap();
-        assert!(private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        // PKCS#8 in PEM, as the device kit ships it.
+        let blocks = marshal_shared::pem::parse_blocks(&private_key_pem).unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "PRIVATE KEY");
         let (not_before, _) = cert.validity();
         assert_eq!(not_before.unix_timestamp(), 1_764_374_400);
     }

@@ -29,7 +29,7 @@ pub(crate) const TARGETS: &[&str] = &[
 ];
 
 /// Seconds each target fuzzes in `cargo xtask test`, after replaying its
-/// committed corpus: eight targets stay under a minute with room for the
+/// seeds and regression inputs: eight targets stay under a minute with room for the
 /// replay.
 const TEST_SECONDS: u64 = 4;
 
@@ -63,8 +63,8 @@ impl Options {
     }
 }
 
-/// Fuzzes every target for `seconds`, from the committed corpus plus what
-/// earlier runs found (kept outside the work tree), and prints the
+/// Fuzzes every target for `seconds`, from its seeds and regression
+/// inputs plus what earlier runs found (kept outside the work tree), and prints the
 /// executions per target and in all.
 pub(crate) fn fuzz(project: &Project, options: &Options) -> Result<()> {
     install::ensure_cargo_fuzz()?;
@@ -72,8 +72,8 @@ pub(crate) fn fuzz(project: &Project, options: &Options) -> Result<()> {
     run_all(project, options.seconds, &corpus)
 }
 
-/// `cargo xtask test`'s step: every target briefly, from the committed
-/// corpus only (what it finds is dropped, so each run starts the same).
+/// `cargo xtask test`'s step: every target briefly, from its seeds and
+/// regression inputs only (what it finds is dropped, so each run starts the same).
 pub(crate) fn test_step(project: &Project) -> Result<()> {
     let scratch = project.target_dir.join("fuzz/test-corpus");
     if scratch.exists() {
@@ -86,16 +86,20 @@ pub(crate) fn test_step(project: &Project) -> Result<()> {
 fn run_all(project: &Project, seconds: u64, found_corpus: &Path) -> Result<()> {
     // One build for all targets: linking them in parallel beats eight builds.
     run(&mut cargo_fuzz(project, &["build"]))?;
+    let seeds = project.target_dir.join("fuzz/seeds");
+    seed::seed(project, &seeds)?;
     let mut totals = Vec::new();
     for &target in TARGETS {
         let found = found_corpus.join(target);
         fs::create_dir_all(&found)
             .with_context(|| format!("could not create {}", found.display()))?;
         let committed = project.root.join("fuzz/corpus").join(target);
-        totals.push((
-            target,
-            run_target(project, target, seconds, &found, &committed)?,
-        ));
+        let mut corpora = vec![found, seeds.join(target)];
+        // Only targets that once crashed have regression inputs.
+        if committed.is_dir() {
+            corpora.push(committed);
+        }
+        totals.push((target, run_target(project, target, seconds, &corpora)?));
     }
     print_table(&totals);
     Ok(())
@@ -123,12 +127,11 @@ fn run_target(
     project: &Project,
     target: &str,
     seconds: u64,
-    found: &Path,
-    committed: &Path,
+    corpora: &[PathBuf],
 ) -> Result<libfuzzer::Summary> {
     let mut cmd = cargo_fuzz(project, &["run", target]);
-    cmd.arg(found)
-        .arg(committed)
+    // libFuzzer writes what it finds into the first directory.
+    cmd.args(corpora)
         .arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg(format!("-timeout={TIMEOUT_SECONDS}"))

@@ -48,13 +48,12 @@ Commands:
   fuzz [--seconds N]
             Install cargo-fuzz if missing, then run every fuzz target of
             fuzz/ (AddressSanitizer, RUSTC_BOOTSTRAP=1 on stable) for N
-            seconds each (default 60), from fuzz/corpus/<target> plus what
-            earlier runs found ($CARGO_TARGET_DIR/fuzz/corpus), and print
+            seconds each (default 60), from seeds made from
+            shared/tests/examples, the regression inputs in
+            fuzz/corpus/<target> and what earlier runs found
+            ($CARGO_TARGET_DIR/fuzz/corpus), and print
             the executions per target and in total. A crash fails it and
             names the input, kept in fuzz/artifacts/<target>/.
-  fuzz --seed
-            Rewrite the seed-* files of fuzz/corpus/<target>/ from the
-            fixtures in shared/tests/examples.
   bench     install, then the criterion benches and the browser bench.
   page      install, then build the onboarding page (wasm32 release,
             wasm-bindgen, wasm-opt) into $CARGO_TARGET_DIR/page and
@@ -102,7 +101,6 @@ fn run() -> Result<()> {
             page::build(&project).map(drop)
         }
         ["bench"] => bench::bench(&Project::locate()?),
-        ["fuzz", "--seed"] => fuzz::seed::seed(&Project::locate()?),
         ["fuzz", options @ ..] => fuzz::fuzz(&Project::locate()?, &fuzz::Options::parse(options)?),
         ["deploy-check"] => deploy::check(&Project::locate()?),
         ["deploy-page", options @ ..] => {

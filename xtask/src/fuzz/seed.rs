@@ -1,7 +1,8 @@
-//! `cargo xtask fuzz --seed`: each target's starting corpus, made from the
-//! fixtures in `shared/tests/examples` (files made by openssl, see their
-//! README) and written to `fuzz/corpus/<target>/seed-*`. Other files there
-//! (regression inputs, minimised finds) are left alone.
+//! Each target's starting corpus, made from the fixtures in
+//! `shared/tests/examples` (files made by openssl, see their README) before
+//! every fuzz run and written to `$CARGO_TARGET_DIR/fuzz/seeds/<target>/`.
+//! Derived, so not committed: the fixtures' keys stay in the one fixture
+//! directory, and `fuzz/corpus/` holds only regression inputs.
 
 use std::{fs, path::Path};
 
@@ -17,7 +18,8 @@ const NOT_INPUTS: &[&str] = &[
     "openssl-fingerprints.txt",
 ];
 
-pub(crate) fn seed(project: &Project) -> Result<()> {
+/// Writes the seeds of every target under `seeds/<target>/`.
+pub(crate) fn seed(project: &Project, seeds: &Path) -> Result<()> {
     let examples = project.root.join("shared/tests/examples");
     let mut fixtures = Vec::new();
     for entry in
@@ -100,7 +102,7 @@ pub(crate) fn seed(project: &Project) -> Result<()> {
             );
         }
     }
-    corpus.write(&project.root.join("fuzz/corpus"))
+    corpus.write(seeds)
 }
 
 /// Seed files by target, named after the fixture they come from.
@@ -139,7 +141,7 @@ impl Corpus {
                 fs::write(&path, contents)
                     .with_context(|| format!("could not write {}", path.display()))?;
             }
-            println!("fuzz/corpus/{target}: {} seeds, {bytes} bytes", files.len());
+            println!("seeds    {target}: {} files, {bytes} bytes", files.len());
         }
         Ok(())
     }
