@@ -140,21 +140,11 @@ pub fn generate_ec(
     request: &CertificateRequest,
     now: OffsetDateTime,
 ) -> Result<Credentials> {
-    use ring::signature::{
-        ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair,
-    };
+    use ring::signature::{EcdsaKeyPair, KeyPair};
     request.validate()?;
-    let (algorithm, curve, signature) = match key_type {
-        KeyType::EcP256 => (
-            &ECDSA_P256_SHA256_ASN1_SIGNING,
-            crate::algorithm::Curve::P256,
-            &rcgen::PKCS_ECDSA_P256_SHA256,
-        ),
-        KeyType::EcP384 => (
-            &ECDSA_P384_SHA384_ASN1_SIGNING,
-            crate::algorithm::Curve::P384,
-            &rcgen::PKCS_ECDSA_P384_SHA384,
-        ),
+    let curve = match key_type {
+        KeyType::EcP256 => crate::algorithm::Curve::P256,
+        KeyType::EcP384 => crate::algorithm::Curve::P384,
         KeyType::Rsa2048 | KeyType::Rsa3072 | KeyType::Rsa4096 => {
             return Err(Error::UnsupportedKeyType(format!(
                 "{} keys are not made here: generate the key elsewhere and sign with self_signed",
@@ -162,6 +152,9 @@ pub fn generate_ec(
             )));
         }
     };
+    // Both curves above have a signer; the error only keeps this total.
+    let (algorithm, signature) = signer::ec_algorithms(&curve)
+        .ok_or_else(|| Error::UnsupportedKeyType(format!("ECDSA {curve} keys")))?;
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(algorithm, &rng).map_err(|_| Error::Random)?;
     let pkcs8 = zeroize::Zeroizing::new(pkcs8.as_ref().to_vec());

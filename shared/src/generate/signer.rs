@@ -30,6 +30,27 @@ enum Pair {
     Rsa(RsaKeyPair),
 }
 
+/// ring's signing algorithm and rcgen's name for it, for the curves a
+/// device key may use.
+pub(super) fn ec_algorithms(
+    curve: &Curve,
+) -> Option<(
+    &'static signature::EcdsaSigningAlgorithm,
+    &'static rcgen::SignatureAlgorithm,
+)> {
+    match curve {
+        Curve::P256 => Some((
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            &rcgen::PKCS_ECDSA_P256_SHA256,
+        )),
+        Curve::P384 => Some((
+            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+            &rcgen::PKCS_ECDSA_P384_SHA384,
+        )),
+        _ => None,
+    }
+}
+
 impl Signer {
     /// ECDSA P-256/P-384 or RSA of at least 2048 bits; any other key is
     /// refused (AWS IoT takes no other device keys).
@@ -37,34 +58,20 @@ impl Signer {
         let rng = SystemRandom::new();
         let pkcs8 = key.pkcs8_der();
         let rejected = |e: ring::error::KeyRejected| Error::crypto("signature", e);
-        let (pair, algorithm) = match key.algorithm() {
-            KeyAlgorithm::Ec { curve: Curve::P256 } => (
-                Pair::Ec(
-                    EcdsaKeyPair::from_pkcs8(
-                        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-                        pkcs8,
-                        &rng,
-                    )
-                    .map_err(rejected)?,
-                ),
-                &rcgen::PKCS_ECDSA_P256_SHA256,
+        let ec = match key.algorithm() {
+            KeyAlgorithm::Ec { curve } => ec_algorithms(curve),
+            _ => None,
+        };
+        let (pair, algorithm) = match (key.algorithm(), ec) {
+            (_, Some((ring_algorithm, algorithm))) => (
+                Pair::Ec(EcdsaKeyPair::from_pkcs8(ring_algorithm, pkcs8, &rng).map_err(rejected)?),
+                algorithm,
             ),
-            KeyAlgorithm::Ec { curve: Curve::P384 } => (
-                Pair::Ec(
-                    EcdsaKeyPair::from_pkcs8(
-                        &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
-                        pkcs8,
-                        &rng,
-                    )
-                    .map_err(rejected)?,
-                ),
-                &rcgen::PKCS_ECDSA_P384_SHA384,
-            ),
-            KeyAlgorithm::Rsa { bits } if *bits >= 2048 => (
+            (KeyAlgorithm::Rsa { bits }, None) if *bits >= 2048 => (
                 Pair::Rsa(RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?),
                 &rcgen::PKCS_RSA_SHA256,
             ),
-            other => {
+            (other, None) => {
                 return Err(Error::UnsupportedKeyType(format!(
                     "{other} cannot sign a device certificate (use ECDSA P-256/P-384 or RSA ≥ 2048)"
                 )));

@@ -212,9 +212,9 @@ async fn keep_claimed(
     held: &Held,
     store: &dyn OwnershipStore,
 ) -> Result<(), crate::service::ownership::StoreError> {
-    match &held.before {
+    match held.before {
         None => held.give_back(store).await,
-        Some(before) => held.finish(store, before.clone()).await,
+        Some(_) => held.undo(store).await,
     }
 }
 
