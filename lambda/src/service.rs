@@ -23,6 +23,7 @@ pub struct Service {
     provider: Arc<dyn registry::RegistryProvider>,
     ownership: Arc<dyn ownership::OwnershipStore>,
     thing_pattern: regex_lite::Regex,
+    policies: registration::KnownPolicies,
 }
 
 impl std::fmt::Debug for Service {
@@ -50,6 +51,7 @@ impl Service {
             provider,
             ownership,
             thing_pattern,
+            policies: registration::KnownPolicies::default(),
         }
     }
 

@@ -81,6 +81,16 @@ impl InMemoryProvider {
         acct.policies.insert(name.into(), "{}".into());
     }
 
+    /// Deletes a policy, as someone outside Marshal might (with whatever it
+    /// is attached to).
+    pub fn delete_policy(&self, account: &str, region: &str, name: &str) {
+        let mut accounts = lock(&self.accounts);
+        if let Some(acct) = accounts.get_mut(&(account.into(), region.into())) {
+            acct.policies.remove(name);
+            acct.policy_targets.retain(|(policy, _)| policy != name);
+        }
+    }
+
     /// A snapshot of one registry: certificates with status, policy and thing attachments.
     pub fn snapshot(&self, account: &str, region: &str) -> String {
         let accounts = lock(&self.accounts);

@@ -517,6 +517,42 @@ async fn concurrent_registrations_end_as_both_said() {
     );
 }
 
+/// Two identical first registrations at once make their records side by
+/// side: whichever way they interleave, one of them gets both records and
+/// finishes, the other is told it is busy, and nothing stays leased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn identical_first_registrations_at_once_end_with_one_done() {
+    let w = Arc::new(jwt_world());
+    w.ownership.set_jitter(Duration::from_millis(3));
+    for round in 0..25 {
+        let same = creds(&format!("race-{round}"));
+        let (alice, pair) = (alice(), [(&same, None)]);
+        let (first, second) = tokio::join!(
+            w.register_as(&alice, &pair, &["a-tokyo"], json!({})),
+            w.register_as(&alice, &pair, &["a-tokyo"], json!({})),
+        );
+        let mut codes = [target_codes(&first), target_codes(&second)].concat();
+        codes.sort();
+        assert!(
+            codes == ["certificate_busy", "ok"] || codes == ["ok", "ok"],
+            "round {round}: {codes:?}\n{}\n{}",
+            first.body,
+            second.body
+        );
+        let after = snapshot(&w);
+        assert!(
+            !after.contains("leased=true"),
+            "round {round}: every lease handed back:\n{after}"
+        );
+        assert!(
+            after.contains(&format!(
+                "Active\n  policy MarshalDevice\n  thing race-{round}"
+            )),
+            "round {round}:\n{after}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn pairs_that_cannot_finish_in_time_are_not_started() {
     let config = CONFIG

@@ -311,6 +311,62 @@ async fn a_failing_target_is_reported_and_left_clean_while_others_complete() {
 }
 
 #[tokio::test]
+async fn a_policy_is_looked_up_once_and_again_after_it_disappears() {
+    let w = world();
+    let policy_lookups = |w: &World| {
+        w.provider
+            .calls()
+            .iter()
+            .filter(|c| c.ends_with(":policy_exists"))
+            .count()
+    };
+    let first = w
+        .register(&[&creds("memo-1")], &["a-tokyo"], "MarshalTemplated")
+        .await;
+    expect(&first, 200, None);
+    let looked = policy_lookups(&w);
+    let second = w
+        .register(&[&creds("memo-2")], &["a-tokyo"], "MarshalTemplated")
+        .await;
+    expect(&second, 200, None);
+    assert_eq!(policy_lookups(&w), looked, "a warm target asks AWS once");
+
+    // Deleted outside Marshal: the next registration is refused and leaves
+    // nothing behind, and the one after creates it again from its template.
+    w.provider
+        .delete_policy("111111111111", "ap-northeast-1", "MarshalTemplated");
+    let before = w.provider.snapshot("111111111111", "ap-northeast-1");
+    let gone = w
+        .register(&[&creds("memo-3")], &["a-tokyo"], "MarshalTemplated")
+        .await;
+    expect(&gone, 207, None);
+    let error = &gone.body["results"][0]["error"];
+    assert_eq!(error["code"], "policy_missing", "{}", gone.body);
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("send the request again"),
+        "{error}"
+    );
+    assert_eq!(
+        w.provider.snapshot("111111111111", "ap-northeast-1"),
+        before,
+        "a refused registration leaves nothing behind"
+    );
+    let again = w
+        .register(&[&creds("memo-3")], &["a-tokyo"], "MarshalTemplated")
+        .await;
+    expect(&again, 200, None);
+    assert!(
+        w.provider
+            .snapshot("111111111111", "ap-northeast-1")
+            .contains("policy MarshalTemplated"),
+        "recreated from its template"
+    );
+}
+
+#[tokio::test]
 async fn missing_policy_without_template_and_refused_role() {
     let w = world();
     let c = creds("sensor-04");

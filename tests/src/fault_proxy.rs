@@ -14,7 +14,7 @@ use std::{
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 /// What happened to requests, by kind.
@@ -32,6 +32,15 @@ pub struct FaultCounts {
     pub dropped_after: u64,
 }
 
+/// One forwarded call: what it was and when it ran, relative to the proxy's start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// `X-Amz-Target` (JSON protocols) or `METHOD /path` (REST protocols).
+    pub operation: String,
+    pub started: Duration,
+    pub finished: Duration,
+}
+
 /// The proxy; stops accepting on drop.
 #[derive(Debug)]
 pub struct FaultProxy {
@@ -39,6 +48,21 @@ pub struct FaultProxy {
     stop: Arc<AtomicBool>,
     enabled: Arc<AtomicBool>,
     counts: Arc<Mutex<FaultCounts>>,
+    calls: Arc<Mutex<Vec<Call>>>,
+}
+
+/// What one serving thread shares with the proxy.
+#[derive(Debug, Clone)]
+struct Shared {
+    upstream: SocketAddr,
+    percent: u64,
+    seed: u64,
+    delay: Duration,
+    enabled: Arc<AtomicBool>,
+    counts: Arc<Mutex<FaultCounts>>,
+    calls: Arc<Mutex<Vec<Call>>>,
+    sequence: Arc<AtomicU64>,
+    epoch: Instant,
 }
 
 impl FaultProxy {
@@ -56,39 +80,41 @@ impl FaultProxy {
     ) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind fault proxy");
         let addr = listener.local_addr().expect("fault proxy address");
-        listener
-            .set_nonblocking(true)
-            .expect("nonblocking listener");
         let stop = Arc::new(AtomicBool::new(false));
-        let enabled = Arc::new(AtomicBool::new(true));
-        let counts = Arc::new(Mutex::new(FaultCounts::default()));
-        let sequence = Arc::new(AtomicU64::new(0));
-        {
-            let (stop, enabled, counts) = (stop.clone(), enabled.clone(), counts.clone());
-            thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    match listener.accept() {
-                        Ok((client, _)) => {
-                            let (enabled, counts, sequence) =
-                                (enabled.clone(), counts.clone(), sequence.clone());
-                            thread::spawn(move || {
-                                let _ = serve(
-                                    client, upstream, percent, seed, delay, &enabled, &counts,
-                                    &sequence,
-                                );
-                            });
-                        }
-                        Err(_) => thread::sleep(Duration::from_millis(5)),
-                    }
-                }
-            });
-        }
-        FaultProxy {
+        let shared = Shared {
+            upstream,
+            percent,
+            seed,
+            delay,
+            enabled: Arc::new(AtomicBool::new(true)),
+            counts: Arc::new(Mutex::new(FaultCounts::default())),
+            calls: Arc::new(Mutex::new(Vec::new())),
+            sequence: Arc::new(AtomicU64::new(0)),
+            epoch: Instant::now(),
+        };
+        let proxy = FaultProxy {
             addr,
-            stop,
-            enabled,
-            counts,
-        }
+            stop: stop.clone(),
+            enabled: shared.enabled.clone(),
+            counts: shared.counts.clone(),
+            calls: shared.calls.clone(),
+        };
+        // A blocking accept: a polling one would add up to its poll interval
+        // to every call (each call is a new connection). Drop wakes it with
+        // a connection of its own.
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(client) = client else { continue };
+                let shared = shared.clone();
+                thread::spawn(move || {
+                    let _ = serve(client, &shared);
+                });
+            }
+        });
+        proxy
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -105,11 +131,38 @@ impl FaultProxy {
     pub fn counts(&self) -> FaultCounts {
         self.counts.lock().map(|c| c.clone()).unwrap_or_default()
     }
+
+    /// The calls forwarded so far, in the order they finished; taking them
+    /// empties the log.
+    pub fn take_calls(&self) -> Vec<Call> {
+        self.calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+}
+
+/// How many calls ran one after another: the longest chain of calls where
+/// each started after the one before it finished.
+pub fn sequential_depth(calls: &[Call]) -> usize {
+    let mut sorted: Vec<&Call> = calls.iter().collect();
+    sorted.sort_by_key(|c| c.started);
+    // depth[i]: the longest chain ending with call i.
+    let mut depth = vec![1usize; sorted.len()];
+    for i in 0..sorted.len() {
+        for j in 0..i {
+            if sorted[j].finished <= sorted[i].started {
+                depth[i] = depth[i].max(depth[j] + 1);
+            }
+        }
+    }
+    depth.into_iter().max().unwrap_or(0)
 }
 
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(self.addr);
     }
 }
 
@@ -119,6 +172,57 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+/// One reply from the upstream: its head and the body its Content-Length
+/// gives (to the end without one). Reading up to the close instead would
+/// wait for moto, which lingers ~10 ms before closing a `Connection: close`
+/// connection: more than a third of the round trip this proxy stands in for.
+fn read_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<Vec<u8>> {
+    let mut reply = Vec::new();
+    let mut content_length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(reply);
+        }
+        reply.extend_from_slice(line.as_bytes());
+        if line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            content_length = v.trim().parse::<usize>().ok();
+        }
+    }
+    match content_length {
+        Some(n) => {
+            let start = reply.len();
+            reply.resize(start + n, 0);
+            reader.read_exact(&mut reply[start..])?;
+        }
+        None => {
+            reader.read_to_end(&mut reply)?;
+        }
+    }
+    Ok(reply)
+}
+
+/// The operation a request names: its `X-Amz-Target`, else its method and path.
+fn operation(request: &[u8]) -> String {
+    let head = String::from_utf8_lossy(request);
+    let mut lines = head.lines();
+    let first = lines.next().unwrap_or_default();
+    for line in lines.take_while(|l| !l.is_empty()) {
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("x-amz-target")
+        {
+            return value.trim().to_owned();
+        }
+    }
+    let mut parts = first.split(' ');
+    let method = parts.next().unwrap_or_default();
+    let path = parts.next().unwrap_or_default();
+    format!("{method} {}", path.split('?').next().unwrap_or_default())
 }
 
 /// One request read from a client: head (with `Connection: close` forced) and body.
@@ -149,22 +253,21 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Vec
     Ok(Some(head))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn serve(
-    client: TcpStream,
-    upstream: SocketAddr,
-    percent: u64,
-    seed: u64,
-    delay: Duration,
-    enabled: &AtomicBool,
-    counts: &Mutex<FaultCounts>,
-    sequence: &AtomicU64,
-) -> std::io::Result<()> {
-    client.set_nonblocking(false)?;
+fn serve(client: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    let Shared {
+        upstream,
+        percent,
+        seed,
+        delay,
+        ..
+    } = *shared;
+    let (enabled, counts, sequence) = (&shared.enabled, &shared.counts, &shared.sequence);
+    client.set_nodelay(true)?;
     client.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut writer = client.try_clone()?;
     let mut reader = BufReader::new(client);
     while let Some(request) = read_request(&mut reader)? {
+        let started = shared.epoch.elapsed();
         let n = sequence.fetch_add(1, Ordering::Relaxed);
         let roll = mix(seed ^ n);
         let fault = enabled.load(Ordering::Relaxed) && roll % 100 < percent;
@@ -204,15 +307,22 @@ fn serve(
             thread::sleep(delay);
         }
         let mut up = TcpStream::connect(upstream)?;
+        up.set_nodelay(true)?;
         up.write_all(&request)?;
-        let mut reply = Vec::new();
-        up.read_to_end(&mut reply)?;
+        let reply = read_reply(&mut BufReader::new(up))?;
         if fault {
             bump(|c| c.dropped_after += 1);
             let _ = writer.shutdown(Shutdown::Both);
             return Ok(());
         }
         bump(|c| c.passed += 1);
+        if let Ok(mut calls) = shared.calls.lock() {
+            calls.push(Call {
+                operation: operation(&request),
+                started,
+                finished: shared.epoch.elapsed(),
+            });
+        }
         writer.write_all(&reply)?;
         // The upstream closed after its reply (we asked it to); so do we.
         let _ = writer.shutdown(Shutdown::Both);

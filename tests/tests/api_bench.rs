@@ -20,7 +20,7 @@ use std::{
 use marshal_tests::{
     Cmd,
     api::Api,
-    fault_proxy::FaultProxy,
+    fault_proxy::{FaultProxy, sequential_depth},
     moto::Moto,
     moto_state::{self, Target},
     python,
@@ -91,6 +91,7 @@ fn measure(
     targets: &[Target],
     dir: &std::path::Path,
     label: &str,
+    proxy: Option<&FaultProxy>,
 ) -> (Vec<(usize, f64)>, f64) {
     let register = |pems: &[String], ids: &[&Target]| -> f64 {
         let body = json!({
@@ -109,6 +110,33 @@ fn measure(
     // after first use, as in a long-lived Lambda.
     let warm = certificates(dir, &format!("{label}-warm"), 1);
     register(&warm, &targets.iter().collect::<Vec<_>>());
+
+    // What one warm registration into one target asks of AWS (and the
+    // ownership table), in order, and how many of those calls wait for
+    // another: the round trips that set the latency.
+    if let Some(proxy) = proxy {
+        proxy.take_calls();
+        register(
+            &certificates(dir, &format!("{label}-calls"), 1),
+            &[&targets[0]],
+        );
+        let calls = proxy.take_calls();
+        println!(
+            "\nOne warm registration into one target: {} calls, {} in sequence:",
+            calls.len(),
+            sequential_depth(&calls)
+        );
+        let mut sorted = calls.clone();
+        sorted.sort_by_key(|c| c.started);
+        for c in &sorted {
+            println!(
+                "  {:>7.1} → {:>7.1} ms  {}",
+                c.started.as_secs_f64() * 1000.0 - sorted[0].started.as_secs_f64() * 1000.0,
+                c.finished.as_secs_f64() * 1000.0 - sorted[0].started.as_secs_f64() * 1000.0,
+                c.operation
+            );
+        }
+    }
 
     let mut api_ms = Vec::new();
     for n in [1usize, 4, 16] {
@@ -136,6 +164,7 @@ fn onboarding_figures() {
         &targets,
         dir.path(),
         "direct",
+        None,
     );
     let upstream: SocketAddr = format!("127.0.0.1:{}", moto.port()).parse().unwrap();
     let proxy = FaultProxy::start_with_delay(upstream, 0, 0, Duration::from_millis(25));
@@ -144,6 +173,7 @@ fn onboarding_figures() {
         &targets,
         dir.path(),
         "delayed",
+        Some(&proxy),
     );
 
     // The floor: boto3 straight to moto, 4 targets one after another, repeated.

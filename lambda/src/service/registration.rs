@@ -9,7 +9,11 @@
 //! the caller's or that has another certificate, is refused before any
 //! change to it.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
 
 use futures::{StreamExt, stream};
 use marshal_shared::{
@@ -47,6 +51,56 @@ pub(crate) struct PreparedCertificate {
 pub(crate) struct ReadyTarget {
     pub(crate) context: TargetContext,
     pub(crate) endpoint: String,
+    /// Where the policy's presence is remembered, to forget it when AWS
+    /// says it is gone.
+    pub(crate) policy: PolicyMemo,
+}
+
+/// The policies known to exist, by registry (account, region) and name: a
+/// warm function asks AWS once, not on every registration. An entry is
+/// forgotten when attaching the policy finds it gone, so the next request
+/// looks again (and creates it from its template).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KnownPolicies(Arc<Mutex<HashSet<(String, String, String)>>>);
+
+/// One policy's entry in [`KnownPolicies`].
+#[derive(Debug, Clone)]
+pub(crate) struct PolicyMemo {
+    known: KnownPolicies,
+    key: (String, String, String),
+}
+
+impl PolicyMemo {
+    fn of(known: &KnownPolicies, target: &crate::config::Target, policy: &str) -> PolicyMemo {
+        PolicyMemo {
+            known: known.clone(),
+            key: (
+                target.account_id.clone(),
+                target.region.clone(),
+                policy.to_owned(),
+            ),
+        }
+    }
+
+    fn is_known(&self) -> bool {
+        self.known
+            .0
+            .lock()
+            .is_ok_and(|known| known.contains(&self.key))
+    }
+
+    fn remember(&self) {
+        if let Ok(mut known) = self.known.0.lock() {
+            known.insert(self.key.clone());
+        }
+    }
+
+    /// AWS said the policy is not there (any more).
+    pub(crate) fn forget(&self) {
+        if let Ok(mut known) = self.known.0.lock() {
+            known.remove(&self.key);
+        }
+    }
 }
 
 impl Service {
@@ -269,10 +323,12 @@ impl Service {
     ) -> Result<ReadyTarget, TargetError> {
         let context = self.open(target, caller).await?;
         let registry = &context.registry;
-        if !registry
-            .policy_exists(&policy.name)
-            .await
-            .map_err(|e| failure::target_error(&e))?
+        let memo = PolicyMemo::of(&self.policies, target, &policy.name);
+        if !memo.is_known()
+            && !registry
+                .policy_exists(&policy.name)
+                .await
+                .map_err(|e| failure::target_error(&e))?
         {
             let Some(template) = &policy.template else {
                 return Err(failure::error(
@@ -295,11 +351,16 @@ impl Service {
                 Err(e) => return Err(failure::target_error(&e)),
             }
         }
+        memo.remember();
         let endpoint = registry
             .data_ats_endpoint()
             .await
             .map_err(|e| failure::target_error(&e))?;
-        Ok(ReadyTarget { context, endpoint })
+        Ok(ReadyTarget {
+            context,
+            endpoint,
+            policy: memo,
+        })
     }
 }
 

@@ -3,7 +3,11 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use async_trait::async_trait;
@@ -18,6 +22,10 @@ use crate::service::ownership::{
 pub struct InMemoryOwnership {
     records: Arc<Mutex<HashMap<String, Stored>>>,
     unavailable: Arc<Mutex<bool>>,
+    /// Each call waits up to this long first (0: none), a different while
+    /// each time, so concurrent requests interleave as over a network.
+    jitter: Arc<Mutex<Duration>>,
+    calls: Arc<AtomicU64>,
 }
 
 impl InMemoryOwnership {
@@ -52,6 +60,23 @@ impl InMemoryOwnership {
         *lock(&self.unavailable) = unavailable;
     }
 
+    /// Makes every call wait between 0 and `most` first.
+    pub fn set_jitter(&self, most: Duration) {
+        *lock(&self.jitter) = most;
+    }
+
+    /// Waits this call's share of the jitter (a fixed sequence, so runs repeat).
+    async fn travel(&self) {
+        let most = *lock(&self.jitter);
+        if most.is_zero() {
+            return;
+        }
+        let n = self.calls.fetch_add(1, Ordering::Relaxed);
+        // Knuth's multiplicative hash spreads consecutive calls over the range.
+        let share = (n.wrapping_mul(2_654_435_761) % 1000) as u32;
+        tokio::time::sleep(most * share / 1000).await;
+    }
+
     fn check(&self) -> StoreResult<()> {
         if *lock(&self.unavailable) {
             return Err(StoreError::Unavailable("injected failure".into()));
@@ -63,6 +88,7 @@ impl InMemoryOwnership {
 #[async_trait]
 impl OwnershipStore for InMemoryOwnership {
     async fn get(&self, key: &OwnershipKey) -> StoreResult<Option<Stored>> {
+        self.travel().await;
         self.check()?;
         Ok(lock(&self.records).get(&key.to_string()).cloned())
     }
@@ -73,6 +99,7 @@ impl OwnershipStore for InMemoryOwnership {
         record: &Ownership,
         expected: Option<u64>,
     ) -> StoreResult<u64> {
+        self.travel().await;
         self.check()?;
         let mut records = lock(&self.records);
         let key = key.to_string();
@@ -92,6 +119,7 @@ impl OwnershipStore for InMemoryOwnership {
     }
 
     async fn delete(&self, key: &OwnershipKey, expected: u64) -> StoreResult<()> {
+        self.travel().await;
         self.check()?;
         let mut records = lock(&self.records);
         let key = key.to_string();

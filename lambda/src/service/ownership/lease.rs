@@ -112,6 +112,38 @@ impl Held {
         })
     }
 
+    /// Makes the record under `key`, held by this request, where there is
+    /// none: one conditional write instead of a read and a write, which is
+    /// what a new registration meets. `None` when one exists (take it with
+    /// [`Held::take`] then).
+    pub(crate) async fn take_new(
+        store: &dyn OwnershipStore,
+        key: OwnershipKey,
+        mut record: Ownership,
+        clock: &LeaseClock,
+    ) -> StoreResult<Option<Held>> {
+        record.lease = Some(Lease {
+            holder: clock.token.clone(),
+            until_ms: clock.until_ms,
+        });
+        record.updated_ms = clock.now_ms;
+        let version = match again(|| store.put(&key, &record, None)).await {
+            Ok(version) => version,
+            // One exists, or a retried write whose first reply was lost made it.
+            Err(StoreError::Conflict) => match again(|| store.get(&key)).await? {
+                Some(now) if now.record == record => now.version,
+                _ => return Ok(None),
+            },
+            Err(e) => return Err(e),
+        };
+        Ok(Some(Held {
+            key,
+            before: None,
+            record,
+            version,
+        }))
+    }
+
     /// Hands the record back as `record`, lease cleared.
     pub(crate) async fn finish(
         &self,

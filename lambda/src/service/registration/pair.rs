@@ -13,7 +13,7 @@ use crate::{
         failure,
         ownership::{
             Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState, OwnershipStore,
-            TakeError,
+            StoreError, TakeError,
         },
         registry::{CertificateRecord, RegistryError, RegistryErrorKind},
     },
@@ -104,43 +104,14 @@ pub(crate) async fn register_pair(
     let started = Instant::now();
     let target = &ready.context.target;
     let caller = acting.caller;
-    // The certificate first, then its thing: always in this order, so two
-    // requests for one certificate never each hold half of what both need.
-    let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
-    let cert_held = taken(
-        Held::take(
-            acting.store,
-            OwnershipKey::certificate(target, &cert.id),
-            acting.clock,
-            |r| acting.claim(target, r, || failure::error(
-                TargetErrorCode::CertificateNotManaged,
-                "this certificate was registered here through Marshal by another user or group; it is left as it is",
-            )),
-        )
-        .await,
-        busy,
-    )
-    .map_err(|e| log_failure(caller, cert, target, started, e))?;
-    let thing_held = taken(
-        Held::take(
-            acting.store,
-            OwnershipKey::thing(target, &cert.thing),
-            acting.clock,
-            |r| acting.claim(target, r, || failure::error(
-                TargetErrorCode::ThingInUse,
-                format!("thing \"{}\" belongs to another user or group; choose another thing name", cert.thing),
-            )),
-        )
-        .await,
-        busy,
+    // The records are taken while AWS says whether the thing exists: a
+    // read that changes nothing need not wait for them.
+    let (held, thing_existed) = futures::join!(
+        take_records(acting, target, cert),
+        ready.context.registry.thing_exists(&cert.thing)
     );
-    let thing_held = match thing_held {
-        Ok(held) => held,
-        Err(e) => {
-            release(cert_held.undo(acting.store).await);
-            return Err(log_failure(caller, cert, target, started, e));
-        }
-    };
+    let (cert_held, thing_held) =
+        held.map_err(|e| log_failure(caller, cert, target, started, e))?;
 
     let mut undo = Undo::default();
     let result = apply(
@@ -148,8 +119,8 @@ pub(crate) async fn register_pair(
         cert,
         policy,
         activate,
-        &cert_held,
-        &thing_held,
+        (&cert_held, &thing_held),
+        thing_existed,
         &mut undo,
     )
     .await;
@@ -206,6 +177,108 @@ pub(crate) async fn register_pair(
     }
 }
 
+/// Takes the certificate's and the thing's records for this request.
+///
+/// New ones (a first registration) are made side by side, one conditional
+/// write each. Otherwise the certificate's is taken first, then its thing's:
+/// a request holds a thing's record only while it holds its certificate's,
+/// so of two requests for one certificate, one gets both. A thing's record
+/// made beside a certificate's that exists is handed back before anything
+/// else; the holder of the certificate's waits for that, briefly.
+async fn take_records(
+    acting: &Acting<'_>,
+    target: &crate::config::Target,
+    cert: &PreparedCertificate,
+) -> Result<(Held, Held), TargetError> {
+    let store = acting.store;
+    let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
+    let unavailable = |e: StoreError| {
+        failure::error(
+            TargetErrorCode::OwnershipUnavailable,
+            format!("the ownership records could not be read or written: {e}"),
+        )
+    };
+    let cert_key = OwnershipKey::certificate(target, &cert.id);
+    let thing_key = OwnershipKey::thing(target, &cert.thing);
+    let fresh = Ownership::claimed(acting.owner, acting.clock.now_ms);
+    let (cert_new, thing_new) = futures::join!(
+        Held::take_new(store, cert_key.clone(), fresh.clone(), acting.clock),
+        Held::take_new(store, thing_key.clone(), fresh, acting.clock),
+    );
+    let (cert_new, thing_new) = match (cert_new, thing_new) {
+        (Ok(c), Ok(t)) => (c, t),
+        (c, t) => {
+            for made in [
+                c.as_ref().ok().and_then(Option::as_ref),
+                t.as_ref().ok().and_then(Option::as_ref),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                release(made.remove(store).await);
+            }
+            let e = c.err().or(t.err()).unwrap_or(StoreError::Conflict);
+            return Err(unavailable(e));
+        }
+    };
+    let (cert_held, thing_new) = match cert_new {
+        Some(held) => (held, thing_new),
+        None => {
+            if let Some(made) = &thing_new {
+                release(made.remove(store).await);
+            }
+            let held = taken(
+                Held::take(store, cert_key, acting.clock, |r| {
+                    acting.claim(target, r, || failure::error(
+                        TargetErrorCode::CertificateNotManaged,
+                        "this certificate was registered here through Marshal by another user or group; it is left as it is",
+                    ))
+                })
+                .await,
+                busy,
+            )?;
+            (held, None)
+        }
+    };
+    if let Some(thing_held) = thing_new {
+        return Ok((cert_held, thing_held));
+    }
+    let mut pauses = THING_PATIENCE.iter();
+    let thing_held = loop {
+        let attempt = Held::take(store, thing_key.clone(), acting.clock, |r| {
+            acting.claim(target, r, || {
+                failure::error(
+                    TargetErrorCode::ThingInUse,
+                    format!(
+                        "thing \"{}\" belongs to another user or group; choose another thing name",
+                        cert.thing
+                    ),
+                )
+            })
+        })
+        .await;
+        match (attempt, pauses.next()) {
+            (Err(TakeError::Busy), Some(pause)) => tokio::time::sleep(*pause).await,
+            (attempt, _) => break taken(attempt, busy),
+        }
+    };
+    match thing_held {
+        Ok(thing_held) => Ok((cert_held, thing_held)),
+        Err(e) => {
+            release(cert_held.undo(store).await);
+            Err(e)
+        }
+    }
+}
+
+/// How long the holder of a certificate's record waits for its thing's,
+/// which a request that lost the certificate's may still be handing back.
+const THING_PATIENCE: [Duration; 3] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+];
+
 /// Hands a record back after an incomplete rollback: one this request
 /// claimed stays claimed, lease cleared; an earlier one stays as it was.
 async fn keep_claimed(
@@ -241,13 +314,14 @@ fn log_failure(
     error
 }
 
+#[allow(clippy::too_many_lines)]
 async fn apply(
     ready: &ReadyTarget,
     cert: &PreparedCertificate,
     policy: &str,
     activate: bool,
-    cert_held: &Held,
-    thing_held: &Held,
+    (cert_held, thing_held): (&Held, &Held),
+    thing_existed: Result<bool, RegistryError>,
     undo: &mut Undo,
 ) -> Result<Registration, TargetError> {
     let registry = &ready.context.registry;
@@ -265,12 +339,35 @@ async fn apply(
         .as_ref()
         .is_some_and(|r| r.state == OwnershipState::Registered);
     let thing_known = thing_held.before.is_some();
+    let thing_existed = thing_existed.map_err(aws)?;
+    if thing_existed && !thing_known {
+        return Err(failure::error(
+            TargetErrorCode::ThingInUse,
+            format!(
+                "thing \"{}\" already exists in this target and Marshal did not create it; \
+                 choose another thing name (a target admin can adopt it)",
+                cert.thing
+            ),
+        ));
+    }
 
-    // Independent questions in one round trip: register, does the thing
-    // exist, and (for a thing Marshal knows) which certificates it has.
-    let (registered, thing_existed, principals) = futures::join!(
+    // One round trip: register, create the thing when it is missing (it
+    // is this request's: its record is held), and for a thing Marshal knows,
+    // which certificates it has.
+    let create_thing = async {
+        if thing_existed {
+            return (None, Ok(()));
+        }
+        // Noted before the call: a call whose reply was lost may still
+        // have made it, and deleting one that is not there is harmless.
+        (
+            Some(cert.thing.clone()),
+            registry.create_thing(&cert.thing).await,
+        )
+    };
+    let (registered, (thing_created, thing_result), principals) = futures::join!(
         registry.register_without_ca(&cert.pem, CertificateStatus::Inactive),
-        registry.thing_exists(&cert.thing),
+        create_thing,
         async {
             if thing_known {
                 match registry.thing_principals(&cert.thing).await {
@@ -282,6 +379,7 @@ async fn apply(
             }
         },
     );
+    undo.created_thing = thing_created;
     // A claim this request made is younger than anything registered
     // before it: what AWS registered after it is this request's (a retried
     // call whose first reply was lost answers AlreadyExists).
@@ -317,7 +415,11 @@ async fn apply(
                     .await
                     .map_err(aws)?
                 {
-                    *undo = Undo::default();
+                    // Not this request's: only the thing it made is undone.
+                    *undo = Undo {
+                        created_thing: undo.created_thing.take(),
+                        ..Undo::default()
+                    };
                     return Err(failure::error(
                         TargetErrorCode::CertificateNotManaged,
                         "this certificate is already registered in this target and Marshal did not register it; \
@@ -342,6 +444,7 @@ async fn apply(
     };
     undo.id = Some(record.id.clone());
     undo.arn = Some(record.arn.clone());
+    thing_result.map_err(aws)?;
     if record.id != cert.id {
         return Err(failure::error(
             TargetErrorCode::CertificateIdMismatch,
@@ -357,17 +460,6 @@ async fn apply(
             "the certificate is REVOKED in this target; AWS cannot make it ACTIVE again",
         ));
     }
-    let thing_existed = thing_existed.map_err(aws)?;
-    if thing_existed && !thing_known {
-        return Err(failure::error(
-            TargetErrorCode::ThingInUse,
-            format!(
-                "thing \"{}\" already exists in this target and Marshal did not create it; \
-                 choose another thing name (a target admin can adopt it)",
-                cert.thing
-            ),
-        ));
-    }
     if principals.map_err(aws)?.iter().any(|p| p != &record.arn) {
         return Err(failure::error(
             TargetErrorCode::ThingInUse,
@@ -379,20 +471,28 @@ async fn apply(
         ));
     }
 
-    // The policy and the thing are attached side by side; each branch says
-    // what it changed, even when it fails, so the rollback undoes exactly that.
+    // Only a certificate that was already there keeps its status; one this
+    // request registered (again, after it went missing) gets the wanted one.
+    let status = if keeps_status && !undo.registered {
+        record.status
+    } else {
+        wanted
+    };
+    // The last round trip: the policy, the thing and the status side by
+    // side. A certificate made ACTIVE before its policy is attached can do
+    // nothing meanwhile (no policy allows nothing), and a failure of any
+    // branch rolls all three back. Each branch says what it changed, even
+    // when it fails, so the rollback undoes exactly that.
+    let newly = undo.registered;
     let attach_policy = async {
         let mut attached = None;
         let result = async {
-            let policies = if undo.registered {
+            let policies = if newly {
                 Vec::new()
             } else {
                 registry.attached_policies(&record.arn).await?
             };
             if !policies.iter().any(|p| p == policy) {
-                // Noted before the call: a call that failed may still have
-                // happened (the reply was lost), and undoing one that did
-                // not is a harmless NotFound.
                 attached = Some(policy.to_owned());
                 registry.attach_policy(policy, &record.arn).await?;
             }
@@ -402,13 +502,9 @@ async fn apply(
         (attached, result)
     };
     let attach_thing = async {
-        let (mut created, mut attached) = (None, None);
+        let mut attached = None;
         let result = async {
-            if !thing_existed {
-                created = Some(cert.thing.clone());
-                registry.create_thing(&cert.thing).await?;
-            }
-            let things = if undo.registered {
+            let things = if newly {
                 Vec::new()
             } else {
                 registry.attached_things(&record.arn).await?
@@ -420,33 +516,44 @@ async fn apply(
             Ok(())
         }
         .await;
-        (created, attached, result)
+        (attached, result)
     };
-    let ((policy_attached, policy_result), (thing_created, thing_attached, thing_result)) =
-        futures::join!(attach_policy, attach_thing);
-    undo.attached_policy = policy_attached;
-    undo.created_thing = thing_created;
-    undo.attached_thing = thing_attached;
-    policy_result.map_err(aws)?;
-    thing_result.map_err(aws)?;
-
-    // Only a certificate that was already there keeps its status; one this
-    // request registered (again, after it went missing) gets the wanted one.
-    let status = if keeps_status && !undo.registered {
-        record.status
-    } else {
-        wanted
-    };
-    if record.status != status {
+    let set_status = async {
+        if record.status == status {
+            return (None, Ok(()));
+        }
         // Noted first: an ACTIVE certificate whose reply was lost must still
-        // go back to its old status, or the rollback could not delete it and
-        // would leave it ACTIVE without its policy.
-        undo.previous_status = Some((record.status, status));
-        registry
-            .update_status(&cert.id, status)
-            .await
-            .map_err(aws)?;
-    }
+        // go back to its old status, or the rollback could not delete it.
+        (
+            Some((record.status, status)),
+            registry.update_status(&cert.id, status).await,
+        )
+    };
+    let (
+        (policy_attached, policy_result),
+        (thing_attached, attach_result),
+        (status_set, status_result),
+    ) = futures::join!(attach_policy, attach_thing, set_status);
+    undo.attached_policy = policy_attached;
+    undo.attached_thing = thing_attached;
+    undo.previous_status = status_set;
+    policy_result.map_err(|e: RegistryError| {
+        if e.kind != RegistryErrorKind::NotFound {
+            return aws(e);
+        }
+        // Deleted since it was last seen: the next request looks again
+        // (and creates it from its template).
+        ready.policy.forget();
+        failure::error(
+            TargetErrorCode::PolicyMissing,
+            format!(
+                "policy \"{policy}\" is no longer in this target (deleted outside Marshal?); \
+                 send the request again to create it from its template"
+            ),
+        )
+    })?;
+    attach_result.map_err(aws)?;
+    status_result.map_err(aws)?;
 
     Ok(Registration {
         certificate_arn: record.arn,
@@ -463,27 +570,6 @@ async fn apply(
 /// still the one this request set.
 async fn roll_back(ready: &ReadyTarget, undo: &Undo) -> Result<(), String> {
     let registry = &ready.context.registry;
-    if let (Some(id), Some(since)) = (undo.id.as_deref(), undo.maybe_registered_since) {
-        // No answer to the registration: if it went through, it is ours to remove.
-        let ours = match registry.describe_certificate(id).await {
-            Ok(Some(record)) => fresh_and_bare(registry.as_ref(), &record, since).await,
-            Ok(None) => Ok(false),
-            Err(e) => Err(e),
-        };
-        return match ours {
-            Ok(true) => match registry.delete_certificate(id).await {
-                Err(e) if e.kind != RegistryErrorKind::NotFound => {
-                    Err(format!("delete certificate: {}", e.message))
-                }
-                _ => Ok(()),
-            },
-            Ok(false) => Ok(()),
-            Err(e) => Err(format!("look at the certificate: {}", e.message)),
-        };
-    }
-    let (Some(id), Some(arn)) = (undo.id.as_deref(), undo.arn.as_deref()) else {
-        return Ok(());
-    };
     let mut problems = Vec::new();
     let mut note = |what: &str, r: Result<(), RegistryError>| match r {
         // Already gone (a retried call may have done it): that is the goal.
@@ -491,26 +577,40 @@ async fn roll_back(ready: &ReadyTarget, undo: &Undo) -> Result<(), String> {
         Err(e) => problems.push(format!("{what}: {}", e.message)),
         Ok(()) => {}
     };
-    if let Some((previous, set)) = undo.previous_status {
+    if let (Some(id), Some(since)) = (undo.id.as_deref(), undo.maybe_registered_since) {
+        // No answer to the registration: if it went through, it is ours to remove.
         match registry.describe_certificate(id).await {
-            Ok(Some(now)) if now.status == set => {
-                note("restore status", registry.update_status(id, previous).await)
+            Ok(Some(record)) => match fresh_and_bare(registry.as_ref(), &record, since).await {
+                Ok(true) => note("delete certificate", registry.delete_certificate(id).await),
+                Ok(false) => {}
+                Err(e) => note("look at the certificate", Err(e)),
+            },
+            Ok(None) => {}
+            Err(e) => note("look at the certificate", Err(e)),
+        }
+    } else if let (Some(id), Some(arn)) = (undo.id.as_deref(), undo.arn.as_deref()) {
+        if let Some((previous, set)) = undo.previous_status {
+            match registry.describe_certificate(id).await {
+                Ok(Some(now)) if now.status == set => {
+                    note("restore status", registry.update_status(id, previous).await)
+                }
+                Ok(_) => {}
+                Err(e) => note("restore status", Err(e)),
             }
-            Ok(_) => {}
-            Err(e) => note("restore status", Err(e)),
+        }
+        if let Some(thing) = &undo.attached_thing {
+            note("detach thing", registry.detach_thing(thing, arn).await);
+        }
+        if let Some(policy) = &undo.attached_policy {
+            note("detach policy", registry.detach_policy(policy, arn).await);
+        }
+        if undo.registered {
+            note("delete certificate", registry.delete_certificate(id).await);
         }
     }
-    if let Some(thing) = &undo.attached_thing {
-        note("detach thing", registry.detach_thing(thing, arn).await);
-    }
+    // Made beside the registration: undone whatever became of the certificate.
     if let Some(thing) = &undo.created_thing {
         note("delete thing", registry.delete_thing(thing).await);
-    }
-    if let Some(policy) = &undo.attached_policy {
-        note("detach policy", registry.detach_policy(policy, arn).await);
-    }
-    if undo.registered {
-        note("delete certificate", registry.delete_certificate(id).await);
     }
     match problems.into_iter().next() {
         None => Ok(()),
