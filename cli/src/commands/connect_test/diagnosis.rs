@@ -114,7 +114,7 @@ pub(crate) fn dns_failed(ctx: &Context<'_>, error: &io::Error) -> Diagnosis {
     Diagnosis::new(
         Stage::Dns,
         "dns_failed",
-        format!("cannot resolve {}: {error}", ctx.endpoint.host),
+        format!("cannot resolve {}: {}", ctx.endpoint.host, io_words(error)),
     )
     .causes([
         "the host name is misspelled: the AWS IoT endpoint is shown by `aws iot describe-endpoint \
@@ -153,12 +153,12 @@ pub(crate) fn tcp_failed(ctx: &Context<'_>, addresses: &str, error: &io::Error) 
         ),
         io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => (
             "tcp_unreachable",
-            format!("cannot reach {addresses}: {error}"),
+            format!("cannot reach {addresses}: {}", io_words(error)),
             vec!["no route to the server from this network".to_owned()],
         ),
         _ => (
             "tcp_failed",
-            format!("cannot connect to {addresses}: {error}"),
+            format!("cannot connect to {addresses}: {}", io_words(error)),
             Vec::new(),
         ),
     };
