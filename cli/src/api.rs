@@ -20,6 +20,9 @@ use marshal_shared::api::{
 use serde::{Serialize, de::DeserializeOwned};
 use zeroize::Zeroizing;
 
+use marshal_shared::debug_text::looks_like_debug;
+
+use crate::tls_failure::{self, Peer, find_rustls_error};
 use crate::{cli::ApiArgs, outcome::Failure};
 
 /// Where the token comes from when `--token-stdin` is not given.
@@ -200,22 +203,85 @@ impl ApiClient {
     }
 
     fn unreachable(&self, error: &ureq::Error) -> Failure {
-        let hint = match error {
-            ureq::Error::Timeout(_) => "it did not answer in time (see --api-timeout)",
-            ureq::Error::HostNotFound => "the host name does not resolve",
-            ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                "nothing listens there (is the API running? `cargo xtask dev` starts one locally)"
-            }
-            _ => "check --api / MARSHAL_API",
-        };
+        let (what, hint) = unreachable_words(&self.base, error);
         Failure::check(
             "api_unreachable",
             format!(
-                "cannot reach the Marshal API at {}: {error}; {hint}",
+                "cannot reach the Marshal API at {}: {what}; {hint}",
                 self.base
             ),
         )
     }
+}
+
+/// What went wrong reaching the API at `base`, and what to do, in words:
+/// ureq's own `Display` passes rustls's on (`io: invalid peer certificate:
+/// Other(OtherError(CaUsedAsEndEntity))`).
+fn unreachable_words(base: &str, error: &ureq::Error) -> (String, String) {
+    const CHECK_URL: &str = "check --api / MARSHAL_API";
+    let tls = match error {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(io) => find_rustls_error(io),
+        _ => None,
+    };
+    if let Some(tls) = tls {
+        let host = base.split_once("://").map_or(base, |(_, rest)| {
+            rest.split(['/', '?', '#']).next().unwrap_or(rest)
+        });
+        let peer = Peer {
+            host,
+            trust: "the public web's root CAs (Mozilla's list, built in)",
+            right_server: "check --api / MARSHAL_API: it is the Marshal API's https:// URL \
+                           (API Gateway's or CloudFront's address)",
+        };
+        let explained = tls_failure::explain(tls, &peer);
+        let hint = explained
+            .causes
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| CHECK_URL.to_owned());
+        return (format!("TLS: {}", explained.message), hint);
+    }
+    let (what, hint): (Cow<'static, str>, &str) = match error {
+        ureq::Error::Timeout(_) => ("it did not answer in time".into(), "see --api-timeout"),
+        ureq::Error::HostNotFound => ("the host name does not resolve".into(), CHECK_URL),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => (
+            "nothing listens there".into(),
+            "is the API running? `cargo xtask dev` starts one locally",
+        ),
+        ureq::Error::Io(e) => {
+            let text = e.to_string();
+            let what = if looks_like_debug(&text) {
+                "the connection failed".into()
+            } else {
+                format!("the connection failed ({text})").into()
+            };
+            (what, CHECK_URL)
+        }
+        ureq::Error::ConnectionFailed => ("the connection failed".into(), CHECK_URL),
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => (
+            "it redirects elsewhere".into(),
+            "give the API's own URL, not one that redirects",
+        ),
+        ureq::Error::BodyExceedsLimit(_) => (
+            "its answer is larger than any Marshal API answer".into(),
+            CHECK_URL,
+        ),
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => (
+            "it did not answer with HTTP this client can read".into(),
+            CHECK_URL,
+        ),
+        other => {
+            let text = other.to_string();
+            let what = if looks_like_debug(&text) {
+                "the request failed".into()
+            } else {
+                text.into()
+            };
+            (what, CHECK_URL)
+        }
+    };
+    (what.into_owned(), hint.to_owned())
 }
 
 /// Refuses a plain `http://` base URL unless its host is loopback: a bearer
@@ -334,6 +400,65 @@ fn api_error(url: &str, status: u16, text: &str) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What reaches the user when the API cannot be reached is words, also
+    /// when the cause is a TLS error that ureq and rustls print as `Debug`.
+    #[test]
+    fn unreachable_apis_are_explained_in_words() {
+        use std::sync::Arc;
+
+        use marshal_shared::debug_text::debug_shapes;
+        use rustls::{AlertDescription, CertificateError, OtherError};
+
+        let tls = |e: rustls::Error| {
+            ureq::Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        };
+        let ca_as_leaf = tls(rustls::Error::InvalidCertificate(CertificateError::Other(
+            OtherError(Arc::new(webpki::Error::CaUsedAsEndEntity)),
+        )));
+        assert!(
+            ca_as_leaf
+                .to_string()
+                .contains("Other(OtherError(CaUsedAsEndEntity))"),
+            "the library's own text is what this test guards against: {ca_as_leaf}"
+        );
+        let cases = [
+            ca_as_leaf,
+            tls(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer,
+            )),
+            tls(rustls::Error::AlertReceived(
+                AlertDescription::HandshakeFailure,
+            )),
+            ureq::Error::Rustls(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName,
+            )),
+            ureq::Error::Timeout(ureq::Timeout::Global),
+            ureq::Error::HostNotFound,
+            ureq::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            ureq::Error::Io(std::io::Error::other(std::io::Error::other(
+                "Custom { kind: Other }",
+            ))),
+            ureq::Error::ConnectionFailed,
+            ureq::Error::TooManyRedirects,
+            ureq::Error::BodyExceedsLimit(1),
+            ureq::Error::LargeResponseHeader(1, 2),
+            ureq::Error::BodyStalled,
+        ];
+        for error in &cases {
+            let (what, hint) = unreachable_words("https://api.example.com/prod", error);
+            let text = format!("{what}; {hint}");
+            assert_eq!(debug_shapes(&text), Vec::<&str>::new(), "{error:?}: {text}");
+        }
+        let (what, hint) = unreachable_words("https://api.example.com/prod", &cases[0]);
+        assert_eq!(
+            what,
+            "TLS: the server presented a CA certificate as its own certificate"
+        );
+        assert!(hint.contains("--api"), "{hint}");
+        let (what, _) = unreachable_words("https://api.example.com/prod", &cases[3]);
+        assert!(what.contains("not valid for api.example.com"), "{what}");
+    }
 
     #[test]
     fn query_lists_are_encoded() {

@@ -10,6 +10,7 @@ mod files;
 mod outcome;
 mod progress;
 mod table;
+mod tls_failure;
 
 use std::process::ExitCode;
 

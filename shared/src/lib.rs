@@ -14,6 +14,7 @@ pub mod api;
 // removes the file at its end.
 #[allow(dead_code)]
 mod certificate;
+pub mod debug_text;
 mod error;
 mod fingerprint;
 mod generate;

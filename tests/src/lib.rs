@@ -258,6 +258,25 @@ impl Cmd {
     }
 }
 
+/// Every string in `value` with where it is (`stdout.failure.message`).
+fn json_strings(value: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => out.push((at.to_owned(), s.clone())),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                json_strings(item, &format!("{at}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                json_strings(item, &format!("{at}.{key}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// What a finished command did. Every `assert_*` panics with all of it.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -327,6 +346,29 @@ impl Run {
             if String::from_utf8_lossy(bytes).contains("PRIVATE KEY") {
                 self.fail(format_args!(
                     "{name} contains `PRIVATE KEY`: key material printed"
+                ));
+            }
+        }
+        self
+    }
+
+    /// What people read is words: no library's `Debug` text
+    /// ([`marshal_shared::debug_text`]) in stderr, nor in stdout — read as
+    /// text, or, when it is JSON, in every string it holds (JSON's own
+    /// escaping of quotes is not `Debug`).
+    #[track_caller]
+    pub fn assert_words(&self) -> &Self {
+        let stdout = self.stdout_text();
+        let mut texts = vec![("stderr".to_owned(), self.stderr_text())];
+        match serde_json::from_str::<serde_json::Value>(&stdout) {
+            Ok(value) => json_strings(&value, "stdout", &mut texts),
+            Err(_) => texts.push(("stdout".to_owned(), stdout)),
+        }
+        for (place, text) in &texts {
+            let shapes = marshal_shared::debug_text::debug_shapes(text);
+            if !shapes.is_empty() {
+                self.fail(format_args!(
+                    "{place} shows Debug text where words belong: {shapes:?}"
                 ));
             }
         }

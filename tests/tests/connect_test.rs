@@ -19,6 +19,9 @@ use marshal_tests::sni_proxy::{Hello, SniProxy};
 use marshal_tests::{Cmd, Keygen, Run, keygen, openssl_certificate_id};
 use serde_json::Value;
 
+#[path = "connect_test/server_certificates.rs"]
+mod server_certificates;
+
 const STAGES: [&str; 6] = ["dns", "tcp", "tls", "mqtt_connect", "subscribe", "messages"];
 
 /// A device made by `marshal keygen` in its own directory (keygen names
@@ -91,7 +94,7 @@ fn assert_round_trips(run: &Run, count: u64) -> Value {
 /// stage marked failed and nothing after it; returns the failure object.
 #[track_caller]
 fn assert_failure(run: &Run, stage: &str, code: &str) -> Value {
-    run.assert_exit(1).assert_no_private_key();
+    run.assert_exit(1).assert_no_private_key().assert_words();
     let report = run.json();
     let failure = report["failure"].clone();
     if report["ok"] != false || failure["stage"] != stage || failure["code"] != code {
@@ -400,6 +403,7 @@ fn a_hangup_after_connect_lists_the_usual_causes() {
 
     let run = connect_test(&endpoint, &dev, &ca(&pki)).run();
     run.assert_exit(1)
+        .assert_words()
         .assert_stdout_contains("✓ TLS")
         .assert_stdout_contains("✗ MQTT CONNECT")
         .assert_stdout_contains("AWS_ERROR_MQTT_UNEXPECTED_HANGUP")

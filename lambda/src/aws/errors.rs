@@ -2,6 +2,7 @@
 //! the service's error code, the message from AWS's own words.
 
 use aws_sdk_iot::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use marshal_shared::debug_text::looks_like_debug;
 
 use crate::service::registry::{RegistryError, RegistryErrorKind};
 
@@ -20,9 +21,15 @@ where
         SdkError::ServiceError(service) => {
             let e = service.err();
             let kind = kind_of(e.code(), status, e.message().unwrap_or_default());
+            // AWS's message is a sentence; one that reads as a program's
+            // Debug output (a proxy's or emulator's) is replaced by ours.
             let message = match (e.message(), e.code(), status) {
-                (Some(m), _, _) if !m.trim().is_empty() => m.trim().to_owned(),
-                (_, Some(code), _) => format!("{operation}: {code}"),
+                (Some(m), _, _) if !m.trim().is_empty() && !looks_like_debug(m) => {
+                    m.trim().to_owned()
+                }
+                (_, Some(code), _) => {
+                    format!("AWS refused {operation} with {code}, without a message")
+                }
                 (_, None, Some(status)) => format!("{operation}: AWS answered HTTP {status}"),
                 (_, None, None) => format!("{operation} failed"),
             };
@@ -135,6 +142,106 @@ fn kind_of(code: Option<&str>, status: Option<u16>, message: &str) -> RegistryEr
 mod tests {
     use super::*;
     use RegistryErrorKind::*;
+
+    use aws_sdk_iot::error::{ConnectorError, ErrorMetadata};
+    use aws_sdk_iot::operation::describe_certificate::DescribeCertificateError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use marshal_shared::debug_text::debug_shapes;
+
+    type Sdk = SdkError<DescribeCertificateError>;
+
+    fn response(status: u16) -> aws_sdk_iot::config::http::HttpResponse {
+        Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty())
+    }
+
+    fn service(code: Option<&str>, message: Option<&str>, status: u16) -> Sdk {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        if let Some(message) = message {
+            meta = meta.message(message);
+        }
+        SdkError::service_error(
+            DescribeCertificateError::generic(meta.build()),
+            response(status),
+        )
+    }
+
+    /// Every kind of SDK failure reaches callers (the per-target error in the
+    /// JSON body) as a sentence: never the SDK's error chain, whose `Debug`
+    /// and `DisplayErrorContext` texts go to the log only.
+    #[test]
+    fn every_sdk_error_reaches_callers_as_words() {
+        let inner = || std::io::Error::other("Custom { kind: Other, error: \"secret detail\" }");
+        let cases: Vec<(Sdk, RegistryErrorKind, &str)> = vec![
+            (
+                service(
+                    Some("ResourceNotFoundException"),
+                    Some("The certificate does not exist."),
+                    404,
+                ),
+                NotFound,
+                "The certificate does not exist.",
+            ),
+            (
+                service(Some("AccessDeniedException"), None, 403),
+                AccessDenied,
+                "AWS refused DescribeCertificate with AccessDeniedException, without a message",
+            ),
+            (
+                service(
+                    Some("InternalFailureException"),
+                    Some("Error { code: Some(\"X\") }"),
+                    500,
+                ),
+                Unavailable,
+                "AWS refused DescribeCertificate with InternalFailureException, without a message",
+            ),
+            (
+                service(None, None, 500),
+                Unavailable,
+                "DescribeCertificate: AWS answered HTTP 500",
+            ),
+            (
+                SdkError::timeout_error(inner()),
+                Timeout,
+                "DescribeCertificate: no answer from AWS in time",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::timeout(Box::new(inner()))),
+                Timeout,
+                "DescribeCertificate: no answer from AWS in time",
+            ),
+            (
+                SdkError::dispatch_failure(ConnectorError::io(Box::new(inner()))),
+                Unavailable,
+                "DescribeCertificate: could not reach AWS",
+            ),
+            (
+                SdkError::response_error(inner(), response(200)),
+                Unavailable,
+                "DescribeCertificate: AWS gave an answer that could not be read",
+            ),
+            (
+                SdkError::construction_failure(inner()),
+                Unavailable,
+                "DescribeCertificate: the request could not be made",
+            ),
+        ];
+        for (error, kind, message) in cases {
+            let classified = classify("DescribeCertificate", error);
+            assert_eq!(
+                (classified.kind, classified.message.as_str()),
+                (kind, message)
+            );
+            // What the per-target error in the JSON body carries.
+            let shown = classified.message;
+            assert_eq!(debug_shapes(&shown), Vec::<&str>::new(), "{shown}");
+            assert!(!shown.contains("secret detail"), "{shown}");
+        }
+    }
 
     /// One row per answer AWS or moto gives (see /tmp/moto-probe/FINDINGS.md).
     #[test]

@@ -7,10 +7,11 @@ use std::io;
 use std::time::Duration;
 
 use rumqttc::{ConnectReturnCode, ConnectionError, StateError};
-use rustls::{AlertDescription, CertificateError, ProtocolVersion};
+use rustls::ProtocolVersion;
 
 use super::endpoint::Endpoint;
-use super::tls::{alert_name, refuses_client_certificate};
+use crate::tls_failure::{self, Peer, alert_name, find_rustls_error, refuses_client_certificate};
+use marshal_shared::debug_text::looks_like_debug;
 
 /// The steps of a connection test, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +114,7 @@ pub(crate) fn dns_failed(ctx: &Context<'_>, error: &io::Error) -> Diagnosis {
     Diagnosis::new(
         Stage::Dns,
         "dns_failed",
-        format!("cannot resolve {}: {error}", ctx.endpoint.host),
+        format!("cannot resolve {}: {}", ctx.endpoint.host, io_words(error)),
     )
     .causes([
         "the host name is misspelled: the AWS IoT endpoint is shown by `aws iot describe-endpoint \
@@ -152,12 +153,12 @@ pub(crate) fn tcp_failed(ctx: &Context<'_>, addresses: &str, error: &io::Error) 
         ),
         io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable => (
             "tcp_unreachable",
-            format!("cannot reach {addresses}: {error}"),
+            format!("cannot reach {addresses}: {}", io_words(error)),
             vec!["no route to the server from this network".to_owned()],
         ),
         _ => (
             "tcp_failed",
-            format!("cannot connect to {addresses}: {error}"),
+            format!("cannot connect to {addresses}: {}", io_words(error)),
             Vec::new(),
         ),
     };
@@ -187,7 +188,7 @@ pub(crate) fn tcp_timeout(ctx: &Context<'_>, addresses: &str) -> Diagnosis {
 
 /// The TLS handshake (our probe connection) failed with `error`.
 pub(crate) fn tls_failed(ctx: &Context<'_>, error: &io::Error) -> Diagnosis {
-    if let Some(tls) = rustls_error(error) {
+    if let Some(tls) = find_rustls_error(error) {
         return tls_error(ctx, tls, None);
     }
     match error.kind() {
@@ -197,7 +198,10 @@ pub(crate) fn tls_failed(ctx: &Context<'_>, error: &io::Error) -> Diagnosis {
         | io::ErrorKind::BrokenPipe => Diagnosis::new(
             Stage::Tls,
             "tls_closed",
-            format!("the server closed the connection during the TLS handshake ({error})"),
+            format!(
+                "the server closed the connection during the TLS handshake ({})",
+                io_words(error)
+            ),
         )
         .causes([
             "this port does not speak TLS, or the server wants an ALPN protocol: AWS IoT on \
@@ -208,7 +212,7 @@ pub(crate) fn tls_failed(ctx: &Context<'_>, error: &io::Error) -> Diagnosis {
         _ => Diagnosis::new(
             Stage::Tls,
             "tls_failed",
-            format!("TLS handshake failed: {error}"),
+            format!("the TLS handshake failed: {}", io_words(error)),
         ),
     }
 }
@@ -231,142 +235,82 @@ pub(crate) fn tls_timeout(ctx: &Context<'_>) -> Diagnosis {
 /// A rustls error. `deferred` is the TLS version when the error came after
 /// the handshake had completed, on the MQTT connection's first read.
 fn tls_error(ctx: &Context<'_>, error: &rustls::Error, deferred: Option<&str>) -> Diagnosis {
-    match error {
-        rustls::Error::AlertReceived(alert) if refuses_client_certificate(*alert) => {
-            let when = match deferred {
-                Some("TLS 1.3") => {
-                    " after the handshake (with TLS 1.3 the server judges the \
-                                    client certificate after the client's last handshake \
-                                    message, so its refusal arrives with the first read)"
-                }
-                Some(_) => " after the handshake",
-                None => " during the handshake",
-            };
-            Diagnosis::new(
-                Stage::Tls,
-                "tls_certificate_refused",
-                format!(
-                    "the server refused our client certificate: TLS alert {}{when}",
-                    alert_name(*alert)
-                ),
-            )
-            .causes([
-                "the server does not trust this certificate: a broker with a CA list (mosquitto \
-                 `cafile`) must hold the certificate itself (self-signed) or its CA"
-                    .to_owned(),
-                "the certificate has expired or is not yet valid (`marshal inspect CERT`)"
-                    .to_owned(),
-                "the certificate is not for TLS clients (its extended key usage lacks clientAuth)"
-                    .to_owned(),
-            ])
-        }
-        rustls::Error::AlertReceived(alert) => {
-            let name = alert_name(*alert);
-            let causes = match *alert {
-                AlertDescription::UnrecognisedName => vec![format!(
-                    "the server does not serve the name {}: check the endpoint host",
-                    ctx.endpoint.host
-                )],
-                AlertDescription::NoApplicationProtocol => vec![
-                    "the server does not accept the ALPN protocol offered (x-amzn-mqtt-ca on \
-                     port 443)"
-                        .to_owned(),
-                ],
-                _ => vec![
-                    "no TLS version, cipher suite or signature algorithm in common with the server"
-                        .to_owned(),
-                ],
-            };
-            Diagnosis::new(
-                Stage::Tls,
-                "tls_alert",
-                format!("the server ended the TLS handshake with alert {name}"),
-            )
-            .causes(causes)
-        }
-        rustls::Error::InvalidCertificate(cert_error) => server_certificate(ctx, cert_error),
-        rustls::Error::InvalidMessage(_)
-        | rustls::Error::InappropriateMessage { .. }
-        | rustls::Error::InappropriateHandshakeMessage { .. } => Diagnosis::new(
+    if let rustls::Error::AlertReceived(alert) = error
+        && refuses_client_certificate(*alert)
+    {
+        let when = match deferred {
+            Some("TLS 1.3") => {
+                " after the handshake (with TLS 1.3 the server judges the client certificate \
+                 after the client's last handshake message, so its refusal arrives with the \
+                 first read)"
+            }
+            Some(_) => " after the handshake",
+            None => " during the handshake",
+        };
+        return Diagnosis::new(
             Stage::Tls,
-            "tls_protocol_error",
-            format!("the server does not speak TLS as expected: {error}"),
-        )
-        .causes([format!(
-            "port {} is not MQTT over TLS (AWS IoT: 8883, or 443 with ALPN; 1883 is plain MQTT)",
-            ctx.endpoint.port
-        )]),
-        other => Diagnosis::new(Stage::Tls, "tls_failed", format!("TLS failed: {other}")),
-    }
-}
-
-fn server_certificate(ctx: &Context<'_>, error: &CertificateError) -> Diagnosis {
-    let host = &ctx.endpoint.host;
-    match error {
-        CertificateError::UnknownIssuer | CertificateError::BadSignature => Diagnosis::new(
-            Stage::Tls,
-            "tls_server_untrusted",
+            "tls_certificate_refused",
             format!(
-                "the server's certificate {} (trusted: {})",
-                if matches!(error, CertificateError::BadSignature) {
-                    "has a bad signature"
-                } else {
-                    "is not signed by a CA we trust"
-                },
-                ctx.trust
+                "the server refused our client certificate: TLS alert {}{when}",
+                alert_name(*alert)
             ),
         )
         .causes([
-            "--ca does not hold the CA of this server; without --ca, Amazon Root CA 1 is \
-             trusted, which signs AWS IoT's ATS endpoints"
+            format!(
+                "on AWS IoT: the certificate is not registered in the account and region of \
+                 this endpoint ({}), or not ACTIVE there: register it (without a CA) and \
+                 activate it",
+                account_and_region(&ctx.endpoint.host)
+            ),
+            "the server does not trust this certificate: a broker with a CA list (mosquitto \
+             `cafile`) must hold the certificate itself (self-signed) or its CA"
                 .to_owned(),
-            "a legacy AWS IoT endpoint (without -ats) uses another CA: use the \
-             iot:Data-ATS endpoint"
+            "the certificate has expired or is not yet valid (`marshal inspect CERT`)".to_owned(),
+            "the certificate is not for TLS clients (its extended key usage lacks clientAuth)"
                 .to_owned(),
-            "something between here and the server intercepts TLS (a proxy)".to_owned(),
-        ]),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            let presented = match error {
-                CertificateError::NotValidForNameContext { presented, .. } => {
-                    let names: Vec<&str> = presented.iter().map(|n| bare_name(n)).collect();
-                    format!(" (it names {})", names.join(", "))
-                }
-                _ => String::new(),
-            };
-            Diagnosis::new(
-                Stage::Tls,
-                "tls_server_name_mismatch",
-                format!("the server's certificate is not valid for {host}{presented}"),
-            )
-            .causes([
-                "the endpoint host is not this server's name: give the name its certificate \
-                 has, not an IP address or an alias"
-                    .to_owned(),
-            ])
-        }
-        CertificateError::Expired
-        | CertificateError::ExpiredContext { .. }
-        | CertificateError::NotValidYet
-        | CertificateError::NotValidYetContext { .. } => Diagnosis::new(
-            Stage::Tls,
-            "tls_server_certificate_expired",
-            format!("the server's certificate is outside its validity period: {error}"),
-        )
-        .causes(["this computer's clock is wrong".to_owned()]),
-        other => Diagnosis::new(
-            Stage::Tls,
-            "tls_server_certificate_invalid",
-            format!("the server's certificate was refused: {other}"),
-        ),
+        ]);
     }
+    let peer = Peer {
+        host: &ctx.endpoint.host,
+        trust: ctx.trust,
+        right_server: "check --endpoint: AWS IoT's is the account's iot:Data-ATS endpoint \
+                       (`aws iot describe-endpoint --endpoint-type iot:Data-ATS`), which Amazon \
+                       Root CA 1 signs; for another broker, give its CA with --ca",
+    };
+    let explained = tls_failure::explain(error, &peer);
+    let mut diagnosis =
+        Diagnosis::new(Stage::Tls, explained.code, explained.message).causes(explained.causes);
+    match explained.code {
+        "tls_server_untrusted" => diagnosis.causes.push(
+            "a legacy AWS IoT endpoint (without -ats) uses another CA: use the iot:Data-ATS \
+             endpoint"
+                .to_owned(),
+        ),
+        "tls_protocol_error" | "tls_incompatible" => diagnosis.causes.push(format!(
+            "port {} is not MQTT over TLS (AWS IoT: 8883, or 443 with ALPN; 1883 is plain MQTT)",
+            ctx.endpoint.port
+        )),
+        _ => {}
+    }
+    diagnosis
 }
 
-/// `localhost` from rustls's `DnsName("localhost")`.
-fn bare_name(presented: &str) -> &str {
-    presented
-        .split_once("(\"")
-        .and_then(|(_, rest)| rest.strip_suffix("\")"))
-        .unwrap_or(presented)
+/// An I/O error in words: the operating system's text, or a description of
+/// its kind when what it wraps prints as `Debug`.
+fn io_words(error: &io::Error) -> String {
+    let text = error.to_string();
+    if !looks_like_debug(&text) {
+        return text;
+    }
+    match error.kind() {
+        io::ErrorKind::UnexpectedEof => "the connection ended early".to_owned(),
+        io::ErrorKind::ConnectionReset => "the connection was reset".to_owned(),
+        io::ErrorKind::ConnectionAborted => "the connection was aborted".to_owned(),
+        io::ErrorKind::BrokenPipe => "the connection was closed while sending".to_owned(),
+        io::ErrorKind::TimedOut => "the connection timed out".to_owned(),
+        io::ErrorKind::InvalidData => "the server sent data that could not be read".to_owned(),
+        _ => "the connection failed".to_owned(),
+    }
 }
 
 // --- MQTT ------------------------------------------------------------------
@@ -379,7 +323,7 @@ pub(crate) fn mqtt_failed(
     error: &ConnectionError,
     tls_version: Option<ProtocolVersion>,
 ) -> Diagnosis {
-    if let Some(tls) = rustls_error(error) {
+    if let Some(tls) = find_rustls_error(error) {
         let version = tls_version.map(super::tls::version_name);
         return tls_error(ctx, tls, Some(version.as_deref().unwrap_or("TLS 1.3")));
     }
@@ -389,13 +333,71 @@ pub(crate) fn mqtt_failed(
         ConnectionError::NotConnAck(packet) => Diagnosis::new(
             stage,
             "unexpected_packet",
-            format!("the server answered CONNECT with {packet:?} instead of CONNACK"),
-        ),
+            format!(
+                "the server answered CONNECT with {} instead of CONNACK",
+                packet_name(packet)
+            ),
+        )
+        .causes(["the server is not an MQTT 3.1.1 broker".to_owned()]),
         _ if is_closed(error) => closed(ctx, stage, error),
         ConnectionError::Io(io) if io.kind() == io::ErrorKind::ConnectionRefused => {
             tcp_failed(ctx, &ctx.endpoint.to_string(), io)
         }
-        other => Diagnosis::new(stage, "mqtt_failed", format!("MQTT failed: {other}")),
+        other => mqtt_other(stage, other),
+    }
+}
+
+/// The rest of the MQTT client's errors. Their `Display` is partly `Debug`
+/// (`Io error: Custom { kind: .. }`), so each kind gets its sentence.
+fn mqtt_other(stage: Stage, error: &ConnectionError) -> Diagnosis {
+    let message = match error {
+        ConnectionError::Io(io) | ConnectionError::MqttState(StateError::Io(io)) => {
+            format!("the MQTT connection failed: {}", io_words(io))
+        }
+        ConnectionError::MqttState(StateError::Deserialization(_))
+        | ConnectionError::MqttState(StateError::WrongPacket)
+        | ConnectionError::MqttState(StateError::Unsolicited(_)) => {
+            "the server sent something that is not valid MQTT 3.1.1 here".to_owned()
+        }
+        ConnectionError::MqttState(StateError::AwaitPingResp) => {
+            "the server stopped answering keep-alive pings".to_owned()
+        }
+        ConnectionError::Tls(_) => {
+            "the MQTT client could not set up TLS for this endpoint".to_owned()
+        }
+        ConnectionError::RequestsDone => {
+            "the MQTT client stopped before the test was over".to_owned()
+        }
+        other => {
+            let text = other.to_string();
+            if looks_like_debug(&text) {
+                "the MQTT client failed for a reason it cannot name".to_owned()
+            } else {
+                format!("the MQTT client failed: {text}")
+            }
+        }
+    };
+    Diagnosis::new(stage, "mqtt_failed", message)
+}
+
+/// `a PUBLISH packet`: an MQTT packet as the specification names it.
+fn packet_name(packet: &rumqttc::Packet) -> &'static str {
+    use rumqttc::Packet as P;
+    match packet {
+        P::Connect(..) => "a CONNECT packet",
+        P::ConnAck(_) => "a CONNACK packet",
+        P::Publish(_) => "a PUBLISH packet",
+        P::PubAck(_) => "a PUBACK packet",
+        P::PubRec(_) => "a PUBREC packet",
+        P::PubRel(_) => "a PUBREL packet",
+        P::PubComp(_) => "a PUBCOMP packet",
+        P::Subscribe(_) => "a SUBSCRIBE packet",
+        P::SubAck(_) => "a SUBACK packet",
+        P::Unsubscribe(_) => "an UNSUBSCRIBE packet",
+        P::UnsubAck(_) => "an UNSUBACK packet",
+        P::PingReq => "a PINGREQ packet",
+        P::PingResp => "a PINGRESP packet",
+        P::Disconnect => "a DISCONNECT packet",
     }
 }
 
@@ -588,155 +590,5 @@ fn chain<'a>(
     std::iter::successors(Some(error), |e| (*e).source())
 }
 
-/// The rustls error anywhere in `error`'s chain. An `io::Error` wrapping one
-/// hides it from `source()` (which skips to the wrapped error's own source),
-/// so look inside each `io::Error` too.
-fn rustls_error<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    chain(error).find_map(|e| {
-        e.downcast_ref::<rustls::Error>().or_else(|| {
-            e.downcast_ref::<io::Error>()
-                .and_then(io::Error::get_ref)
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        })
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ctx(endpoint: &Endpoint) -> Context<'_> {
-        Context {
-            endpoint,
-            client_id: "dev-1",
-            topic: "devices/dev-1/connect-test",
-            timeout: Duration::from_secs(10),
-            trust: "Amazon Root CA 1",
-        }
-    }
-
-    fn tls_io(error: rustls::Error) -> io::Error {
-        io::Error::new(io::ErrorKind::InvalidData, error)
-    }
-
-    #[test]
-    fn an_alert_in_the_handshake_is_a_refused_certificate() {
-        let endpoint = Endpoint::parse("localhost").unwrap();
-        let d = tls_failed(
-            &ctx(&endpoint),
-            &tls_io(rustls::Error::AlertReceived(AlertDescription::UnknownCA)),
-        );
-        assert_eq!((d.stage, d.code), (Stage::Tls, "tls_certificate_refused"));
-        assert!(
-            d.message.contains("alert unknown_ca during the handshake"),
-            "{d:?}"
-        );
-    }
-
-    #[test]
-    fn an_alert_after_connect_is_still_the_tls_stage() {
-        // What rumqttc returns when a TLS 1.3 server refuses the certificate:
-        // the alert surfaces as an I/O error on reading the CONNACK.
-        let endpoint = Endpoint::parse("localhost").unwrap();
-        let error =
-            ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(tls_io(
-                rustls::Error::AlertReceived(AlertDescription::CertificateRequired),
-            ))));
-        let d = mqtt_failed(
-            &ctx(&endpoint),
-            Stage::MqttConnect,
-            &error,
-            Some(ProtocolVersion::TLSv1_3),
-        );
-        assert_eq!((d.stage, d.code), (Stage::Tls, "tls_certificate_refused"));
-        assert!(
-            d.message.contains("after the handshake (with TLS 1.3"),
-            "{d:?}"
-        );
-    }
-
-    #[test]
-    fn a_hangup_after_connect_lists_the_aws_causes() {
-        let endpoint = Endpoint::parse("example-ats.iot.eu-west-1.amazonaws.com").unwrap();
-        for error in [
-            ConnectionError::MqttState(StateError::ConnectionAborted),
-            ConnectionError::MqttState(StateError::Deserialization(rumqttc::Error::Io(
-                io::Error::from(io::ErrorKind::ConnectionReset),
-            ))),
-        ] {
-            let d = mqtt_failed(&ctx(&endpoint), Stage::MqttConnect, &error, None);
-            assert_eq!(
-                (d.stage, d.code),
-                (Stage::MqttConnect, "connection_closed_after_connect")
-            );
-            let causes = d.causes.join("\n");
-            for needle in ["region eu-west-1", "INACTIVE", "policy", "dev-1", "SNI"] {
-                assert!(causes.contains(needle), "{needle}: {causes}");
-            }
-        }
-    }
-
-    #[test]
-    fn aws_endpoints_name_their_region() {
-        assert_eq!(
-            account_and_region("abc123-ats.iot.ap-northeast-1.amazonaws.com"),
-            "region ap-northeast-1"
-        );
-        assert_eq!(
-            account_and_region("abc123-ats.iot.cn-north-1.amazonaws.com.cn"),
-            "region cn-north-1"
-        );
-        assert_eq!(account_and_region("localhost"), "localhost");
-    }
-
-    #[test]
-    fn server_certificate_problems_name_the_cause() {
-        let endpoint = Endpoint::parse("127.0.0.1").unwrap();
-        let c = ctx(&endpoint);
-        let d = tls_failed(
-            &c,
-            &tls_io(rustls::Error::InvalidCertificate(
-                CertificateError::UnknownIssuer,
-            )),
-        );
-        assert_eq!(d.code, "tls_server_untrusted");
-        assert!(d.message.contains("Amazon Root CA 1"), "{d:?}");
-        let d = tls_failed(
-            &c,
-            &tls_io(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName,
-            )),
-        );
-        assert_eq!(d.code, "tls_server_name_mismatch");
-    }
-
-    #[test]
-    fn presented_names_lose_their_debug_form() {
-        assert_eq!(bare_name("DnsName(\"localhost\")"), "localhost");
-        assert_eq!(bare_name("10.0.0.1"), "10.0.0.1");
-    }
-
-    #[test]
-    fn connack_codes_are_named() {
-        let endpoint = Endpoint::parse("localhost").unwrap();
-        let d = mqtt_failed(
-            &ctx(&endpoint),
-            Stage::MqttConnect,
-            &ConnectionError::ConnectionRefused(ConnectReturnCode::NotAuthorized),
-            None,
-        );
-        assert_eq!(d.code, "connack_refused");
-        assert!(d.message.contains("not authorized (5)"), "{d:?}");
-    }
-
-    #[test]
-    fn tcp_refusal() {
-        let endpoint = Endpoint::parse("localhost:1").unwrap();
-        let d = tcp_failed(
-            &ctx(&endpoint),
-            "127.0.0.1:1",
-            &io::Error::from(io::ErrorKind::ConnectionRefused),
-        );
-        assert_eq!((d.stage, d.code), (Stage::Tcp, "tcp_refused"));
-    }
-}
+mod tests;

@@ -30,7 +30,7 @@ use tokio_rustls::TlsConnector;
 
 use super::diagnosis::{self, Context, Diagnosis, Stage};
 use super::endpoint::Endpoint;
-use super::tls::version_name;
+use super::tls::{suite_name, version_name};
 use crate::outcome::Failure;
 
 /// What to test.
@@ -229,7 +229,7 @@ impl Session<'_> {
                     detail.push(version_name(version));
                 }
                 if let Some(suite) = connection.negotiated_cipher_suite() {
-                    detail.push(format!("{:?}", suite.suite()));
+                    detail.push(suite_name(suite.suite()));
                 }
                 detail.push(match self.plan.endpoint.sni() {
                     Some(sni) => format!("SNI {sni}"),

@@ -1,12 +1,13 @@
 //! The TLS client configuration of `connect-test`: rustls with the ring
 //! provider, the given trust anchors, the device certificate and key, and
-//! ALPN on port 443; plus TLS names as people and RFCs write them.
+//! ALPN on port 443; plus TLS version and cipher suite names as people and
+//! RFCs write them.
 
 use std::sync::Arc;
 
 use marshal_shared::{Certificate, PrivateKey};
 use rustls::{
-    AlertDescription, ClientConfig, ProtocolVersion, RootCertStore,
+    CipherSuite, ClientConfig, ProtocolVersion, RootCertStore,
     crypto::ring,
     pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer},
     sign::{CertifiedKey, SingleCertAndKey},
@@ -32,10 +33,14 @@ pub(crate) fn client_config(
     for (i, ca) in trust.iter().enumerate() {
         roots
             .add(CertificateDer::from(ca.der().to_vec()))
-            .map_err(|e| {
+            .map_err(|_| {
                 Failure::input(
                     "unusable_ca",
-                    format!("CA certificate #{} cannot be a trust anchor: {e}", i + 1),
+                    format!(
+                        "CA certificate #{} cannot be a trust anchor: TLS needs an X.509 \
+                         version 3 certificate that it can read",
+                        i + 1
+                    ),
                 )
             })?;
     }
@@ -45,11 +50,11 @@ pub(crate) fn client_config(
     let signing_key = ring::sign::any_supported_type(&PrivateKeyDer::Pkcs8(
         PrivatePkcs8KeyDer::from(key.pkcs8_der()),
     ))
-    .map_err(|e| {
+    .map_err(|_| {
         Failure::input(
             "unsupported_key",
             format!(
-                "this {} key cannot sign a TLS handshake here ({e}); \
+                "this {} key cannot sign a TLS handshake here; \
                  AWS IoT devices use ECDSA P-256/P-384 or RSA 2048+",
                 key.algorithm()
             ),
@@ -72,11 +77,14 @@ pub(crate) fn client_config(
     Ok(Arc::new(config))
 }
 
-fn internal(e: rustls::Error) -> Failure {
+/// Only a provider without any safe TLS version fails here: a build problem.
+fn internal(_: rustls::Error) -> Failure {
     Failure {
         status: 1,
         code: "internal_error".into(),
-        message: format!("cannot set up TLS: {e}"),
+        message: "cannot set up TLS: this build's TLS provider offers no safe TLS version \
+                  (report it with `marshal --version`)"
+            .to_owned(),
     }
 }
 
@@ -85,77 +93,21 @@ pub(crate) fn version_name(version: ProtocolVersion) -> String {
     match version {
         ProtocolVersion::TLSv1_3 => "TLS 1.3".to_owned(),
         ProtocolVersion::TLSv1_2 => "TLS 1.2".to_owned(),
-        other => format!("{other:?}"),
+        other => format!("TLS version number {:#06x}", u16::from(other)),
     }
 }
 
-/// An alert's name as RFC 8446 writes it (`unknown_ca`, `bad_certificate`).
-pub(crate) fn alert_name(alert: AlertDescription) -> String {
-    let name = match alert {
-        AlertDescription::CloseNotify => "close_notify",
-        AlertDescription::UnexpectedMessage => "unexpected_message",
-        AlertDescription::BadRecordMac => "bad_record_mac",
-        AlertDescription::RecordOverflow => "record_overflow",
-        AlertDescription::HandshakeFailure => "handshake_failure",
-        AlertDescription::NoCertificate => "no_certificate",
-        AlertDescription::BadCertificate => "bad_certificate",
-        AlertDescription::UnsupportedCertificate => "unsupported_certificate",
-        AlertDescription::CertificateRevoked => "certificate_revoked",
-        AlertDescription::CertificateExpired => "certificate_expired",
-        AlertDescription::CertificateUnknown => "certificate_unknown",
-        AlertDescription::IllegalParameter => "illegal_parameter",
-        AlertDescription::UnknownCA => "unknown_ca",
-        AlertDescription::AccessDenied => "access_denied",
-        AlertDescription::DecodeError => "decode_error",
-        AlertDescription::DecryptError => "decrypt_error",
-        AlertDescription::ProtocolVersion => "protocol_version",
-        AlertDescription::InsufficientSecurity => "insufficient_security",
-        AlertDescription::InternalError => "internal_error",
-        AlertDescription::InappropriateFallback => "inappropriate_fallback",
-        AlertDescription::UserCanceled => "user_canceled",
-        AlertDescription::MissingExtension => "missing_extension",
-        AlertDescription::UnsupportedExtension => "unsupported_extension",
-        AlertDescription::UnrecognisedName => "unrecognized_name",
-        AlertDescription::CertificateRequired => "certificate_required",
-        AlertDescription::NoApplicationProtocol => "no_application_protocol",
-        other => return format!("alert {}", u8::from(other)),
-    };
-    name.to_owned()
-}
-
-/// Alerts by which a server says it does not accept our client certificate.
-pub(crate) fn refuses_client_certificate(alert: AlertDescription) -> bool {
-    matches!(
-        alert,
-        AlertDescription::BadCertificate
-            | AlertDescription::UnsupportedCertificate
-            | AlertDescription::CertificateRevoked
-            | AlertDescription::CertificateExpired
-            | AlertDescription::CertificateUnknown
-            | AlertDescription::UnknownCA
-            | AlertDescription::AccessDenied
-            | AlertDescription::CertificateRequired
-            | AlertDescription::NoCertificate
-    )
+/// A cipher suite by its IANA name (`TLS13_AES_256_GCM_SHA384`).
+pub(crate) fn suite_name(suite: CipherSuite) -> String {
+    match suite.as_str() {
+        Some(name) => name.to_owned(),
+        None => format!("cipher suite number {:#06x}", u16::from(suite)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn alert_names_follow_the_rfc() {
-        assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
-        assert_eq!(
-            alert_name(AlertDescription::CertificateRequired),
-            "certificate_required"
-        );
-        assert_eq!(alert_name(AlertDescription::from(0xfe)), "alert 254");
-        assert!(refuses_client_certificate(AlertDescription::BadCertificate));
-        assert!(!refuses_client_certificate(
-            AlertDescription::ProtocolVersion
-        ));
-    }
 
     #[test]
     fn configures_a_generated_device() {
