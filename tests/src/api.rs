@@ -152,6 +152,11 @@ impl Api {
         api
     }
 
+    /// The API process's ID (to read its memory use from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The port the API listens on.
     pub fn port(&self) -> u16 {
         self.port

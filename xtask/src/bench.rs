@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: native criterion benches, the same work timed in
 //! headless Chromium, the page's gzipped size and its timings end to end,
 //! then the API against moto (release build) with the boto3 floor beside
-//! it. Each prints its figures; none asserts on time.
+//! it, and 60 s of load from 50 clients. Each prints its figures; none
+//! asserts on time.
 
 use anyhow::Result;
 
@@ -84,5 +85,21 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
             "--ignored",
             "--nocapture",
         ]))
+    })?;
+    // The load test as the suite runs it, for 60 s on the release build:
+    // requests per second, p50/p99 and the API's peak memory.
+    steps.run("load: 50 clients for 60 s (release, against moto)", || {
+        run(project
+            .cargo(&[
+                "test",
+                "--release",
+                "-p",
+                "marshal-tests",
+                "--test",
+                "api_load",
+                "--",
+                "--nocapture",
+            ])
+            .env("MARSHAL_LOAD_SECONDS", "60"))
     })
 }
