@@ -339,7 +339,16 @@ async fn apply(
         .as_ref()
         .is_some_and(|r| r.state == OwnershipState::Registered);
     let thing_known = thing_held.before.is_some();
-    let thing_existed = thing_existed.map_err(aws)?;
+    // The early answer holds for a thing whose record this request made
+    // (no other Marshal request could make the thing meanwhile); for one
+    // Marshal knew, its owner's last request may have changed it since:
+    // asked again, now that its record is held.
+    let thing_existed = if thing_known {
+        registry.thing_exists(&cert.thing).await
+    } else {
+        thing_existed
+    }
+    .map_err(aws)?;
     if thing_existed && !thing_known {
         return Err(failure::error(
             TargetErrorCode::ThingInUse,
