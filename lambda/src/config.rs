@@ -1,16 +1,22 @@
 //! The API's configuration: targets, allowed policies, limits and auth mode,
 //! read from TOML or JSON and checked field by field at start.
 
+mod jwt;
+
 use std::{collections::HashSet, path::Path};
 
 use marshal_shared::{policy::PolicyTemplate, validate};
 use serde::Deserialize;
 
+pub use jwt::{JwtConfig, MAX_CLOCK_SKEW_SECONDS};
+
 /// How callers are identified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
-    /// API Gateway's JWT authorizer: claims from the request context. The default.
+    /// A JWT identifies the caller: in AWS Lambda, API Gateway's JWT
+    /// authorizer checked it and its claims come in the request context;
+    /// the local server checks the bearer token itself (`[jwt]`). The default.
     #[default]
     Jwt,
     /// Nobody is identified; every target is visible. Only for loopback.
@@ -136,6 +142,10 @@ pub struct Config {
     /// and region). `MARSHAL_OWNERSHIP_TABLE` overrides it.
     #[serde(default = "default_ownership_table")]
     pub ownership_table: String,
+    /// How the local server checks tokens (`auth = "jwt"` outside Lambda,
+    /// where API Gateway's authorizer has not); unused in Lambda.
+    #[serde(default)]
+    pub jwt: Option<JwtConfig>,
 }
 
 fn default_ownership_table() -> String {
@@ -216,6 +226,16 @@ impl Config {
         let fail = |field: String, why: String| Err(ConfigError(format!("{field}: {why}")));
         if self.targets.is_empty() {
             return fail("targets".into(), "at least one target is needed".into());
+        }
+        match (&self.jwt, self.auth) {
+            (Some(jwt), AuthMode::Jwt) => jwt.check()?,
+            (Some(_), AuthMode::None) => {
+                return fail(
+                    "jwt".into(),
+                    "only used with auth = \"jwt\"; remove it or set auth = \"jwt\"".into(),
+                );
+            }
+            (None, _) => {}
         }
         let mut ids = HashSet::new();
         for (i, t) in self.targets.iter().enumerate() {

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub message: String,
     /// Preflight findings, for `preflight_failed`.
     pub findings: Vec<IndexedFinding>,
+    /// A `WWW-Authenticate` challenge to send with a 401 (RFC 6750).
+    pub challenge: Option<&'static str>,
 }
 
 impl ApiError {
@@ -27,6 +29,16 @@ impl ApiError {
             code,
             message: message.into(),
             findings: Vec::new(),
+            challenge: None,
+        }
+    }
+
+    /// 401 for a bearer token that was refused: `WWW-Authenticate: Bearer
+    /// error="invalid_token"` and `message` (never the token itself).
+    pub fn invalid_token(message: impl Into<String>) -> ApiError {
+        ApiError {
+            challenge: Some("Bearer error=\"invalid_token\""),
+            ..ApiError::new(ErrorCode::Unauthorized, message)
         }
     }
 
@@ -42,7 +54,14 @@ impl ApiError {
                 findings: self.findings,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(challenge) = self.challenge {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(challenge),
+            );
+        }
+        response
     }
 }
 

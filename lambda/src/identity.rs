@@ -1,5 +1,6 @@
-//! Who is calling: claims of API Gateway's JWT authorizer, or nobody in the
-//! loopback-only `auth = "none"` mode.
+//! Who is calling: claims of API Gateway's JWT authorizer, or of a token
+//! the local server verified (`jwt`), or nobody in the loopback-only
+//! `auth = "none"` mode.
 
 use std::collections::BTreeSet;
 
@@ -42,23 +43,42 @@ impl Caller {
                     return None;
                 };
                 let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-                let subject = claims.get("sub")?.clone();
-                let username = ["username", "cognito:username", "email"]
-                    .iter()
-                    .find_map(|k| claims.get(*k).cloned());
-                let groups = ["cognito:groups", "groups"]
-                    .iter()
-                    .find_map(|k| claims.get(*k))
-                    .map(|g| parse_groups(g))
-                    .unwrap_or_default();
-                Some(Caller {
-                    subject,
-                    username,
-                    groups,
-                    unrestricted: false,
-                })
+                Caller::from_claims(|name| claims.get(name).cloned())
             }
         }
+    }
+
+    /// The caller of a token the local server verified (`jwt`): the same
+    /// claims as API Gateway passes, read the same way. Strings as they
+    /// are; an array (`groups`) as its JSON text, which [`parse_groups`]
+    /// reads as its strings.
+    pub fn from_verified(claims: &serde_json::Map<String, serde_json::Value>) -> Option<Caller> {
+        Caller::from_claims(|name| match claims.get(name)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// The caller named by the claims `claim` reads: `sub`, a username
+    /// (`username`, `cognito:username`, `email`) and groups
+    /// (`cognito:groups`, `groups`).
+    fn from_claims(claim: impl Fn(&str) -> Option<String>) -> Option<Caller> {
+        let subject = claim("sub").filter(|s| !s.is_empty())?;
+        let username = ["username", "cognito:username", "email"]
+            .iter()
+            .find_map(|k| claim(k));
+        let groups = ["cognito:groups", "groups"]
+            .iter()
+            .find_map(|k| claim(k))
+            .map(|g| parse_groups(&g))
+            .unwrap_or_default();
+        Some(Caller {
+            subject,
+            username,
+            groups,
+            unrestricted: false,
+        })
     }
 
     /// Whether this caller may use `target`.

@@ -10,6 +10,7 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod identity;
+pub mod jwt;
 pub mod openapi;
 pub mod routes;
 pub mod service;
@@ -18,4 +19,4 @@ pub mod static_page;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use routes::router;
+pub use routes::{router, router_verifying};

@@ -9,7 +9,8 @@ use aws_config::BehaviorVersion;
 use marshal_lambda::{
     aws::{AwsRegistryProvider, DynamoOwnershipStore},
     config::{AuthMode, Config},
-    router,
+    jwt::{HttpKeySource, TokenVerifier},
+    router, router_verifying,
     routes::loopback::{is_loopback_url, loopback_only},
     service::Service,
     static_page,
@@ -89,6 +90,26 @@ async fn main() -> anyhow::Result<()> {
             Some(args) => check_auth_none(args, |name| std::env::var(name).ok())?,
         }
     }
+    // Outside Lambda no authorizer has checked the token: the server does,
+    // with the `[jwt]` settings. In Lambda those go unused.
+    let verifier = match (&args, auth, &config.jwt) {
+        (Some(_), AuthMode::Jwt, Some(jwt)) => {
+            let source = HttpKeySource::new(&jwt.issuer, jwt.jwks_url.as_deref())
+                .map_err(|e| anyhow::anyhow!("[jwt]: {e}"))?;
+            eprintln!(
+                "checking bearer tokens of {} (audiences {}; keys from {})",
+                jwt.issuer,
+                jwt.audiences.join(", "),
+                jwt.jwks_url.as_deref().unwrap_or("OpenID discovery")
+            );
+            Some(TokenVerifier::new(jwt.clone(), Arc::new(source)))
+        }
+        (Some(_), AuthMode::Jwt, None) => bail!(
+            "auth = \"jwt\" outside AWS Lambda needs a [jwt] table (issuer, audiences) to check \
+             tokens as API Gateway's authorizer would; or use auth = \"none\" on loopback"
+        ),
+        _ => None,
+    };
     let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let provider = AwsRegistryProvider::new(base.clone(), timeout);
@@ -100,7 +121,10 @@ async fn main() -> anyhow::Result<()> {
         )
     })?;
     let service = Service::new(Arc::new(config), Arc::new(provider), Arc::new(ownership));
-    let app = router(service);
+    let app = match verifier {
+        Some(verifier) => router_verifying(service, verifier),
+        None => router(service),
+    };
 
     let Some(args) = args else {
         return lambda_http::run(app)

@@ -21,8 +21,10 @@ use lambda_http::request::RequestContext;
 use marshal_shared::api::ErrorCode;
 
 use crate::{
+    config::AuthMode,
     error::{ApiError, PendingRequestId},
     identity::Caller,
+    jwt::{self, TokenVerifier},
     service::Service,
 };
 
@@ -35,13 +37,28 @@ pub struct RequestId(pub String);
 pub struct AppState {
     /// The use cases.
     pub service: Service,
+    /// Outside Lambda with `auth = "jwt"`: the bearer-token check API
+    /// Gateway's authorizer does in AWS.
+    pub verifier: Option<Arc<TokenVerifier>>,
 }
 
-/// The API under `/v1`. Body limits come from the configuration.
+/// The API under `/v1`, as AWS Lambda runs it: with `auth = "jwt"` the
+/// caller comes from API Gateway's authorizer claims. Body limits come
+/// from the configuration.
 pub fn router(service: Service) -> Router {
+    build(service, None)
+}
+
+/// The API under `/v1` checking bearer tokens itself with `verifier`, for
+/// the local server with `auth = "jwt"`.
+pub fn router_verifying(service: Service, verifier: TokenVerifier) -> Router {
+    build(service, Some(Arc::new(verifier)))
+}
+
+fn build(service: Service, verifier: Option<Arc<TokenVerifier>>) -> Router {
     let limit = service.config().limits.max_body_bytes;
     let auth = service.config().auth;
-    let state = Arc::new(AppState { service });
+    let state = Arc::new(AppState { service, verifier });
     let v1 = Router::new()
         .route("/health", get(meta::health))
         .route("/config", get(meta::config))
@@ -141,7 +158,11 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        Caller::from_parts(parts, state.service.config().auth)
+        let auth = state.service.config().auth;
+        if let (AuthMode::Jwt, Some(verifier)) = (auth, &state.verifier) {
+            return verified_caller(parts, verifier).await.map(Authenticated);
+        }
+        Caller::from_parts(parts, auth)
             .map(Authenticated)
             .ok_or_else(|| {
                 ApiError::new(
@@ -150,6 +171,57 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
                 )
             })
     }
+}
+
+/// The caller of a request whose `Authorization: Bearer` token `verifier`
+/// accepts. Refusals are logged by reason, never with the token.
+async fn verified_caller(parts: &Parts, verifier: &TokenVerifier) -> Result<Caller, ApiError> {
+    let mut values = parts
+        .headers
+        .get_all(axum::http::header::AUTHORIZATION)
+        .iter();
+    let token = match (values.next(), values.next()) {
+        (None, _) => {
+            return Err(ApiError {
+                challenge: Some("Bearer"),
+                ..ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "no bearer token: sign in and send it as `Authorization: Bearer <token>`",
+                )
+            });
+        }
+        (Some(value), None) => value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|token| !token.is_empty()),
+        (Some(_), Some(_)) => None,
+    };
+    let Some(token) = token else {
+        return Err(ApiError::invalid_token(
+            "the Authorization header is not one `Bearer <token>`",
+        ));
+    };
+    let refused = |problem: jwt::TokenProblem| {
+        if problem.is_callers() {
+            tracing::info!(reason = %problem, "bearer token refused");
+            ApiError::invalid_token(problem.to_string())
+        } else {
+            tracing::error!(error = %problem, "bearer token not checked");
+            ApiError::new(
+                ErrorCode::InternalError,
+                "the token issuer's keys could not be fetched; try again shortly",
+            )
+        }
+    };
+    let claims = verifier
+        .verify(token, jwt::unix_now())
+        .await
+        .map_err(refused)?;
+    Caller::from_verified(&claims).ok_or_else(|| refused(jwt::TokenProblem::NoSubject))
 }
 
 /// 200 when every part succeeded, 207 when some failed.

@@ -20,6 +20,8 @@ pub struct Request {
     /// Path and query, e.g. `/v1/certificates/abc?targets=a,b`.
     pub path: String,
     pub content_type: Option<String>,
+    /// More headers (`Authorization`, `Cookie`), sent as given.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -29,8 +31,20 @@ impl Request {
             method: method.to_owned(),
             path: path.to_owned(),
             content_type: None,
+            headers: Vec::new(),
             body: Vec::new(),
         }
+    }
+
+    /// One more header.
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("Authorization", format!("Bearer {token}"))
     }
 
     /// A body and its content type.
@@ -51,6 +65,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// Every header called `name` (case-insensitive), in order.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -79,6 +101,9 @@ pub fn send(port: u16, request: &Request) -> io::Result<Response> {
     );
     if let Some(content_type) = &request.content_type {
         head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    for (name, value) in &request.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     if !request.body.is_empty() || matches!(request.method.as_str(), "POST" | "PUT" | "PATCH") {
         head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
@@ -167,6 +192,10 @@ impl fmt::Display for Request {
         writeln!(f, "{} {}", self.method, self.path)?;
         if let Some(content_type) = &self.content_type {
             writeln!(f, "content-type: {content_type}")?;
+        }
+        // Header names only: values may be tokens, which tests never print.
+        for (name, _) in &self.headers {
+            writeln!(f, "{name}: (set)")?;
         }
         write!(f, "{}", shorten(&String::from_utf8_lossy(&self.body), 2000))
     }

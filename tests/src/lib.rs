@@ -13,6 +13,7 @@ pub mod http;
 pub mod mosquitto;
 pub mod moto;
 pub mod moto_state;
+pub mod oidc;
 pub mod page;
 pub mod server_pki;
 pub mod sni_proxy;

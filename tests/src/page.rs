@@ -77,6 +77,41 @@ impl PageTest {
     }
 }
 
+/// Copies the built page from `from` into `to` as a deployment has it:
+/// the `<meta>` policy's connect-src gains the sign-in provider at `idp_url`
+/// (as `cargo xtask deploy-page` does, unit-tested there), and a
+/// `config.json` names the API and the provider's public client `client_id`.
+pub fn deployed_copy(from: &Path, to: &Path, api_url: &str, idp_url: &str, client_id: &str) {
+    let entries =
+        std::fs::read_dir(from).unwrap_or_else(|e| panic!("cannot read {}: {e}", from.display()));
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if let (true, Some(name)) = (path.is_file(), path.file_name()) {
+            std::fs::copy(&path, to.join(name))
+                .unwrap_or_else(|e| panic!("cannot copy {}: {e}", path.display()));
+        }
+    }
+    let index = to.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", index.display()));
+    assert_eq!(
+        html.matches("connect-src 'self'").count(),
+        1,
+        "the built index.html's CSP changed shape:\n{html}"
+    );
+    let html = html.replace(
+        "connect-src 'self'",
+        &format!("connect-src 'self' {idp_url}"),
+    );
+    let config = serde_json::json!({
+        "apiUrl": api_url,
+        "auth": { "issuer": idp_url, "clientId": client_id, "signInUrl": idp_url },
+    });
+    for (file, text) in [("index.html", html), ("config.json", config.to_string())] {
+        std::fs::write(to.join(file), text)
+            .unwrap_or_else(|e| panic!("cannot write {file} in {}: {e}", to.display()));
+    }
+}
+
 /// A browser script to run once; see [`PageTest::script`].
 #[derive(Debug)]
 pub struct BrowserScript {

@@ -10,7 +10,11 @@
 //! checks that the page *sends* the provider's id token on every API call
 //! after signing in, and sends nothing to the API before, while expired or
 //! after signing out. The provider's log, the browser's requests and
-//! boto3's view of moto are compared with what the page showed.
+//! boto3's view of moto are compared with what the page showed. The same
+//! sign-in against a real provider, with the API checking the tokens, is
+//! `page_signin_oidc.rs`; this one keeps what only a scripted provider can
+//! show (a forged answer, expiry on a moved clock, PKCE checked by the
+//! provider's own log).
 //!
 //! Screenshots and the script's `result.json` stay in
 //! `<target>/tmp/page-signin/` (paths printed), to be looked at.
@@ -118,37 +122,6 @@ impl Drop for FakeOidc {
     }
 }
 
-/// The built page, copied so its `index.html` and `config.json` can be
-/// those of a deployment.
-fn deployed_page(from: &Path, to: &Path, api_url: &str, idp_url: &str) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    // As `cargo xtask deploy-page` does (unit-tested there): the <meta>
-    // policy's connect-src gains the sign-in provider. The API is this
-    // page's own origin here.
-    let index = to.join("index.html");
-    let html = std::fs::read_to_string(&index).unwrap();
-    assert_eq!(
-        html.matches("connect-src 'self'").count(),
-        1,
-        "the built index.html's CSP changed shape:\n{html}"
-    );
-    let html = html.replace(
-        "connect-src 'self'",
-        &format!("connect-src 'self' {idp_url}"),
-    );
-    std::fs::write(&index, html).unwrap();
-    let config = json!({
-        "apiUrl": api_url,
-        "auth": { "issuer": idp_url, "clientId": CLIENT_ID, "signInUrl": idp_url },
-    });
-    std::fs::write(to.join("config.json"), config.to_string()).unwrap();
-}
-
 fn text(value: &Value) -> &str {
     value.as_str().unwrap_or_default()
 }
@@ -168,7 +141,13 @@ fn sign_in_through_a_popup_then_every_api_call_carries_the_id_token() {
         artifacts.join("fake-oidc.log"),
     );
     let page_dir = tempfile::tempdir().unwrap();
-    deployed_page(&setup.built, page_dir.path(), &api_url, &fake.url());
+    page::deployed_copy(
+        &setup.built,
+        page_dir.path(),
+        &api_url,
+        &fake.url(),
+        CLIENT_ID,
+    );
 
     let moto = Moto::start();
     let all = targets();

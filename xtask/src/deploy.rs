@@ -255,6 +255,38 @@ pub(crate) fn deploy_page(project: &Project, options: &PageOptions) -> Result<()
     Ok(())
 }
 
+/// The built page copied to `dist` as a deployment would have it, signing
+/// in at `issuer` with the public client `client_id` and calling the API at
+/// `api_url`: `cargo xtask dev --auth` serves this against its local
+/// OpenID provider.
+pub(crate) fn page_signing_in_at(
+    built: &Path,
+    dist: &Path,
+    api_url: &str,
+    issuer: &str,
+    client_id: &str,
+) -> Result<()> {
+    if dist.exists() {
+        std::fs::remove_dir_all(dist).with_context(|| format!("emptying {}", dist.display()))?;
+    }
+    copy_dir(built, dist)?;
+    // Only the page's fields matter here; there is no bucket or CDN.
+    let outputs = StackOutputs {
+        bucket: String::new(),
+        distribution: String::new(),
+        api_url: api_url.to_owned(),
+        issuer: issuer.to_owned(),
+        client_id: Some(client_id.to_owned()),
+        sign_in_url: Some(issuer.to_owned()),
+    };
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .with_context(|| format!("the page build left no {}", index.display()))?;
+    std::fs::write(&index, with_connect_sources(&html, &outputs)?)?;
+    std::fs::write(dist.join("config.json"), runtime_config(&outputs))?;
+    Ok(())
+}
+
 /// Copies the files of `from` (one level: the page build is flat) into `to`.
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;

@@ -1,7 +1,10 @@
 //! `cargo xtask dev`: a local Marshal to click through with no AWS account.
 //! moto server (fake IoT and STS) seeded with two accounts × two regions,
 //! and the API serving `dev/marshal.dev.toml` against it and the built page
-//! at `/`, until Ctrl-C.
+//! at `/`, until Ctrl-C. With `--auth`, also a real OpenID provider
+//! (`dev/oidc/provider.mjs`, npm oidc-provider) with two test users; the
+//! API checks its tokens (`dev/marshal.dev-auth.toml`) and the page signs in
+//! there.
 
 use std::{
     io::Write,
@@ -55,6 +58,18 @@ const TARGETS: &[DevTarget] = &[
 
 /// The API's configuration, relative to the workspace root.
 const CONFIG: &str = "dev/marshal.dev.toml";
+/// With `--auth`: the same targets, each allowed to one group, tokens checked.
+const AUTH_CONFIG: &str = "dev/marshal.dev-auth.toml";
+/// The issuer [`AUTH_CONFIG`] names; its port becomes `--oidc-port`'s.
+const AUTH_CONFIG_ISSUER: &str = "http://127.0.0.1:5056";
+/// The provider script, and the page's public client there.
+const PROVIDER: &str = "dev/oidc/provider.mjs";
+const PAGE_CLIENT: &str = "marshal-page";
+/// The provider's test users (`provider.mjs`): name, password, group.
+const USERS: [(&str, &str, &str); 2] = [
+    ("alice", "alice-pass", "factory-a"),
+    ("bob", "bob-pass", "factory-b"),
+];
 /// The role the API assumes in each target account, with [`EXTERNAL_ID`].
 const ROLE_NAME: &str = "MarshalTarget";
 const EXTERNAL_ID: &str = "marshal-dev";
@@ -84,6 +99,8 @@ pub(crate) struct Options {
     port: u16,
     /// moto's port on 127.0.0.1.
     moto_port: u16,
+    /// `--auth`: the OpenID provider's port on 127.0.0.1.
+    oidc_port: Option<u16>,
 }
 
 impl Options {
@@ -91,13 +108,26 @@ impl Options {
         let mut options = Options {
             port: 8080,
             moto_port: 5055,
+            oidc_port: None,
         };
+        let mut auth = false;
+        let mut oidc_port = 5056;
         let mut args = args.iter();
         while let Some(&flag) = args.next() {
             let slot = match flag {
                 "--port" => &mut options.port,
                 "--moto-port" => &mut options.moto_port,
-                other => bail!("dev: unknown argument {other} (expected --port N, --moto-port N)"),
+                "--oidc-port" => {
+                    auth = true;
+                    &mut oidc_port
+                }
+                "--auth" => {
+                    auth = true;
+                    continue;
+                }
+                other => bail!(
+                    "dev: unknown argument {other} (expected --port N, --moto-port N, --auth, --oidc-port N)"
+                ),
             };
             let value = args
                 .next()
@@ -111,6 +141,12 @@ impl Options {
         if options.port == options.moto_port {
             bail!("--port and --moto-port must differ");
         }
+        if auth {
+            if oidc_port == options.port || oidc_port == options.moto_port {
+                bail!("--oidc-port must differ from --port and --moto-port");
+            }
+            options.oidc_port = Some(oidc_port);
+        }
         Ok(options)
     }
 }
@@ -119,6 +155,9 @@ pub(crate) fn dev(project: &Project, options: &Options) -> Result<()> {
     // Before the slow steps, so a second `cargo xtask dev` fails at once.
     ensure_port_free(options.moto_port, "--moto-port")?;
     ensure_port_free(options.port, "--port")?;
+    if let Some(port) = options.oidc_port {
+        ensure_port_free(port, "--oidc-port")?;
+    }
     install(project)?;
     println!("\n==> build the API and the CLI");
     run(&mut project.cargo(&["build", "-p", "marshal-lambda", "-p", "marshal-cli"]))?;
@@ -200,22 +239,97 @@ fn start_and_watch(
     seed(project, &bins.cli, &endpoint)?;
 
     let api = format!("http://127.0.0.1:{}", options.port);
-    println!("\n==> API on {api} ({CONFIG})");
+    let (config, page, issuer) = match options.oidc_port {
+        None => (project.root.join(CONFIG), page.to_owned(), None),
+        Some(port) => {
+            let issuer = start_provider(project, port, &api, &logs, services)?;
+            let (config, page) = auth_config_and_page(project, page, &api, &issuer, &logs)?;
+            (config, page, Some(issuer))
+        }
+    };
+    println!("\n==> API on {api} ({})", config.display());
     let mut cmd = Command::new(&bins.api);
     cmd.arg("--listen")
         .arg(format!("127.0.0.1:{}", options.port))
         .arg("--config")
-        .arg(project.root.join(CONFIG))
+        .arg(&config)
         .arg("--static-dir")
-        .arg(page)
+        .arg(&page)
         .current_dir(&project.root);
     fake_aws_env(&mut cmd, &endpoint);
     ensure_port_free(options.port, "--port")?;
     services.start("API", &mut cmd, Output::Inherit)?;
     services.wait_until_answers(options.port, "/v1/health", Some(200), START_TIMEOUT, &STOP)?;
 
-    print_banner(&api, &endpoint, &logs, &bins.cli);
+    print_banner(&api, &endpoint, &logs, &bins.cli, issuer.as_deref());
     services.watch(&STOP)
+}
+
+/// Starts the OpenID provider on `port` with the page at `api` as its
+/// client; returns its issuer URL once it answers discovery.
+fn start_provider(
+    project: &Project,
+    port: u16,
+    api: &str,
+    logs: &Path,
+    services: &mut Services,
+) -> Result<String> {
+    let issuer = format!("http://127.0.0.1:{port}");
+    let log = logs.join("oidc-provider.log");
+    println!(
+        "\n==> OpenID provider on {issuer} ({PROVIDER}, log: {})",
+        log.display()
+    );
+    ensure_port_free(port, "--oidc-port")?;
+    services.start(
+        "OpenID provider",
+        Command::new("node")
+            .arg(project.root.join(PROVIDER))
+            .args(["--port", &port.to_string()])
+            .arg("--node-modules")
+            .arg(project.node_modules())
+            .args(["--client-id", PAGE_CLIENT])
+            .args(["--redirect-uri", &format!("{api}/")])
+            .args(["--post-logout-uri", &format!("{api}/signed-out.html")]),
+        Output::File(log),
+    )?;
+    services.wait_until_answers(
+        port,
+        "/.well-known/openid-configuration",
+        Some(200),
+        START_TIMEOUT,
+        &STOP,
+    )?;
+    Ok(issuer)
+}
+
+/// The API's configuration with `issuer` (written next to the logs when the
+/// port is not the default), and the page copied with a `config.json` that
+/// signs in there.
+fn auth_config_and_page(
+    project: &Project,
+    built: &Path,
+    api: &str,
+    issuer: &str,
+    logs: &Path,
+) -> Result<(PathBuf, PathBuf)> {
+    let source = project.root.join(AUTH_CONFIG);
+    let text = std::fs::read_to_string(&source)
+        .with_context(|| format!("reading {}", source.display()))?;
+    if !text.contains(AUTH_CONFIG_ISSUER) {
+        bail!("{} no longer names {AUTH_CONFIG_ISSUER}", source.display());
+    }
+    let config = if issuer == AUTH_CONFIG_ISSUER {
+        source
+    } else {
+        let written = logs.join("marshal.dev-auth.toml");
+        std::fs::write(&written, text.replace(AUTH_CONFIG_ISSUER, issuer))
+            .with_context(|| format!("writing {}", written.display()))?;
+        written
+    };
+    let page = project.target_dir.join("page-dev-auth");
+    crate::deploy::page_signing_in_at(built, &page, api, issuer, PAGE_CLIENT)?;
+    Ok((config, page))
 }
 
 /// Points the AWS SDK (Rust or boto3) at moto with the hub's dummy
@@ -304,8 +418,28 @@ fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
     Ok(())
 }
 
-fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path) {
+fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path, issuer: Option<&str>) {
     let cli = cli.display();
+    let (auth, sign_in) = match issuer {
+        None => (format!("auth none, config {CONFIG}"), String::new()),
+        Some(issuer) => {
+            let users: Vec<String> = USERS
+                .iter()
+                .map(|(name, password, group)| {
+                    format!("          {name:<6} password {password:<11} group {group}")
+                })
+                .collect();
+            (
+                format!("auth jwt, config {AUTH_CONFIG}"),
+                format!(
+                    "  sign-in {issuer}   OpenID provider (oidc-provider), test users:\n{}\n          \
+                     factory-a may use the dev-a-* targets, factory-b the dev-b-* ones.\n\
+                     \x20         The CLI needs a token: sign in on the page, or see README.md.\n",
+                    users.join("\n")
+                ),
+            )
+        }
+    };
     let ids: Vec<&str> = TARGETS.iter().map(|t| t.id).collect();
     let cert = "/tmp/marshal-dev/my-thing.cert.pem";
     println!(
@@ -314,8 +448,8 @@ fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path) {
 Marshal is running locally (Ctrl-C stops everything):
 
   page    {api}/      (open it in a browser)
-  API     {api}/v1   auth none, config {CONFIG}
-  moto    {moto}     fake AWS IoT + STS, log in {logs}
+  API     {api}/v1   {auth}
+{sign_in}  moto    {moto}     fake AWS IoT + STS, log in {logs}
   targets {targets}
           (accounts 111111111111 and 222222222222 × ap-northeast-1 and us-east-1)
   policy  {POLICY}
@@ -344,11 +478,17 @@ mod tests {
 
     #[test]
     fn options() {
-        let parse = |args: &[&str]| Options::parse(args).map(|o| (o.port, o.moto_port));
-        assert_eq!(parse(&[]).ok(), Some((8080, 5055)));
+        let parse =
+            |args: &[&str]| Options::parse(args).map(|o| (o.port, o.moto_port, o.oidc_port));
+        assert_eq!(parse(&[]).ok(), Some((8080, 5055, None)));
         assert_eq!(
             parse(&["--port", "9000", "--moto-port", "6000"]).ok(),
-            Some((9000, 6000))
+            Some((9000, 6000, None))
+        );
+        assert_eq!(parse(&["--auth"]).ok(), Some((8080, 5055, Some(5056))));
+        assert_eq!(
+            parse(&["--oidc-port", "7000"]).ok(),
+            Some((8080, 5055, Some(7000)))
         );
         for bad in [
             &["--port"][..],
@@ -356,6 +496,7 @@ mod tests {
             &["--port", "x"],
             &["--port", "70000"],
             &["--moto-port", "8080"],
+            &["--auth", "--oidc-port", "8080"],
             &["--verbose"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");

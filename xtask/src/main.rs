@@ -63,6 +63,10 @@ Commands:
             the API (dev/marshal.dev.toml) with the page at
             http://127.0.0.1:8080/.
             Options: --port N (the API), --moto-port N.
+            --auth: also a real OpenID provider (npm oidc-provider,
+            dev/oidc/provider.mjs) on 127.0.0.1:5056 (--oidc-port N); the
+            API checks its tokens (dev/marshal.dev-auth.toml) and the page
+            signs in there as alice (factory-a) or bob (factory-b).
   help      This text.
 
 Environment:

@@ -1,5 +1,7 @@
 //! The Node packages the page's build and browser tests use (wasm-opt from
-//! npm `binaryen`, `playwright-core`, `axe-core`), installed from
+//! npm `binaryen`, `playwright-core`, `axe-core`) and the local OpenID
+//! provider of `cargo xtask dev --auth` and the token tests
+//! (`oidc-provider`), installed from
 //! `tests/e2e/package.json` into a project-local directory outside the work
 //! tree. Node and npm themselves come from Debian (see `apt.rs`).
 
