@@ -14,7 +14,7 @@ use crate::components::{
 };
 use crate::generation::{GenerateOutcome, now_from_unix_ms};
 use crate::i18n::{Lang, Text};
-use crate::state::{Action, BatchResult, Made, Remote, Source, State};
+use crate::state::{Action, BatchResult, Made, Source, State};
 use crate::worker::{Generator, WorkerMessage};
 
 #[function_component(App)]
@@ -67,15 +67,10 @@ pub(crate) fn app() -> Html {
         use_effect_with((), move |()| load_config.emit(()));
     }
 
-    // Signed in: load the targets if they did not load before.
-    let on_signed_in = {
-        let (config, load_config) = (state.config.clone(), load_config.clone());
-        Callback::from(move |()| {
-            if !matches!(config, Remote::Loaded(_)) {
-                load_config.emit(());
-            }
-        })
-    };
+    // Signed in or out: the targets are the user's (their groups), so they
+    // load again; after a sign-out the API refuses them, and the page says
+    // to sign in instead of showing the last user's.
+    let on_signed_in = load_config.clone();
 
     let on_generate = {
         let state = state.clone();
@@ -98,6 +93,16 @@ pub(crate) fn app() -> Html {
 
     // Batches run in a worker of their own, dropped (terminated) to cancel.
     let batch_worker = use_mut_ref(|| None::<Generator>);
+    let on_signed_out = {
+        let (dispatcher, load_config) = (state.dispatcher(), load_config.clone());
+        let batch_worker = batch_worker.clone();
+        Callback::from(move |()| {
+            // A running batch makes keys for the user who left: stopped.
+            batch_worker.borrow_mut().take();
+            dispatcher.dispatch(Action::SignedOut);
+            load_config.emit(());
+        })
+    };
     let on_batch_start = {
         let state = state.clone();
         let batch_worker = batch_worker.clone();
@@ -195,7 +200,7 @@ pub(crate) fn app() -> Html {
                 <h1>{ Text::Title.get(lang) }</h1>
                 <LanguageSwitch {lang} on_change={state.dispatcher().to_callback().reform(Action::SetLang)} />
             </header>
-            <SignInBar {lang} {on_signed_in} />
+            <SignInBar {lang} {on_signed_in} {on_signed_out} />
             <p class="tagline">{ Text::Tagline.get(lang) }</p>
             <p class="keys-note" role="note">{ Text::KeysStayHere.get(lang) }</p>
             <section class="card" aria-labelledby="credentials-heading">

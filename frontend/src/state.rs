@@ -445,6 +445,10 @@ pub enum Action {
     RetryImport {
         now: OffsetDateTime,
     },
+    /// The user signed out: what was theirs leaves the page, the private
+    /// key first (the next person at this browser must not download it).
+    /// Only the language stays; answers still on their way are dropped.
+    SignedOut,
 }
 
 impl State {
@@ -607,6 +611,12 @@ impl State {
                 if matches!(self.generation, Generation::Running) {
                     self.generation = Generation::Failed(message);
                 }
+            }
+            Action::SignedOut => {
+                let mut fresh = State::new(self.lang);
+                fresh.last_job = self.last_job + 1;
+                fresh.batch.run = self.batch.run + 1;
+                *self = fresh;
             }
             Action::ConfigLoading => self.config = Remote::Loading,
             Action::ConfigLoaded(config) => {

@@ -177,6 +177,18 @@ fn the_page_signs_in_at_a_real_provider_and_the_api_checks_its_tokens() {
         "{}",
         explain()
     );
+    assert_eq!(
+        result["targetsAfterSignOut"],
+        json!([]),
+        "the first user's targets went with the sign-out\n{}",
+        explain()
+    );
+    assert_eq!(
+        (&result["keyDownloadsAfterSignOut"], &result["resultRowsAfterSignOut"]),
+        (&json!(0), &json!(0)),
+        "the first user's key and results went with the sign-out\n{}",
+        explain()
+    );
 
     // Every API call after signing in carried a bearer token and was
     // answered as accepted (no 401 anywhere), and none went before.

@@ -16,6 +16,8 @@ pub(crate) struct SignInBarProps {
     pub(crate) lang: Lang,
     /// After a sign-in: the page loads what needed it.
     pub(crate) on_signed_in: Callback<()>,
+    /// After a sign-out: the page drops what was the last user's.
+    pub(crate) on_signed_out: Callback<()>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,7 @@ pub(crate) fn sign_in_bar(props: &SignInBarProps) -> Html {
     let on_sign_out = {
         let (progress, problem, pending) = (progress.clone(), problem.clone(), pending.clone());
         let sign_in_config = sign_in_config.clone();
+        let on_signed_out = props.on_signed_out.clone();
         Callback::from(move |_: MouseEvent| {
             pending.borrow_mut().take();
             progress.set(Progress::Idle);
@@ -104,6 +107,7 @@ pub(crate) fn sign_in_bar(props: &SignInBarProps) -> Html {
             // the page forgets the token whatever the provider does.
             problem.set(sign_in::end_provider_session(&sign_in_config).err());
             api_client::sign_out();
+            on_signed_out.emit(());
         })
     };
 

@@ -524,3 +524,42 @@ fn a_batch_uses_the_form_settings_and_drops_stale_answers() {
     let state = reduce(state, Action::BatchCancelled);
     assert!(matches!(state.batch.status, BatchStatus::Done(_)));
 }
+
+#[test]
+fn signing_out_drops_the_key_and_everything_else_of_that_user() {
+    let state = run([
+        Action::SetLang(Lang::Ja),
+        Action::ConfigLoaded(config(4)),
+        Action::SetCommonName("alice-sensor".into()),
+        Action::GenerationStarted { job: 1 },
+        Action::Generated {
+            job: 1,
+            made: made("alice-sensor"),
+        },
+        Action::SetThingName("alice-thing".into()),
+        // A second key still being made when she signs out.
+        Action::GenerationStarted { job: 2 },
+        Action::SetBatchNames("a-1\na-2".into()),
+        Action::BatchStarted { run: 1, total: 2 },
+        Action::SignedOut,
+        // Answers that arrive afterwards are for the user who left.
+        Action::Generated {
+            job: 2,
+            made: made("late"),
+        },
+        Action::BatchProgress { run: 1, done: 1 },
+    ]);
+    assert!(state.made().is_none(), "the private key left the page");
+    assert!(matches!(state.generation, Generation::Idle));
+    assert_eq!(state.config, Remote::NotAsked);
+    assert_eq!(state.registration, Remote::NotAsked);
+    assert_eq!(state.register, RegisterForm::default());
+    assert_eq!(state.form.common_name, "");
+    assert_eq!(state.batch.names, "");
+    assert_eq!(state.batch.status, BatchStatus::Idle);
+    assert_eq!(
+        state.lang,
+        Lang::Ja,
+        "the language is the browser's, not the user's"
+    );
+}
