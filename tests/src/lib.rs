@@ -108,6 +108,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     stdin: Option<Vec<u8>>,
     envs: Vec<(OsString, OsString)>,
+    dir: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -117,6 +118,7 @@ impl Cmd {
             args: Vec::new(),
             stdin: None,
             envs: Vec::new(),
+            dir: None,
         }
     }
 
@@ -160,6 +162,12 @@ impl Cmd {
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Runs the command in `dir` (for tools that write beside themselves).
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
         self
     }
 
@@ -222,7 +230,11 @@ impl Cmd {
     }
 
     fn spawn(&self) -> std::process::Child {
-        Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
