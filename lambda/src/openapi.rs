@@ -1,9 +1,19 @@
 //! The OpenAPI 3.1 description of the API, served at `GET /v1/openapi.json`.
 //! Error codes and statuses come from `shared::api::ErrorCode`, so they cannot
-//! drift; tests check every documented operation exists in the router.
+//! drift; tests check every documented operation exists in the router, and
+//! Schemathesis (`tests/tests/api_schema.rs`) that the server keeps to it.
+//!
+//! The request side states every rule the server checks before it acts
+//! (lengths, counts, enums, patterns, unknown fields), with the limits of
+//! this deployment's configuration; what no schema can say (a target the
+//! caller may use, a certificate AWS IoT accepts) is in the descriptions
+//! and answered with the documented 403/422. The response side lists, per
+//! operation, every status the server gives, each error with `ErrorBody`.
 
 use marshal_shared::api::ErrorCode;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
+
+use crate::config::Config;
 
 /// Every documented (method, path) pair, as the router serves them.
 pub const OPERATIONS: &[(&str, &str)] = &[
@@ -19,6 +29,14 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/things/{name}/adopt"),
 ];
 
+/// AWS IoT's rule for thing names (`shared::validate::thing_name`).
+const THING_NAME: &str = "^[a-zA-Z0-9:_-]{1,128}$";
+
+/// The characters Rust's `char::is_whitespace` trims (Unicode White_Space),
+/// for a regular-expression class, spelled the same in ECMA-262 and Python.
+const WHITESPACE: &str =
+    r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+
 fn reference(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
@@ -27,29 +45,69 @@ fn content(name: &str) -> Value {
     json!({ "application/json": { "schema": reference(name) } })
 }
 
-fn error_response() -> Value {
-    json!({ "description": "Error (see the `code` table in components.schemas.ErrorCode)", "content": content("ErrorBody") })
+/// The error responses of an operation: each status with the codes that
+/// carry it, every one with `ErrorBody`.
+fn errors(statuses: &[u16]) -> Map<String, Value> {
+    statuses
+        .iter()
+        .map(|&status| {
+            let codes: Vec<String> = ErrorCode::ALL
+                .iter()
+                .filter(|c| c.http_status() == status)
+                .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
+                .collect();
+            let description = format!("Refused: `code` is one of {}", codes.join(", "));
+            (
+                status.to_string(),
+                json!({ "description": description, "content": content("ErrorBody") }),
+            )
+        })
+        .collect()
+}
+
+/// 200 and 207 with `schema`, then the error statuses.
+fn multi(ok: &str, schema: &str, statuses: &[u16]) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        "200".into(),
+        json!({ "description": ok, "content": content(schema) }),
+    );
+    responses.insert(
+        "207".into(),
+        json!({ "description": "Some targets failed; see each result's `error`", "content": content(schema) }),
+    );
+    responses.extend(errors(statuses));
+    Value::Object(responses)
+}
+
+/// 200 with `ok`, then the error statuses.
+fn single(ok: Value, statuses: &[u16]) -> Value {
+    let mut responses = Map::new();
+    responses.insert("200".into(), ok);
+    responses.extend(errors(statuses));
+    Value::Object(responses)
 }
 
 fn id_param() -> Value {
-    json!({ "name": "id", "in": "path", "required": true, "description": "Certificate ID: 64 hex digits (SHA-256 of the DER)", "schema": { "type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$" } })
+    json!({ "name": "id", "in": "path", "required": true, "description": "Certificate ID: 64 hex digits (SHA-256 of the DER), optionally `0x`-prefixed; anything else is 400 invalid_certificate_id", "schema": { "type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$" } })
 }
 
-fn multi(ok: &str, schema: &str) -> Value {
-    json!({
-        "200": { "description": ok, "content": content(schema) },
-        "207": { "description": "Some targets failed; see each result's `error`", "content": content(schema) },
-        "default": error_response(),
-    })
+fn json_body(schema: &str) -> Value {
+    json!({ "required": true, "description": "`application/json` (else 415), at most the configured maxBodyBytes (else 413), never carrying private key material (else 422 key_material_refused)", "content": content(schema) })
 }
 
-/// The whole document.
-pub fn document() -> Value {
+// Statuses every authenticated route may give besides its own: 401 without
+// a caller, 403 host_not_allowed from a server without authentication.
+const BODY_ROUTE: [u16; 6] = [400, 401, 403, 413, 415, 422];
+
+/// The whole document, with this deployment's limits.
+pub fn document(config: &Config) -> Value {
+    let limits = &config.limits;
     let codes: Vec<Value> = ErrorCode::ALL
         .iter()
         .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
         .collect();
-    let statuses: serde_json::Map<String, Value> = ErrorCode::ALL
+    let statuses: Map<String, Value> = ErrorCode::ALL
         .iter()
         .filter_map(|c| {
             let name = serde_json::to_value(c).ok()?.as_str()?.to_owned();
@@ -58,63 +116,99 @@ pub fn document() -> Value {
         .collect();
     let string = json!({ "type": "string" });
     let strings = json!({ "type": "array", "items": { "type": "string" } });
+    let integer = json!({ "type": "integer", "minimum": 0 });
+    let boolean = json!({ "type": "boolean" });
     let status = json!({ "type": "string", "enum": ["ACTIVE", "INACTIVE", "REVOKED", "OTHER"] });
     let target_error = json!({ "type": "object", "required": ["code", "message"], "properties": { "code": string, "message": string } });
+    let target_ids = json!({
+        "type": "array", "minItems": 1, "maxItems": limits.max_targets_per_request,
+        "items": { "type": "string" },
+        "description": format!("Target ids from GET /v1/config (at least one, else 400; more than {} distinct, 422); one the caller may not use is 403 forbidden_target", limits.max_targets_per_request)
+    });
+    let thing_name = json!({
+        "type": ["string", "null"], "pattern": THING_NAME,
+        "description": format!("1 to 128 of letters, digits, ':', '_', '-' (AWS IoT), and matching this deployment's thingNamePattern `{}`; else 422 invalid_thing_name. Absent or null: the certificate's CN", config.thing_name_pattern)
+    });
+    let owner_group = json!({
+        "type": ["string", "null"], "maxLength": 128,
+        "pattern": format!("^[^\\u0000-\\u0020\\u007f-\\u00a0{WHITESPACE},\"\\[\\]]+$"),
+        "description": "One of the caller's groups (else 403 forbidden_group): at most 128 bytes of UTF-8, no whitespace, control characters, ',', '\"', '[' or ']'. Absent or null: the caller alone"
+    });
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Marshal API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Register AWS IoT device certificates without a CA (Multi-Account Registration) into allowed accounts and regions. Bodies never carry private keys: any body that does is refused with 422 key_material_refused."
+            "description": "Register AWS IoT device certificates without a CA (Multi-Account Registration) into allowed accounts and regions. Bodies never carry private keys: any body that does is refused with 422 key_material_refused. Another method on a documented path is 405 method_not_allowed, an unknown path 404 not_found, both with ErrorBody."
         },
         "paths": {
-            "/v1/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "OK", "content": content("HealthResponse") } } } },
-            "/v1/config": { "get": { "summary": "Targets, policies and limits the caller may use", "responses": { "200": { "description": "OK", "content": content("GetConfigResponse") }, "default": error_response() } } },
-            "/v1/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI document" } } } },
+            "/v1/health": { "get": { "summary": "Liveness", "responses": single(json!({ "description": "OK", "content": content("HealthResponse") }), &[403]) } },
+            "/v1/config": { "get": { "summary": "Targets, policies and limits the caller may use", "responses": single(json!({ "description": "OK", "content": content("GetConfigResponse") }), &[401, 403]) } },
+            "/v1/openapi.json": { "get": { "summary": "This document", "responses": single(json!({ "description": "OpenAPI document", "content": { "application/json": { "schema": { "type": "object" } } } }), &[403]) } },
             "/v1/registrations": { "post": {
                 "summary": "Register certificates without a CA into targets, activate, attach policy and thing",
-                "requestBody": { "required": true, "content": content("CreateRegistrationRequest") },
-                "responses": multi("Every (certificate, target) succeeded", "CreateRegistrationResponse")
+                "requestBody": json_body("CreateRegistrationRequest"),
+                "responses": multi("Every (certificate, target) succeeded", "CreateRegistrationResponse", &BODY_ROUTE)
             } },
             "/v1/certificates/{id}": {
-                "get": { "summary": "The certificate in every visible target", "parameters": [id_param()], "responses": { "200": { "description": "OK", "content": content("GetCertificateResponse") }, "default": error_response() } },
-                "delete": { "summary": "Deactivate, detach policies and things, delete (absent is not an error)", "parameters": [id_param(), { "name": "targets", "in": "query", "required": true, "description": "Comma-separated target ids", "schema": string }], "responses": multi("Done in every target", "TargetOutcomes") }
+                "get": { "summary": "The certificate in every visible target", "parameters": [id_param()], "responses": single(json!({ "description": "OK", "content": content("GetCertificateResponse") }), &[400, 401, 403]) },
+                "delete": { "summary": "Deactivate, detach policies and things, delete (absent is not an error)", "parameters": [id_param(), {
+                    "name": "targets", "in": "query", "required": true,
+                    "description": format!("Comma-separated target ids (whitespace around each is ignored); at least one, else 400; more than {} distinct, 422", limits.max_targets_per_request),
+                    "schema": { "type": "string", "pattern": format!("[^,{WHITESPACE}]") }
+                }], "responses": multi("Done in every target", "TargetOutcomes", &[400, 401, 403, 422]) }
             },
-            "/v1/certificates/{id}/status": { "post": { "summary": "Set ACTIVE, INACTIVE or REVOKED in targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("UpdateStatusRequest") }, "responses": multi("Done in every target", "TargetOutcomes") } },
-            "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": { "required": true, "content": content("TransferCertificateRequest") }, "responses": multi("Every destination succeeded", "TransferCertificateResponse") } },
-            "/v1/things/{name}/adopt": { "post": { "summary": "Target admins only: bring a thing made outside Marshal under Marshal's ownership records, so its owner can register a certificate onto it; nothing changes in AWS", "parameters": [{ "name": "name", "in": "path", "required": true, "schema": string }], "requestBody": { "required": true, "content": content("AdoptRequest") }, "responses": multi("Adopted (or already managed) in every target", "AdoptThingResponse") } },
-            "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": { "required": true, "content": content("AdoptRequest") }, "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes") } }
+            "/v1/certificates/{id}/status": { "post": { "summary": "Set ACTIVE, INACTIVE or REVOKED (target admins only) in targets", "parameters": [id_param()], "requestBody": json_body("UpdateStatusRequest"), "responses": multi("Done in every target", "TargetOutcomes", &BODY_ROUTE) } },
+            "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": json_body("TransferCertificateRequest"), "responses": multi("Every destination succeeded", "TransferCertificateResponse", &[400, 401, 403, 404, 413, 415, 422, 500]) } },
+            "/v1/things/{name}/adopt": { "post": { "summary": "Target admins only: bring a thing made outside Marshal under Marshal's ownership records, so its owner can register a certificate onto it; nothing changes in AWS", "parameters": [{ "name": "name", "in": "path", "required": true, "description": "The thing's name: 1 to 128 of letters, digits, ':', '_', '-', else 422 invalid_thing_name", "schema": { "type": "string", "pattern": THING_NAME } }], "requestBody": json_body("AdoptRequest"), "responses": multi("Adopted (or already managed) in every target", "AdoptThingResponse", &BODY_ROUTE) } },
+            "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": json_body("AdoptRequest"), "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes", &BODY_ROUTE) } }
         },
         "components": { "schemas": {
             "ErrorCode": { "type": "string", "enum": codes, "description": "Stable error codes; x-http-status gives each one's status.", "x-http-status": statuses },
             "ErrorBody": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message", "requestId"], "properties": {
                 "code": reference("ErrorCode"), "message": string, "requestId": string,
-                "findings": { "type": "array", "items": { "type": "object", "properties": { "index": { "type": "integer" }, "code": string, "severity": string, "message": string } } }
+                "findings": { "type": "array", "items": { "type": "object", "required": ["index", "code", "severity", "message"], "properties": { "index": integer, "code": string, "severity": string, "message": string } } }
             } } } },
-            "HealthResponse": { "type": "object", "properties": { "status": string, "version": string } },
-            "GetConfigResponse": { "type": "object", "required": ["targets", "policies", "thingNamePattern", "limits"], "properties": {
-                "targets": { "type": "array", "items": { "type": "object", "properties": { "id": string, "name": string, "accountId": string, "region": string, "admin": { "type": "boolean", "description": "The caller administers this target (adminGroups)" } } } },
-                "policies": { "type": "array", "items": { "type": "object", "properties": { "name": string, "createdWhenMissing": { "type": "boolean" } } } },
+            "HealthResponse": { "type": "object", "required": ["status", "version"], "properties": { "status": string, "version": string } },
+            "GetConfigResponse": { "type": "object", "required": ["targets", "policies", "thingNamePattern", "limits", "groups"], "properties": {
+                "targets": { "type": "array", "items": { "type": "object", "required": ["id", "name", "accountId", "region", "admin"], "properties": { "id": string, "name": string, "accountId": string, "region": string, "admin": { "type": "boolean", "description": "The caller administers this target (adminGroups)" } } } },
+                "policies": { "type": "array", "items": { "type": "object", "required": ["name", "createdWhenMissing"], "properties": { "name": string, "createdWhenMissing": boolean } } },
                 "thingNamePattern": string,
                 "groups": { "type": "array", "items": { "type": "string" }, "description": "The caller's groups: what ownerGroup may name" },
-                "limits": { "type": "object", "properties": { "maxBodyBytes": { "type": "integer" }, "maxTargetsPerRequest": { "type": "integer" }, "maxCertificatesPerRequest": { "type": "integer" } } }
+                "limits": { "type": "object", "required": ["maxBodyBytes", "maxTargetsPerRequest", "maxCertificatesPerRequest"], "properties": { "maxBodyBytes": integer, "maxTargetsPerRequest": integer, "maxCertificatesPerRequest": integer } }
             } },
             "CreateRegistrationRequest": { "type": "object", "additionalProperties": false, "required": ["certificates", "targets", "policy"], "properties": {
-                "certificates": { "type": "array", "items": { "type": "object", "additionalProperties": false, "required": ["certificatePem"], "properties": { "certificatePem": string, "thingName": string } } },
-                "targets": strings, "policy": string, "activate": { "type": "boolean", "default": true },
-                "ownerGroup": { "type": "string", "description": "One of the caller's groups, which then owns what is registered alongside the caller" }
+                "certificates": { "type": "array", "minItems": 1, "maxItems": limits.max_certificates_per_request,
+                    "description": format!("At least one (else 400), at most {} (else 422 too_many_certificates)", limits.max_certificates_per_request),
+                    "items": { "type": "object", "additionalProperties": false, "required": ["certificatePem"], "properties": {
+                        "certificatePem": { "type": "string", "pattern": "-----BEGIN CERTIFICATE-----", "description": "Exactly one PEM CERTIFICATE block and whitespace, nothing else (else 422 certificate_invalid), that passes AWS IoT's preflight (else 422 preflight_failed)" },
+                        "thingName": thing_name
+                    } } },
+                "targets": target_ids,
+                "policy": { "type": "string", "description": "An allowed policy (GET /v1/config), else 403 policy_not_allowed" },
+                "activate": { "type": "boolean", "default": true },
+                "ownerGroup": owner_group
             } },
-            "Registration": { "type": "object", "properties": { "certificateArn": string, "status": status, "policy": string, "thing": string, "endpoint": string, "newlyRegistered": { "type": "boolean" } } },
-            "RegistrationResult": { "type": "object", "required": ["index", "certificateId", "target"], "properties": { "index": { "type": "integer" }, "certificateId": string, "target": string, "registration": reference("Registration"), "error": target_error } },
-            "CreateRegistrationResponse": { "type": "object", "properties": { "results": { "type": "array", "items": reference("RegistrationResult") }, "summary": { "type": "object", "properties": { "succeeded": { "type": "integer" }, "failed": { "type": "integer" } } } } },
-            "GetCertificateResponse": { "type": "object", "properties": { "certificateId": string, "targets": { "type": "array", "items": { "type": "object", "properties": { "target": string, "present": { "type": "boolean" }, "status": status, "managed": { "type": "boolean", "description": "The caller may change it here; policies and things are shown only then (or to target admins)" }, "policies": strings, "things": strings, "error": target_error } } } } },
-            "UpdateStatusRequest": { "type": "object", "additionalProperties": false, "required": ["status", "targets"], "properties": { "status": status, "targets": strings } },
-            "TargetOutcome": { "type": "object", "properties": { "target": string, "ok": { "type": "boolean" }, "status": status, "detail": string, "error": target_error } },
-            "TargetOutcomes": { "type": "object", "properties": { "certificateId": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
-            "TransferCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["from", "to", "policy", "mode"], "properties": { "from": string, "to": strings, "policy": string, "thingName": string, "mode": { "type": "string", "enum": ["copy", "move_deactivate", "move_delete"] } } },
-            "AdoptThingResponse": { "type": "object", "properties": { "thingName": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
-            "AdoptRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": strings, "ownerGroup": string } },
-            "TransferCertificateResponse": { "type": "object", "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
+            "Registration": { "type": "object", "required": ["certificateArn", "status", "policy", "thing", "endpoint", "newlyRegistered"], "properties": { "certificateArn": string, "status": status, "policy": string, "thing": string, "endpoint": string, "newlyRegistered": boolean } },
+            "RegistrationResult": { "type": "object", "required": ["index", "certificateId", "target"], "properties": { "index": integer, "certificateId": string, "target": string, "registration": reference("Registration"), "error": target_error } },
+            "CreateRegistrationResponse": { "type": "object", "required": ["results", "summary"], "properties": { "results": { "type": "array", "items": reference("RegistrationResult") }, "summary": { "type": "object", "required": ["succeeded", "failed"], "properties": { "succeeded": integer, "failed": integer } } } },
+            "GetCertificateResponse": { "type": "object", "required": ["certificateId", "targets"], "properties": { "certificateId": string, "targets": { "type": "array", "items": { "type": "object", "required": ["target", "present", "managed"], "properties": { "target": string, "present": boolean, "status": status, "managed": { "type": "boolean", "description": "The caller may change it here; policies and things are shown only then (or to target admins)" }, "policies": strings, "things": strings, "error": target_error } } } } },
+            "UpdateStatusRequest": { "type": "object", "additionalProperties": false, "required": ["status", "targets"], "properties": {
+                "status": { "type": "string", "enum": ["ACTIVE", "INACTIVE", "REVOKED"], "description": "Any other value is 400 invalid_request; REVOKED only for the targets' admins (else 403 admin_only)" },
+                "targets": target_ids
+            } },
+            "TargetOutcome": { "type": "object", "required": ["target", "ok", "detail"], "properties": { "target": string, "ok": boolean, "status": status, "detail": string, "error": target_error } },
+            "TargetOutcomes": { "type": "object", "required": ["certificateId", "results"], "properties": { "certificateId": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
+            "TransferCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["from", "to", "policy", "mode"], "properties": {
+                "from": { "type": "string", "description": "The source target id; one the caller may not use is 403 forbidden_target" },
+                "to": { "description": "Destination target ids, never `from` (else 400)", "allOf": [target_ids] },
+                "policy": { "type": "string", "description": "An allowed policy (GET /v1/config), else 403 policy_not_allowed" },
+                "thingName": thing_name,
+                "mode": { "type": "string", "enum": ["copy", "move_deactivate", "move_delete"] }
+            } },
+            "AdoptThingResponse": { "type": "object", "required": ["thingName", "results"], "properties": { "thingName": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
+            "AdoptRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": target_ids, "ownerGroup": owner_group } },
+            "TransferCertificateResponse": { "type": "object", "required": ["certificateId", "destinations"], "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })
 }

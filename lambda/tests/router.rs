@@ -590,6 +590,54 @@ async fn openapi_documents_every_route_and_code() {
     assert_eq!(documented, marshal_shared::api::ErrorCode::ALL.len());
 }
 
+/// Issue 14: Schemathesis found the document allowing what the server
+/// refuses (`?targets=` empty, status `OTHER`). The request side now states
+/// the server's rules, with the configuration's limits, and every operation
+/// lists its statuses instead of a catch-all `default`.
+#[tokio::test]
+async fn openapi_states_what_the_server_refuses() {
+    let w = world();
+    let doc = w.get("/v1/openapi.json").await.body;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["UpdateStatusRequest"]["properties"]["status"]["enum"],
+        json!(["ACTIVE", "INACTIVE", "REVOKED"])
+    );
+    let targets = &schemas["UpdateStatusRequest"]["properties"]["targets"];
+    assert_eq!(targets["minItems"], 1);
+    assert_eq!(
+        targets["maxItems"], 3,
+        "maxTargetsPerRequest of the configuration"
+    );
+    let pattern =
+        doc["paths"]["/v1/certificates/{id}"]["delete"]["parameters"][1]["schema"]["pattern"]
+            .as_str()
+            .unwrap();
+    // Spelled `\uXXXX`, which ECMA-262, Python and regex-lite all read.
+    let pattern = regex_lite::Regex::new(pattern).unwrap();
+    for refused in ["", ",", " , \t", "\u{3000}"] {
+        assert!(!pattern.is_match(refused), "{refused:?} must not match");
+    }
+    assert!(pattern.is_match(" a-tokyo,"));
+    for (method, path) in marshal_lambda::openapi::OPERATIONS {
+        let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+        assert!(!responses.contains_key("default"), "{method} {path}");
+        for (status, response) in responses {
+            if status.starts_with('4') || status.starts_with('5') {
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    let body = &doc["paths"]["/v1/registrations"]["post"]["responses"];
+    for status in ["400", "401", "403", "413", "415", "422"] {
+        assert!(body[status].is_object(), "POST /v1/registrations {status}");
+    }
+}
+
 #[tokio::test]
 async fn config_errors_name_the_field() {
     for (bad, field) in [

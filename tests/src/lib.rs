@@ -109,6 +109,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     stdin: Option<Vec<u8>>,
     envs: Vec<(OsString, OsString)>,
+    dir: Option<PathBuf>,
 }
 
 impl Cmd {
@@ -118,6 +119,7 @@ impl Cmd {
             args: Vec::new(),
             stdin: None,
             envs: Vec::new(),
+            dir: None,
         }
     }
 
@@ -161,6 +163,12 @@ impl Cmd {
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Runs the command in `dir` (for tools that write beside themselves).
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.dir = Some(dir.into());
         self
     }
 
@@ -223,7 +231,11 @@ impl Cmd {
     }
 
     fn spawn(&self) -> std::process::Child {
-        Command::new(&self.program)
+        let mut command = Command::new(&self.program);
+        if let Some(dir) = &self.dir {
+            command.current_dir(dir);
+        }
+        command
             .args(&self.args)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())

@@ -51,6 +51,9 @@ pub(crate) async fn config(
     Ok(json(StatusCode::OK, &response))
 }
 
-pub(crate) async fn openapi() -> Response {
-    json(StatusCode::OK, &crate::openapi::document())
+pub(crate) async fn openapi(State(state): AppStateRef) -> Response {
+    json(
+        StatusCode::OK,
+        &crate::openapi::document(state.service.config()),
+    )
 }
