@@ -311,6 +311,35 @@ async fn a_failing_target_is_reported_and_left_clean_while_others_complete() {
 }
 
 #[tokio::test]
+async fn an_owner_group_that_is_no_group_name_is_refused_even_without_auth() {
+    let w = world();
+    let before = w.provider.snapshot("111111111111", "ap-northeast-1");
+    for group in ["", "line\u{7}7", &"g".repeat(129)] {
+        let body = json!({
+            "certificates": [{"certificatePem": creds("grouped").certificate.to_pem()}],
+            "targets": ["a-tokyo"],
+            "policy": "MarshalDevice",
+            "ownerGroup": group,
+        });
+        let r = w.post("/v1/registrations", &body).await;
+        expect(&r, 400, Some("invalid_request"));
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("ownerGroup"),
+            "{}",
+            r.body
+        );
+    }
+    assert_eq!(
+        w.provider.snapshot("111111111111", "ap-northeast-1"),
+        before,
+        "nothing registered"
+    );
+}
+
+#[tokio::test]
 async fn a_policy_is_looked_up_once_and_again_after_it_disappears() {
     let w = world();
     let policy_lookups = |w: &World| {

@@ -184,7 +184,10 @@ fn the_page_signs_in_at_a_real_provider_and_the_api_checks_its_tokens() {
         explain()
     );
     assert_eq!(
-        (&result["keyDownloadsAfterSignOut"], &result["resultRowsAfterSignOut"]),
+        (
+            &result["keyDownloadsAfterSignOut"],
+            &result["resultRowsAfterSignOut"]
+        ),
         (&json!(0), &json!(0)),
         "the first user's key and results went with the sign-out\n{}",
         explain()

@@ -367,6 +367,16 @@ impl Service {
 /// The owner of what a request registers: the caller, and the group they
 /// chose, which must be one of theirs.
 pub(crate) fn owner_of(caller: &Caller, group: Option<&str>) -> Result<Owner, ApiError> {
+    // The same rule as for adopting and for `allowedGroups`, also where any
+    // group is allowed (`auth = "none"`): a record never names a non-group.
+    if let Some(group) = group
+        && !crate::config::is_group_name(group)
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("ownerGroup: \"{group}\" is not a group name"),
+        ));
+    }
     if let Some(group) = group
         && !caller.groups.contains(group)
         && !caller.unrestricted
