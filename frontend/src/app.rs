@@ -71,6 +71,13 @@ pub(crate) fn app() -> Html {
     // load again; after a sign-out the API refuses them, and the page says
     // to sign in instead of showing the last user's.
     let on_signed_in = load_config.clone();
+    let on_signed_out = {
+        let (dispatcher, load_config) = (state.dispatcher(), load_config.clone());
+        Callback::from(move |()| {
+            dispatcher.dispatch(Action::SignedOut);
+            load_config.emit(());
+        })
+    };
 
     let on_generate = {
         let state = state.clone();
@@ -93,16 +100,7 @@ pub(crate) fn app() -> Html {
 
     // Batches run in a worker of their own, dropped (terminated) to cancel.
     let batch_worker = use_mut_ref(|| None::<Generator>);
-    let on_signed_out = {
-        let (dispatcher, load_config) = (state.dispatcher(), load_config.clone());
-        let batch_worker = batch_worker.clone();
-        Callback::from(move |()| {
-            // A running batch makes keys for the user who left: stopped.
-            batch_worker.borrow_mut().take();
-            dispatcher.dispatch(Action::SignedOut);
-            load_config.emit(());
-        })
-    };
+
     let on_batch_start = {
         let state = state.clone();
         let batch_worker = batch_worker.clone();

@@ -445,9 +445,10 @@ pub enum Action {
     RetryImport {
         now: OffsetDateTime,
     },
-    /// The user signed out: what was theirs leaves the page, the private
-    /// key first (the next person at this browser must not download it).
-    /// Only the language stays; answers still on their way are dropped.
+    /// The user signed out: what the API told them leaves the page (their
+    /// targets, registration results, look-ups). Credentials stay: they
+    /// were made or imported here without signing in, and may not be saved
+    /// yet.
     SignedOut,
 }
 
@@ -613,10 +614,10 @@ impl State {
                 }
             }
             Action::SignedOut => {
-                let mut fresh = State::new(self.lang);
-                fresh.last_job = self.last_job + 1;
-                fresh.batch.run = self.batch.run + 1;
-                *self = fresh;
+                self.config = Remote::NotAsked;
+                self.register = RegisterForm::default();
+                self.registration = Remote::NotAsked;
+                self.manage = manage::Manage::default();
             }
             Action::ConfigLoading => self.config = Remote::Loading,
             Action::ConfigLoaded(config) => {

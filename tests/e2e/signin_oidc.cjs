@@ -114,7 +114,8 @@ run({
   await page.locator('#sign-in').waitFor();
   result.afterSignOut = await text('#sign-in-status');
   result.targetsAfterSignOut = await targetIds();
-  // The key made for the first user is gone with her (a shared browser).
+  // Her registration results went with her; the credentials made on this
+  // page without signing in stay (they may not be saved yet).
   result.keyDownloadsAfterSignOut = await page.locator('#download-key').count();
   result.resultRowsAfterSignOut = await page.locator('#registration-results tbody tr').count();
 

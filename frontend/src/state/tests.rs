@@ -526,40 +526,25 @@ fn a_batch_uses_the_form_settings_and_drops_stale_answers() {
 }
 
 #[test]
-fn signing_out_drops_the_key_and_everything_else_of_that_user() {
+fn signing_out_drops_what_the_api_told_that_user_and_keeps_the_credentials() {
     let state = run([
-        Action::SetLang(Lang::Ja),
         Action::ConfigLoaded(config(4)),
-        Action::SetCommonName("alice-sensor".into()),
         Action::GenerationStarted { job: 1 },
         Action::Generated {
             job: 1,
             made: made("alice-sensor"),
         },
+        Action::ToggleTarget("a-tokyo".into()),
         Action::SetThingName("alice-thing".into()),
-        // A second key still being made when she signs out.
-        Action::GenerationStarted { job: 2 },
-        Action::SetBatchNames("a-1\na-2".into()),
-        Action::BatchStarted { run: 1, total: 2 },
+        Action::RegistrationSent,
         Action::SignedOut,
-        // Answers that arrive afterwards are for the user who left.
-        Action::Generated {
-            job: 2,
-            made: made("late"),
-        },
-        Action::BatchProgress { run: 1, done: 1 },
     ]);
-    assert!(state.made().is_none(), "the private key left the page");
-    assert!(matches!(state.generation, Generation::Idle));
-    assert_eq!(state.config, Remote::NotAsked);
-    assert_eq!(state.registration, Remote::NotAsked);
+    assert_eq!(state.config, Remote::NotAsked, "her targets are gone");
     assert_eq!(state.register, RegisterForm::default());
-    assert_eq!(state.form.common_name, "");
-    assert_eq!(state.batch.names, "");
-    assert_eq!(state.batch.status, BatchStatus::Idle);
-    assert_eq!(
-        state.lang,
-        Lang::Ja,
-        "the language is the browser's, not the user's"
+    assert_eq!(state.registration, Remote::NotAsked);
+    assert_eq!(state.manage, manage::Manage::default());
+    assert!(
+        state.made().is_some(),
+        "credentials made without signing in stay (the key may not be saved yet)"
     );
 }
