@@ -62,9 +62,10 @@ impl InMemoryProvider {
         lock(&self.failures).remove(&(target.to_owned(), operation));
     }
 
-    /// Makes `operation` (`register_without_ca`, `attach_policy`,
-    /// `update_status`) wait `delay` before it acts, in every target: to make
-    /// requests overlap, or run out of time.
+    /// Makes `operation` (a registry method's name, e.g. `register_without_ca`;
+    /// `*`: every one not named otherwise) wait `delay` before it acts, in
+    /// every target: to make requests overlap, run out of time, or stand in
+    /// for AWS's round trip.
     pub fn delay(&self, operation: &'static str, delay: std::time::Duration) {
         lock(&self.delays).insert(operation, delay);
     }
@@ -160,7 +161,10 @@ pub struct InMemoryRegistry {
 
 impl InMemoryRegistry {
     async fn pause(&self, op: &'static str) {
-        let delay = lock(&self.provider.delays).get(op).copied();
+        let delay = {
+            let delays = lock(&self.provider.delays);
+            delays.get(op).or_else(|| delays.get("*")).copied()
+        };
         if let Some(delay) = delay {
             tokio::time::sleep(delay).await;
         }
@@ -232,6 +236,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn describe_certificate(&self, id: &str) -> RegistryResult<Option<CertificateRecord>> {
+        self.pause("describe_certificate").await;
         self.with("describe_certificate", |a| {
             Ok(a.certificates.get(id).cloned())
         })
@@ -257,6 +262,7 @@ impl CertificateRegistry for InMemoryRegistry {
 
     async fn delete_certificate(&self, id: &str) -> RegistryResult<()> {
         let arn = self.arn(id);
+        self.pause("delete_certificate").await;
         self.with("delete_certificate", |a| {
             let record = a
                 .certificates
@@ -282,10 +288,12 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn policy_exists(&self, name: &str) -> RegistryResult<bool> {
+        self.pause("policy_exists").await;
         self.with("policy_exists", |a| Ok(a.policies.contains_key(name)))
     }
 
     async fn create_policy(&self, name: &str, document: &str) -> RegistryResult<()> {
+        self.pause("create_policy").await;
         self.with("create_policy", |a| {
             if a.policies.contains_key(name) {
                 return Err(RegistryError::new(
@@ -311,6 +319,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn detach_policy(&self, policy: &str, certificate_arn: &str) -> RegistryResult<()> {
+        self.pause("detach_policy").await;
         self.with("detach_policy", |a| {
             a.policy_targets
                 .remove(&(policy.into(), certificate_arn.into()));
@@ -319,6 +328,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn attached_policies(&self, certificate_arn: &str) -> RegistryResult<Vec<String>> {
+        self.pause("attached_policies").await;
         self.with("attached_policies", |a| {
             Ok(a.policy_targets
                 .iter()
@@ -329,10 +339,12 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn thing_exists(&self, name: &str) -> RegistryResult<bool> {
+        self.pause("thing_exists").await;
         self.with("thing_exists", |a| Ok(a.things.contains(name)))
     }
 
     async fn create_thing(&self, name: &str) -> RegistryResult<()> {
+        self.pause("create_thing").await;
         self.with("create_thing", |a| {
             a.things.insert(name.into());
             Ok(())
@@ -340,6 +352,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn delete_thing(&self, name: &str) -> RegistryResult<()> {
+        self.pause("delete_thing").await;
         self.with("delete_thing", |a| {
             if a.thing_principals.iter().any(|(t, _)| t == name) {
                 return Err(RegistryError::new(
@@ -353,6 +366,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn attach_thing(&self, thing: &str, certificate_arn: &str) -> RegistryResult<()> {
+        self.pause("attach_thing").await;
         self.with("attach_thing", |a| {
             if !a.things.contains(thing) {
                 return Err(not_found("thing"));
@@ -374,6 +388,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn detach_thing(&self, thing: &str, certificate_arn: &str) -> RegistryResult<()> {
+        self.pause("detach_thing").await;
         self.with("detach_thing", |a| {
             a.thing_principals
                 .remove(&(thing.into(), certificate_arn.into()));
@@ -382,6 +397,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn attached_things(&self, certificate_arn: &str) -> RegistryResult<Vec<String>> {
+        self.pause("attached_things").await;
         self.with("attached_things", |a| {
             Ok(a.thing_principals
                 .iter()
@@ -392,6 +408,7 @@ impl CertificateRegistry for InMemoryRegistry {
     }
 
     async fn thing_principals(&self, thing: &str) -> RegistryResult<Vec<String>> {
+        self.pause("thing_principals").await;
         self.with("thing_principals", |a| {
             if !a.things.contains(thing) {
                 return Err(not_found("thing"));
@@ -409,6 +426,7 @@ impl CertificateRegistry for InMemoryRegistry {
             "{}-ats.iot.{}.amazonaws.com",
             &self.target.account_id, self.target.region
         );
+        self.pause("data_ats_endpoint").await;
         self.with("data_ats_endpoint", |_| Ok(host))
     }
 }

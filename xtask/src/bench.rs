@@ -86,6 +86,23 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
             "--nocapture",
         ]))
     })?;
+    // The fan-out alone, with AWS answering in parallel (in memory).
+    steps.run(
+        "bench API fan-out (release, in-memory AWS, 25 ms per call)",
+        || {
+            run(&mut project.cargo(&[
+                "test",
+                "--release",
+                "-p",
+                "marshal-lambda",
+                "--test",
+                "fanout",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ]))
+        },
+    )?;
     // The load test as the suite runs it, for 60 s on the release build:
     // requests per second, p50/p99 and the API's peak memory.
     steps.run("load: 50 clients for 60 s (release, against moto)", || {

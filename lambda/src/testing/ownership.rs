@@ -25,6 +25,8 @@ pub struct InMemoryOwnership {
     /// Each call waits up to this long first (0: none), a different while
     /// each time, so concurrent requests interleave as over a network.
     jitter: Arc<Mutex<Duration>>,
+    /// Each call waits this long first, too: DynamoDB's round trip.
+    latency: Arc<Mutex<Duration>>,
     calls: Arc<AtomicU64>,
 }
 
@@ -65,8 +67,18 @@ impl InMemoryOwnership {
         *lock(&self.jitter) = most;
     }
 
-    /// Waits this call's share of the jitter (a fixed sequence, so runs repeat).
+    /// Makes every call wait `latency` first (and its jitter on top).
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.latency) = latency;
+    }
+
+    /// Waits the latency and this call's share of the jitter (a fixed
+    /// sequence, so runs repeat).
     async fn travel(&self) {
+        let latency = *lock(&self.latency);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
         let most = *lock(&self.jitter);
         if most.is_zero() {
             return;
