@@ -49,10 +49,7 @@ def main():
     wanted = spec.get("certificateIds")
     wanted = None if wanted is None else set(wanted)
 
-    hub = boto3.session.Session(
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY),
-    )
+    hub = hub_session()
     state = {}
     for target in spec["targets"]:
         session = assume(hub, args.endpoint, target)
@@ -83,6 +80,14 @@ def main():
         }
     json.dump(state, sys.stdout, indent=1, sort_keys=True)
     print()
+
+
+def hub_session():
+    """The hub account's session: the API's credentials, or moto's dummies."""
+    return boto3.session.Session(
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY),
+    )
 
 
 def assume(hub, endpoint, target):

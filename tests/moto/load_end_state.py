@@ -18,12 +18,9 @@ Usage: python tests/moto/load_end_state.py --endpoint http://127.0.0.1:PORT < sp
 
 import argparse
 import json
-import os
 import sys
 
-import boto3
-
-from inspect_state import CLIENT_CONFIG, DUMMY_ACCESS_KEY_ID, DUMMY_SECRET_ACCESS_KEY, assume, paged
+from inspect_state import CLIENT_CONFIG, assume, hub_session, paged
 
 
 def main():
@@ -31,10 +28,7 @@ def main():
     parser.add_argument("--endpoint", required=True, help="moto server URL")
     args = parser.parse_args()
     spec = json.load(sys.stdin)
-    hub = boto3.session.Session(
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", DUMMY_SECRET_ACCESS_KEY),
-    )
+    hub = hub_session()
     state = {}
     for target in spec["targets"]:
         session = assume(hub, args.endpoint, target)

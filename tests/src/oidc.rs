@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::api::free_port;
 use crate::http::{self, Request, Response};
+use crate::moto_state::Target;
 use crate::workspace_dir;
 
 /// The test users `provider.mjs` knows: (name, password, group).
@@ -27,6 +28,33 @@ pub const USERS: [(&str, &str, &str); 2] = [
     ("alice", "alice-pass", "factory-a"),
     ("bob", "bob-pass", "factory-b"),
 ];
+
+/// A target for each user's group: alice's `factory-a` may use `a-tokyo`,
+/// bob's `factory-b` may use `b-virginia`.
+pub fn group_targets() -> [(Target, &'static str); 2] {
+    [
+        (
+            Target::new(
+                "a-tokyo",
+                "111111111111",
+                "ap-northeast-1",
+                "MarshalTarget",
+                "marshal-test",
+            ),
+            USERS[0].2,
+        ),
+        (
+            Target::new(
+                "b-virginia",
+                "222222222222",
+                "us-east-1",
+                "MarshalTarget",
+                "marshal-test",
+            ),
+            USERS[1].2,
+        ),
+    ]
+}
 
 /// What to start the provider with.
 #[derive(Debug, Clone)]

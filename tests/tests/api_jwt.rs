@@ -29,37 +29,12 @@ const PAGE_CLIENT: &str = "marshal-page";
 /// Never visited: the test reads the code off the redirect.
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
-fn targets() -> [(Target, &'static str); 2] {
-    [
-        (
-            Target::new(
-                "a-tokyo",
-                "111111111111",
-                "ap-northeast-1",
-                "MarshalTarget",
-                "marshal-test",
-            ),
-            "factory-a",
-        ),
-        (
-            Target::new(
-                "b-virginia",
-                "222222222222",
-                "us-east-1",
-                "MarshalTarget",
-                "marshal-test",
-            ),
-            "factory-b",
-        ),
-    ]
-}
-
 /// The API's configuration: each target allowed to one group, tokens of
 /// `issuer` (keys from `jwks_url` when given, else discovery), no skew so
 /// a 2-second token expires in 2 seconds.
 fn config(issuer: &str, jwks_url: Option<&str>) -> String {
     let mut toml = String::from("auth = \"jwt\"\n");
-    for (target, group) in targets() {
+    for (target, group) in oidc::group_targets() {
         toml.push_str(&target.config_entry(&target.id));
         toml.push_str(&format!("allowedGroups = [\"{group}\"]\n"));
     }
@@ -134,7 +109,7 @@ fn device(dir: &Path, cn: &str) -> (String, String) {
 #[test]
 fn tokens_are_checked_like_api_gateway_and_groups_pick_the_targets() {
     let moto = Moto::start();
-    let all: Vec<Target> = targets().into_iter().map(|(t, _)| t).collect();
+    let all: Vec<Target> = oidc::group_targets().into_iter().map(|(t, _)| t).collect();
     moto_state::seed_with_device_policy(&moto.endpoint(), &all, POLICY);
     let provider = OidcProvider::start(&ProviderOptions {
         client_id: PAGE_CLIENT.into(),

@@ -17,7 +17,7 @@ use std::path::Path;
 use marshal_tests::api::{Api, free_port};
 use marshal_tests::moto::Moto;
 use marshal_tests::moto_state::{self, Target};
-use marshal_tests::oidc::{OidcProvider, ProviderOptions, USERS};
+use marshal_tests::oidc::{self, OidcProvider, ProviderOptions, USERS};
 use marshal_tests::page::{self, PageTest};
 use serde_json::{Value, json};
 
@@ -25,35 +25,10 @@ const CLIENT_ID: &str = "marshal-page";
 const POLICY: &str = "MarshalDevice";
 const THING: &str = "oidc-sensor-01";
 
-fn targets() -> [(Target, &'static str); 2] {
-    [
-        (
-            Target::new(
-                "a-tokyo",
-                "111111111111",
-                "ap-northeast-1",
-                "MarshalTarget",
-                "marshal-test",
-            ),
-            "factory-a",
-        ),
-        (
-            Target::new(
-                "b-virginia",
-                "222222222222",
-                "us-east-1",
-                "MarshalTarget",
-                "marshal-test",
-            ),
-            "factory-b",
-        ),
-    ]
-}
-
 fn config_toml(issuer: &str) -> String {
     let mut toml =
         format!("auth = \"jwt\"\n\n[jwt]\nissuer = \"{issuer}\"\naudiences = [\"{CLIENT_ID}\"]\n");
-    for (target, group) in targets() {
+    for (target, group) in oidc::group_targets() {
         toml.push_str(&target.config_entry(&format!("Target {}", target.id)));
         toml.push_str(&format!("allowedGroups = [\"{group}\"]\n"));
     }
@@ -87,7 +62,7 @@ fn the_page_signs_in_at_a_real_provider_and_the_api_checks_its_tokens() {
     );
 
     let moto = Moto::start();
-    let all: Vec<Target> = targets().into_iter().map(|(t, _)| t).collect();
+    let all: Vec<Target> = oidc::group_targets().into_iter().map(|(t, _)| t).collect();
     moto_state::seed_with_device_policy(&moto.endpoint(), &all, POLICY);
     let api = Api::start_serving_on(
         api_port,

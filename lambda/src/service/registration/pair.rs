@@ -57,11 +57,16 @@ fn taken(result: Result<Held, TakeError<TargetError>>, busy: &str) -> Result<Hel
     result.map_err(|e| match e {
         TakeError::Refused(error) => error,
         TakeError::Busy => failure::error(TargetErrorCode::CertificateBusy, busy),
-        TakeError::Store(message) => failure::error(
-            TargetErrorCode::OwnershipUnavailable,
-            format!("the ownership records could not be read or written: {message}"),
-        ),
+        TakeError::Store(message) => store_failure(&message),
     })
+}
+
+/// The ownership store failed while records were being taken.
+fn store_failure(message: &dyn std::fmt::Display) -> TargetError {
+    failure::error(
+        TargetErrorCode::OwnershipUnavailable,
+        format!("the ownership records could not be read or written: {message}"),
+    )
 }
 
 /// What this request changed in one target, to undo on failure.
@@ -192,12 +197,6 @@ async fn take_records(
 ) -> Result<(Held, Held), TargetError> {
     let store = acting.store;
     let busy = "another request is changing this certificate or its thing in this target; try again in a few seconds";
-    let unavailable = |e: StoreError| {
-        failure::error(
-            TargetErrorCode::OwnershipUnavailable,
-            format!("the ownership records could not be read or written: {e}"),
-        )
-    };
     let cert_key = OwnershipKey::certificate(target, &cert.id);
     let thing_key = OwnershipKey::thing(target, &cert.thing);
     let fresh = Ownership::claimed(acting.owner, acting.clock.now_ms);
@@ -218,7 +217,7 @@ async fn take_records(
                 release(made.remove(store).await);
             }
             let e = c.err().or(t.err()).unwrap_or(StoreError::Conflict);
-            return Err(unavailable(e));
+            return Err(store_failure(&e));
         }
     };
     let (cert_held, thing_new) = match cert_new {
