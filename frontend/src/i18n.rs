@@ -618,6 +618,18 @@ pub fn explain_target_error(code: TargetErrorCode, lang: Lang) -> &'static str {
             "Marshal's ownership records could not be reached; nothing was changed. Try again.",
             "Marshal の所有記録に接続できませんでした。何も変更していません。再試行してください。",
         ),
+        TargetErrorCode::LedgerUnavailable => (
+            "Marshal's ledger could not record the change, so it was not made. Try again.",
+            "Marshal の台帳に記録できなかったため、変更していません。再試行してください。",
+        ),
+        TargetErrorCode::NotRotated => (
+            "No successor of this certificate is registered and ACTIVE here; rotate it first.",
+            "ここには後継の証明書が登録・有効化されていません。先にローテーションしてください。",
+        ),
+        TargetErrorCode::AlreadyRotated => (
+            "This certificate was already rotated to another certificate here.",
+            "この証明書はここで既に別の証明書にローテーション済みです。",
+        ),
         _ => ("This target failed.", "この登録先で失敗しました。"),
     };
     pick(lang, en, ja)

@@ -5,6 +5,7 @@
 mod certificate;
 mod config;
 mod error;
+mod ledger;
 mod registration;
 
 pub use certificate::{
@@ -14,6 +15,11 @@ pub use certificate::{
 };
 pub use config::{ConfigLimits, GetConfigResponse, HealthResponse, PolicyInfo, TargetInfo};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, IndexedFinding, TargetError, TargetErrorCode};
+pub use ledger::{
+    CertificateHistoryResponse, Drift, DriftKind, EventPhase, InventoryEntry, InventoryResponse,
+    LedgerAction, LedgerEvent, ReconcileRequest, ReconcileResponse, RetireCertificateRequest,
+    RetireCertificateResponse, RotateCertificateRequest, RotateCertificateResponse, TargetDrift,
+};
 pub use registration::{
     CertificateInput, CreateRegistrationRequest, CreateRegistrationResponse, Registration,
     RegistrationResult, RegistrationSummary,

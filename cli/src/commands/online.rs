@@ -184,6 +184,15 @@ pub(crate) fn explain(error: &TargetError) -> String {
         TargetErrorCode::OwnershipUnavailable => {
             "the API's ownership records could not be reached; nothing was changed"
         }
+        TargetErrorCode::LedgerUnavailable => {
+            "the API's ledger could not record the change, so it was not made; try again"
+        }
+        TargetErrorCode::NotRotated => {
+            "no successor is registered and ACTIVE there; run `marshal rotate` first"
+        }
+        TargetErrorCode::AlreadyRotated => {
+            "the certificate was already rotated to another certificate there"
+        }
         _ => "failed",
     };
     format!("{meaning} ({})", error.message)

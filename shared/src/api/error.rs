@@ -213,6 +213,14 @@ pub enum TargetErrorCode {
     NotAttempted,
     /// The ownership records could not be read or written.
     OwnershipUnavailable,
+    /// The ledger could not record the change, so it was not made.
+    LedgerUnavailable,
+    /// Retire refused: no successor of this certificate is registered and
+    /// ACTIVE in this target (rotate first).
+    NotRotated,
+    /// Rotate refused: the certificate was already rotated to another
+    /// successor in this target.
+    AlreadyRotated,
 }
 
 /// A per-target failure.
