@@ -1,5 +1,6 @@
 //! The ports of `service::registry` implemented with aws-sdk-iot and
-//! aws-sdk-sts, and `service::ownership`'s store with aws-sdk-dynamodb.
+//! aws-sdk-sts, and `service::ownership`'s store and `service::ledger`'s
+//! with aws-sdk-dynamodb.
 //!
 //! [`AwsRegistryProvider`] assumes each target's role (with its ExternalId)
 //! and hands out an [`AwsIotRegistry`] per target. Credentials, clients and
@@ -11,9 +12,11 @@ mod cache;
 mod dynamo;
 mod errors;
 mod iot;
+mod ledger;
 mod provider;
 mod sts;
 
 pub use dynamo::DynamoOwnershipStore;
 pub use iot::AwsIotRegistry;
+pub use ledger::DynamoLedger;
 pub use provider::AwsRegistryProvider;

@@ -142,6 +142,10 @@ pub struct Config {
     /// and region). `MARSHAL_OWNERSHIP_TABLE` overrides it.
     #[serde(default = "default_ownership_table")]
     pub ownership_table: String,
+    /// The DynamoDB table of ledger events (beside the ownership table).
+    /// `MARSHAL_LEDGER_TABLE` overrides it.
+    #[serde(default = "default_ledger_table")]
+    pub ledger_table: String,
     /// How the local server checks tokens (`auth = "jwt"` outside Lambda,
     /// where API Gateway's authorizer has not); unused in Lambda.
     #[serde(default)]
@@ -150,6 +154,18 @@ pub struct Config {
 
 fn default_ownership_table() -> String {
     "marshal-ownership".to_owned()
+}
+
+fn default_ledger_table() -> String {
+    "marshal-ledger".to_owned()
+}
+
+/// Whether `name` can name a DynamoDB table.
+fn is_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
 }
 
 /// The steps of one (certificate, target) pair in sequence at worst: the
@@ -179,7 +195,7 @@ impl Config {
     }
 
     /// The configuration with what the deployment sets in the environment:
-    /// `MARSHAL_OWNERSHIP_TABLE` (the table the stack made) and
+    /// `MARSHAL_OWNERSHIP_TABLE` and `MARSHAL_LEDGER_TABLE` (the tables the stack made) and
     /// `MARSHAL_REQUEST_DEADLINE_MS` (below the function's timeout), checked again.
     pub fn with_env_overrides(
         mut self,
@@ -187,6 +203,9 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         if let Some(table) = env("MARSHAL_OWNERSHIP_TABLE").filter(|t| !t.is_empty()) {
             self.ownership_table = table;
+        }
+        if let Some(table) = env("MARSHAL_LEDGER_TABLE").filter(|t| !t.is_empty()) {
+            self.ledger_table = table;
         }
         if let Some(raw) = env("MARSHAL_REQUEST_DEADLINE_MS").filter(|t| !t.is_empty()) {
             self.limits.request_deadline_ms = raw.parse().map_err(|_| {
@@ -348,16 +367,21 @@ impl Config {
                 ),
             );
         }
-        if self.ownership_table.len() < 3
-            || self.ownership_table.len() > 255
-            || !self
-                .ownership_table
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-        {
+        for (field, table) in [
+            ("ownershipTable", &self.ownership_table),
+            ("ledgerTable", &self.ledger_table),
+        ] {
+            if !is_table_name(table) {
+                return fail(
+                    field.into(),
+                    "must be a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'".into(),
+                );
+            }
+        }
+        if self.ownership_table == self.ledger_table {
             return fail(
-                "ownershipTable".into(),
-                "must be a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'".into(),
+                "ledgerTable".into(),
+                "must not be the ownership table: ledger events are append-only".into(),
             );
         }
         Ok(())

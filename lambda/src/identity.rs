@@ -20,6 +20,8 @@ pub struct Caller {
     pub groups: BTreeSet<String>,
     /// `auth = "none"`: every target is allowed.
     pub unrestricted: bool,
+    /// The request this caller is making (the ledger names it).
+    pub request_id: String,
 }
 
 impl Caller {
@@ -30,6 +32,7 @@ impl Caller {
             username: None,
             groups: BTreeSet::new(),
             unrestricted: true,
+            request_id: String::new(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Caller {
             username,
             groups,
             unrestricted: false,
+            request_id: String::new(),
         })
     }
 
@@ -215,6 +219,7 @@ mod tests {
             username: username.map(str::to_owned),
             groups: BTreeSet::new(),
             unrestricted: false,
+            request_id: String::new(),
         }
     }
 

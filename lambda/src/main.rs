@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 use anyhow::{Context, bail};
 use aws_config::BehaviorVersion;
 use marshal_lambda::{
-    aws::{AwsRegistryProvider, DynamoOwnershipStore},
+    aws::{AwsRegistryProvider, DynamoLedger, DynamoOwnershipStore},
     config::{AuthMode, Config},
     jwt::{HttpKeySource, TokenVerifier},
     router, router_verifying,
@@ -120,7 +120,19 @@ async fn main() -> anyhow::Result<()> {
             ownership.table()
         )
     })?;
-    let service = Service::new(Arc::new(config), Arc::new(provider), Arc::new(ownership));
+    let ledger = DynamoLedger::new(&base, config.ledger_table.clone(), timeout);
+    ledger.check().await.with_context(|| {
+        format!(
+            "the ledger table \"{}\" (MARSHAL_LEDGER_TABLE or ledgerTable) cannot be read",
+            ledger.table()
+        )
+    })?;
+    let service = Service::new(
+        Arc::new(config),
+        Arc::new(provider),
+        Arc::new(ownership),
+        Arc::new(ledger),
+    );
     let app = match verifier {
         Some(verifier) => router_verifying(service, verifier),
         None => router(service),

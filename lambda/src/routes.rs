@@ -3,6 +3,7 @@
 
 mod body;
 mod certificates;
+mod ledger;
 pub mod loopback;
 mod meta;
 mod registrations;
@@ -64,6 +65,10 @@ fn build(service: Service, verifier: Option<Arc<TokenVerifier>>) -> Router {
         .route("/config", get(meta::config))
         .route("/openapi.json", get(meta::openapi))
         .route("/registrations", post(registrations::create))
+        .route("/certificates", get(ledger::list))
+        .route("/certificates/{id}/history", get(ledger::history))
+        .route("/certificates/{id}/rotate", post(ledger::rotate))
+        .route("/certificates/{id}/retire", post(ledger::retire))
         .route(
             "/certificates/{id}",
             get(certificates::get).delete(certificates::delete),
@@ -159,17 +164,20 @@ impl axum::extract::FromRequestParts<Arc<AppState>> for Authenticated {
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
         let auth = state.service.config().auth;
-        if let (AuthMode::Jwt, Some(verifier)) = (auth, &state.verifier) {
-            return verified_caller(parts, verifier).await.map(Authenticated);
-        }
-        Caller::from_parts(parts, auth)
-            .map(Authenticated)
-            .ok_or_else(|| {
+        let mut caller = if let (AuthMode::Jwt, Some(verifier)) = (auth, &state.verifier) {
+            verified_caller(parts, verifier).await?
+        } else {
+            Caller::from_parts(parts, auth).ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::Unauthorized,
                     "no caller identity: a valid JWT is required",
                 )
-            })
+            })?
+        };
+        if let Some(RequestId(id)) = parts.extensions.get::<RequestId>() {
+            caller.request_id.clone_from(id);
+        }
+        Ok(Authenticated(caller))
     }
 }
 

@@ -3,10 +3,13 @@
 
 mod adopt;
 mod failure;
+mod inventory;
+pub mod ledger;
 mod manage;
 pub mod ownership;
 mod registration;
 pub mod registry;
+mod rotation;
 mod targets;
 mod transfer;
 
@@ -14,6 +17,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 
+pub use inventory::{InventoryQuery, MAX_PAGE as MAX_INVENTORY_PAGE};
 pub use targets::TargetContext;
 
 /// Everything the use cases need; cheap to clone.
@@ -22,6 +26,7 @@ pub struct Service {
     config: Arc<Config>,
     provider: Arc<dyn registry::RegistryProvider>,
     ownership: Arc<dyn ownership::OwnershipStore>,
+    ledger: Arc<dyn ledger::LedgerStore>,
     thing_pattern: regex_lite::Regex,
     policies: registration::KnownPolicies,
 }
@@ -35,12 +40,13 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    /// A service over a checked configuration, a registry provider and the
-    /// ownership records.
+    /// A service over a checked configuration, a registry provider, the
+    /// ownership records and the ledger.
     pub fn new(
         config: Arc<Config>,
         provider: Arc<dyn registry::RegistryProvider>,
         ownership: Arc<dyn ownership::OwnershipStore>,
+        ledger: Arc<dyn ledger::LedgerStore>,
     ) -> Service {
         // Config::check compiled the pattern already; the fallback only matches AWS's own rule.
         let thing_pattern = config.thing_name_regex().unwrap_or_else(|| {
@@ -50,6 +56,7 @@ impl Service {
             config,
             provider,
             ownership,
+            ledger,
             thing_pattern,
             policies: registration::KnownPolicies::default(),
         }

@@ -1,9 +1,12 @@
 //! `InMemoryRegistry`: a registry that keeps AWS IoT's rules in memory, for
 //! in-process router tests and for injecting failures at chosen steps; and
-//! `InMemoryOwnership`, the ownership records in memory.
+//! `InMemoryOwnership` and `InMemoryLedger`, the ownership records and the
+//! ledger in memory.
 
+mod ledger;
 mod ownership;
 
+pub use ledger::InMemoryLedger;
 pub use ownership::InMemoryOwnership;
 
 use std::{

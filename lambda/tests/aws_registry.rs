@@ -579,3 +579,188 @@ async fn ownership_records_in_dynamodb_are_compare_and_set() {
     store.delete(&key, 2).await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), None);
 }
+
+fn attribute(name: &str) -> aws_sdk_dynamodb::types::AttributeDefinition {
+    aws_sdk_dynamodb::types::AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+        .build()
+        .unwrap()
+}
+
+fn key(
+    name: &str,
+    kind: aws_sdk_dynamodb::types::KeyType,
+) -> aws_sdk_dynamodb::types::KeySchemaElement {
+    aws_sdk_dynamodb::types::KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .unwrap()
+}
+
+/// The inventory index of the ownership table and the ledger table, as
+/// template.yaml and tests/moto/seed.py make them, through the SDK against
+/// moto: pages by registry in `notAfter` order, bounds, and events appended
+/// once, read back in order.
+#[tokio::test]
+async fn the_inventory_index_and_the_ledger_in_dynamodb() {
+    use aws_sdk_dynamodb::types::{GlobalSecondaryIndex, KeyType, Projection, ProjectionType};
+    use marshal_lambda::service::{
+        ledger::{LedgerStore, Recorded},
+        ownership::{Facts, InventoryRead, OwnershipState, Registry},
+    };
+    let moto = Moto::start();
+    let base = base_config(&moto).await;
+    let client = aws_sdk_dynamodb::Client::new(&base);
+    client
+        .create_table()
+        .table_name("ownership-test")
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("registry"))
+        .attribute_definitions(attribute("expiry"))
+        .key_schema(key("pk", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("inventory")
+                .key_schema(key("registry", KeyType::Hash))
+                .key_schema(key("expiry", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    client
+        .create_table()
+        .table_name("ledger-test")
+        .attribute_definitions(attribute("pk"))
+        .attribute_definitions(attribute("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+
+    let store = DynamoOwnershipStore::new(&base, "ownership-test".into(), Duration::from_secs(5));
+    let owner = Owner {
+        subject: "alice-sub".into(),
+        group: None,
+    };
+    let tokyo = tokyo_a();
+    let other = target("b", ACCOUNT_B, "ap-northeast-1", false, None);
+    let mut ids = Vec::new();
+    for (i, (t, not_after_ms)) in [
+        (&tokyo, 3_000),
+        (&tokyo, 1_000),
+        (&other, 2_000),
+        (&tokyo, 2_000),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = format!("{i}").repeat(64);
+        let mut record = Ownership::claimed(&owner, 1);
+        record.state = OwnershipState::Registered;
+        record.facts = Some(Facts {
+            target: t.id.clone(),
+            not_after_ms,
+            status: Some(CertificateStatus::Active),
+            registered_by: "alice".into(),
+            registered_at_ms: 5,
+            successor: None,
+        });
+        store
+            .put(&OwnershipKey::certificate(t, &id), &record, None)
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    // A claim not yet registered, and a thing: neither is in the inventory.
+    store
+        .put(
+            &OwnershipKey::certificate(&tokyo, &"9".repeat(64)),
+            &Ownership::claimed(&owner, 1),
+            None,
+        )
+        .await
+        .unwrap();
+    store
+        .put(
+            &OwnershipKey::thing(&tokyo, "pump"),
+            &Ownership::claimed(&owner, 1),
+            None,
+        )
+        .await
+        .unwrap();
+
+    let registry = Registry::of(&tokyo);
+    let read = |after: Option<&'static str>, before_ms: Option<i64>, limit: usize| InventoryRead {
+        registry: &registry,
+        after,
+        before_ms,
+        limit,
+    };
+    let page = store.inventory(&read(None, None, 2)).await.unwrap();
+    let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(got, [ids[1].as_str(), ids[3].as_str()]);
+    assert!(page.more);
+    assert_eq!(
+        page.items[0].record.facts.as_ref().unwrap().registered_by,
+        "alice"
+    );
+    let after: &'static str = Box::leak(page.items[1].position.clone().into_boxed_str());
+    let page = store.inventory(&read(Some(after), None, 2)).await.unwrap();
+    let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(got, [ids[0].as_str()]);
+    let page = store.inventory(&read(None, Some(2_000), 10)).await.unwrap();
+    let got: Vec<&str> = page.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(got, [ids[1].as_str()]);
+
+    let ledger =
+        marshal_lambda::aws::DynamoLedger::new(&base, "ledger-test".into(), Duration::from_secs(5));
+    ledger.check().await.unwrap();
+    let event = |at: &str, phase: marshal_shared::api::EventPhase| Recorded {
+        event: marshal_shared::api::LedgerEvent {
+            certificate_id: ids[0].clone(),
+            target: "a-tokyo".into(),
+            action: marshal_shared::api::LedgerAction::Register,
+            phase,
+            ok: None,
+            code: None,
+            detail: None,
+            subject: "alice-sub".into(),
+            username: Some("alice".into()),
+            request_id: "req-1".into(),
+            at: at.into(),
+            thing: Some("pump".into()),
+            policy: None,
+            not_after: None,
+            status: None,
+            related: None,
+        },
+        owner: "alice-sub".into(),
+        owner_group: Some("line-7".into()),
+    };
+    let later = event(
+        "2026-12-04T10:00:00.002Z",
+        marshal_shared::api::EventPhase::Outcome,
+    );
+    let first = event(
+        "2026-12-04T10:00:00.001Z",
+        marshal_shared::api::EventPhase::Intent,
+    );
+    ledger.append(&later).await.unwrap();
+    ledger.append(&first).await.unwrap();
+    // A retried write of the same event is no error and writes nothing new.
+    ledger.append(&first).await.unwrap();
+    assert_eq!(ledger.history(&ids[0]).await.unwrap(), [first, later]);
+    assert_eq!(ledger.history(&ids[1]).await.unwrap(), []);
+}

@@ -18,34 +18,6 @@ use marshal_lambda::{
 use serde_json::{Value, json};
 use support::*;
 
-/// `CONFIG` behind the JWT authorizer, with `admins` administering every
-/// target and a fleet policy that Marshal may not attach.
-fn jwt_world() -> World {
-    let config = CONFIG
-        .replace("auth = \"none\"", "auth = \"jwt\"")
-        .replace(
-            "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"",
-            "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"\nadminGroups = [\"admins\"]",
-        );
-    let w = world_with(&config);
-    w.provider
-        .create_policy("111111111111", "ap-northeast-1", "FleetPolicy");
-    w
-}
-
-fn alice() -> Who {
-    who("alice-sub", &["line-7"])
-}
-fn bob() -> Who {
-    who("bob-sub", &["line-8"])
-}
-fn carol() -> Who {
-    who("carol-sub", &["line-7"])
-}
-fn admin() -> Who {
-    who("admin-sub", &["admins"])
-}
-
 fn tokyo() -> Target {
     Target {
         id: "a-tokyo".into(),
@@ -57,14 +29,6 @@ fn tokyo() -> Target {
         allowed_groups: None,
         admin_groups: Vec::new(),
     }
-}
-
-fn snapshot(w: &World) -> String {
-    format!(
-        "{}\n{}",
-        w.provider.snapshot("111111111111", "ap-northeast-1"),
-        w.ownership.snapshot().join("\n")
-    )
 }
 
 /// A certificate with a fleet policy and a thing, registered straight into

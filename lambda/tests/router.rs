@@ -1105,6 +1105,7 @@ async fn assume_role_names_the_caller_by_sub_and_leaks_no_arn() {
         Arc::new(config),
         Arc::new(provider),
         Arc::new(marshal_lambda::testing::InMemoryOwnership::new()),
+        Arc::new(marshal_lambda::testing::InMemoryLedger::new()),
     ));
 
     let mut request = from_api_gateway(include_str!("events/apigw-v2-jwt.json"));

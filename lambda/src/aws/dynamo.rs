@@ -13,8 +13,15 @@ use super::{
     provider::{MAX_ATTEMPTS, call_timeouts},
 };
 use crate::service::ownership::{
-    Lease, Ownership, OwnershipKey, OwnershipState, OwnershipStore, StoreError, StoreResult, Stored,
+    Facts, InventoryItem, InventoryPage, InventoryRead, Lease, Ownership, OwnershipKey,
+    OwnershipState, OwnershipStore, StoreError, StoreResult, Stored, in_inventory,
 };
+use marshal_shared::api::CertificateStatus;
+
+/// The ownership table's index of registered certificates: partition
+/// `registry` (`<account>#<region>`), sort `expiry` ([`Facts::position`]).
+/// Only records in the inventory carry those attributes (a sparse index).
+const INVENTORY_INDEX: &str = "inventory";
 
 /// The ownership table through aws-sdk-dynamodb.
 #[derive(Debug, Clone)]
@@ -28,12 +35,8 @@ impl DynamoOwnershipStore {
     /// (a moto server locally); each call takes at most `call_timeout`,
     /// retries included.
     pub fn new(base: &SdkConfig, table: String, call_timeout: Duration) -> DynamoOwnershipStore {
-        let config = aws_sdk_dynamodb::config::Builder::from(base)
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .timeout_config(call_timeouts(base, call_timeout))
-            .build();
         DynamoOwnershipStore {
-            client: Client::from_conf(config),
+            client: client(base, call_timeout),
             table,
         }
     }
@@ -55,6 +58,15 @@ impl DynamoOwnershipStore {
             .map(drop)
             .map_err(|e| unavailable("GetItem", e))
     }
+}
+
+/// A DynamoDB client with `base`'s settings, each call bounded by `call_timeout`.
+pub(super) fn client(base: &SdkConfig, call_timeout: Duration) -> Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(base)
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(call_timeouts(base, call_timeout))
+        .build();
+    Client::from_conf(config)
 }
 
 /// The `#v = :v` condition on the version a write replaces.
@@ -128,10 +140,72 @@ impl OwnershipStore for DynamoOwnershipStore {
             Err(e) => Err(unavailable("DeleteItem", e)),
         }
     }
+
+    async fn inventory(&self, read: &InventoryRead<'_>) -> StoreResult<InventoryPage> {
+        let registry = read.registry.to_string();
+        let mut condition = "#r = :r".to_owned();
+        let mut call = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INVENTORY_INDEX)
+            .expression_attribute_names("#r", "registry")
+            .expression_attribute_values(":r", AttributeValue::S(registry.clone()))
+            .limit(i32::try_from(read.limit.clamp(1, 1000)).unwrap_or(1000));
+        if let Some(before) = read.before_ms {
+            condition.push_str(" AND #e < :e");
+            call = call
+                .expression_attribute_names("#e", "expiry")
+                .expression_attribute_values(
+                    ":e",
+                    AttributeValue::S(format!("{:013}", before.max(0))),
+                );
+        }
+        if let Some(after) = read.after {
+            let id = after.split_once('#').map_or("", |(_, id)| id);
+            call = call.set_exclusive_start_key(Some(HashMap::from([
+                ("registry".to_owned(), AttributeValue::S(registry.clone())),
+                ("expiry".to_owned(), AttributeValue::S(after.to_owned())),
+                (
+                    "pk".to_owned(),
+                    AttributeValue::S(format!("cert#{registry}#{id}")),
+                ),
+            ])));
+        }
+        let output = call
+            .key_condition_expression(condition)
+            .send()
+            .await
+            .map_err(|e| unavailable("Query", e))?;
+        let mut items = Vec::new();
+        for item in output.items() {
+            let stored = from_item(item)?;
+            let position = item
+                .get("expiry")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            let id = item
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|pk| pk.rsplit_once('#'))
+                .map(|(_, id)| id.to_owned())
+                .unwrap_or_default();
+            items.push(InventoryItem {
+                id,
+                record: stored.record,
+                position,
+            });
+        }
+        Ok(InventoryPage {
+            items,
+            more: output.last_evaluated_key().is_some(),
+        })
+    }
 }
 
 /// A store failure in AWS's words (classified and logged like IoT's).
-fn unavailable<E>(operation: &str, e: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
+pub(super) fn unavailable<E>(operation: &str, e: aws_sdk_dynamodb::error::SdkError<E>) -> StoreError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -169,6 +243,40 @@ fn to_item(key: &OwnershipKey, r: &Ownership, version: u64) -> HashMap<String, A
             AttributeValue::N(lease.until_ms.to_string()),
         );
     }
+    if let Some(facts) = &r.facts {
+        let mut put = |name: &str, value: AttributeValue| item.insert(name.to_owned(), value);
+        put("target", AttributeValue::S(facts.target.clone()));
+        put(
+            "notAfter",
+            AttributeValue::N(facts.not_after_ms.to_string()),
+        );
+        put(
+            "registeredBy",
+            AttributeValue::S(facts.registered_by.clone()),
+        );
+        put(
+            "registeredAt",
+            AttributeValue::N(facts.registered_at_ms.to_string()),
+        );
+        if let Some(status) = facts.status {
+            put("status", AttributeValue::S(status.as_str().to_owned()));
+        }
+        if let Some(successor) = &facts.successor {
+            put("successor", AttributeValue::S(successor.clone()));
+        }
+        if let (
+            true,
+            OwnershipKey::Certificate {
+                account,
+                region,
+                id,
+            },
+        ) = (in_inventory(key, r), key)
+        {
+            put("registry", AttributeValue::S(format!("{account}#{region}")));
+            put("expiry", AttributeValue::S(facts.position(id)));
+        }
+    }
     item
 }
 
@@ -197,6 +305,20 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> StoreResult<Stored> {
             policy: text("policy"),
             lease,
             updated_ms: number("updated").unwrap_or(0),
+            facts: match (text("target"), number("notAfter")) {
+                (Some(target), Some(not_after_ms)) => Some(Facts {
+                    target,
+                    not_after_ms,
+                    status: text("status").map(|s| {
+                        serde_json::from_value(serde_json::Value::String(s))
+                            .unwrap_or(CertificateStatus::Other)
+                    }),
+                    registered_by: text("registeredBy").unwrap_or_default(),
+                    registered_at_ms: number("registeredAt").unwrap_or(0),
+                    successor: text("successor"),
+                }),
+                _ => None,
+            },
         },
         version: number("version")
             .and_then(|v| u64::try_from(v).ok())

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{AppStateRef, Authenticated, Handled, body::JsonBody, json, multi_status};
 use crate::error::ApiError;
 
-fn certificate_id(raw: &str) -> Result<String, ApiError> {
+pub(crate) fn certificate_id(raw: &str) -> Result<String, ApiError> {
     validate::certificate_id(raw)
         .map_err(|e| ApiError::new(ErrorCode::InvalidCertificateId, e.to_string()))
 }

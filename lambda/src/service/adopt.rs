@@ -7,15 +7,21 @@ use std::time::Instant;
 
 use futures::future::join_all;
 use marshal_shared::{
-    api::{AdoptCertificateResponse, AdoptRequest, AdoptThingResponse, ErrorCode, TargetErrorCode},
+    api::{
+        AdoptCertificateResponse, AdoptRequest, AdoptThingResponse, ErrorCode, LedgerAction,
+        TargetErrorCode,
+    },
     validate,
 };
 
 use super::{
     Service, failure,
+    ledger::Entry,
     manage::{ActionResult, log, outcome_of},
-    ownership::{Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState, TakeError},
-    registration::release,
+    ownership::{
+        Facts, Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState, TakeError,
+    },
+    registration::{release, unix_ms},
     registry::RegistryError,
 };
 use crate::{config::Target, error::ApiError, identity::Caller};
@@ -192,6 +198,16 @@ impl Service {
                 return Err(e);
             }
         };
+        let not_after_ms = marshal_shared::Certificate::from_pem(&record.pem)
+            .map(|c| unix_ms(c.validity().1))
+            .unwrap_or(0);
+        let entry = Entry::new(caller, owner, target, id, LedgerAction::Adopt)
+            .thing(things.first().map(String::as_str))
+            .not_after_ms(Some(not_after_ms));
+        if let Err(e) = entry.intend(self.ledger.as_ref()).await {
+            release(held.undo(store).await);
+            return Err(e);
+        }
         // Its things come along unless Marshal already records them (for
         // anyone): adopting never takes a thing from another owner.
         let mut adopted_things = Vec::new();
@@ -221,9 +237,22 @@ impl Service {
             .iter()
             .find(|p| self.config.policies.iter().any(|a| &a.name == *p))
             .cloned();
-        held.finish(store, done)
-            .await
-            .map_err(|e| failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string()))?;
+        done.facts = Some(Facts {
+            target: target.id.clone(),
+            not_after_ms,
+            status: Some(record.status),
+            registered_by: caller.display().to_owned(),
+            registered_at_ms: clock.now_ms,
+            successor: None,
+        });
+        if let Err(e) = held.finish(store, done).await {
+            let error = failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string());
+            entry.conclude(self.ledger.as_ref(), Err(&error)).await;
+            return Err(error);
+        }
+        entry
+            .conclude(self.ledger.as_ref(), Ok((Some(record.status), "adopted")))
+            .await;
         let things = if adopted_things.is_empty() {
             String::new()
         } else {

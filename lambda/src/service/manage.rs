@@ -8,12 +8,13 @@ use std::time::Instant;
 
 use futures::future::join_all;
 use marshal_shared::api::{
-    CertificateStatus, DeleteCertificateResponse, ErrorCode, GetCertificateResponse,
+    CertificateStatus, DeleteCertificateResponse, ErrorCode, GetCertificateResponse, LedgerAction,
     TargetCertificate, TargetError, TargetErrorCode, TargetOutcome, UpdateStatusResponse,
 };
 
 use super::{
     Service, TargetContext, failure,
+    ledger::Entry,
     ownership::{Held, LeaseClock, Ownership, OwnershipKey, Standing, TakeError},
     registration::release,
     registry::{RegistryError, RegistryErrorKind},
@@ -184,13 +185,17 @@ impl Service {
                 .zip(prepared)
                 .map(|(t, prepared)| async move {
                     let outcome = match prepared {
-                        Ok(Prepared::Held(ctx, held)) => self.act(&ctx, id, &held, action).await,
+                        Ok(Prepared::Held(ctx, held)) => {
+                            self.act(caller, &ctx, id, &held, action).await
+                        }
                         Ok(Prepared::Absent) => match action {
                             Action::SetStatus(_) => Err(failure::error(
                                 TargetErrorCode::NotRegistered,
                                 "the certificate is not registered in this target",
                             )),
-                            Action::Delete => Ok((None, "was not registered".into())),
+                            Action::Delete | Action::Retire => {
+                                Ok((None, "was not registered".into()))
+                            }
                         },
                         Err(e) => Err(e),
                     };
@@ -279,30 +284,59 @@ impl Service {
         }
     }
 
-    /// Runs `action` on a held certificate and hands its record back.
+    /// Runs `action` on a held certificate, recorded in the ledger, and
+    /// hands its record back.
     pub(crate) async fn act(
         &self,
+        caller: &Caller,
         ctx: &TargetContext,
         id: &str,
         held: &Held,
         action: Action,
     ) -> ActionResult {
         let store = self.ownership.as_ref();
-        match action {
-            Action::SetStatus(status) => {
-                let outcome = set_status(ctx, id, status).await;
-                release(held.give_back(store).await);
-                outcome
-            }
-            Action::Delete => {
-                let outcome = self.delete_in(ctx, id, &held.record).await;
-                release(match outcome {
-                    Ok(_) => held.remove(store).await,
-                    Err(_) => held.give_back(store).await,
-                });
-                outcome
-            }
+        let ledger = self.ledger.as_ref();
+        let record = &held.record;
+        let entry = Entry::new(caller, &record.owner(), &ctx.target, id, action.ledger())
+            .thing(record.peer.as_deref())
+            .policy(record.policy.as_deref())
+            .not_after_ms(record.facts.as_ref().map(|f| f.not_after_ms))
+            .related(match action {
+                Action::Retire => record.facts.as_ref().and_then(|f| f.successor.as_deref()),
+                _ => None,
+            });
+        if let Err(e) = entry.intend(ledger).await {
+            release(held.give_back(store).await);
+            return Err(e);
         }
+        let outcome = match action {
+            Action::SetStatus(status) => set_status(ctx, id, status).await,
+            Action::Delete | Action::Retire => self.delete_in(ctx, id, record).await,
+        };
+        let handed_back = async {
+            match (action, &outcome) {
+                (Action::Delete | Action::Retire, Ok(_)) => held.remove(store).await,
+                (Action::SetStatus(_), Ok((Some(now), _))) => {
+                    let mut record = record.clone();
+                    if let Some(facts) = record.facts.as_mut() {
+                        facts.status = Some(*now);
+                    }
+                    held.finish(store, record).await
+                }
+                _ => held.give_back(store).await,
+            }
+        };
+        let (handed_back, ()) = futures::join!(
+            handed_back,
+            entry.conclude(
+                ledger,
+                outcome
+                    .as_ref()
+                    .map(|(status, detail)| (*status, detail.as_str()))
+            )
+        );
+        release(handed_back);
+        outcome
     }
 
     /// Deletes the certificate from one target, its record held: only when
@@ -444,13 +478,20 @@ fn first_error(results: &[(&String, Result<(), RegistryError>)]) -> Option<Regis
 pub(crate) enum Action {
     SetStatus(CertificateStatus),
     Delete,
+    /// Delete, as the end of a rotation.
+    Retire,
 }
 
 impl Action {
     fn name(self) -> &'static str {
+        self.ledger().as_str()
+    }
+
+    fn ledger(self) -> LedgerAction {
         match self {
-            Action::SetStatus(_) => "set_status",
-            Action::Delete => "delete",
+            Action::SetStatus(_) => LedgerAction::SetStatus,
+            Action::Delete => LedgerAction::Delete,
+            Action::Retire => LedgerAction::Retire,
         }
     }
 }

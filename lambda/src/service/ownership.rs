@@ -18,6 +18,8 @@ use async_trait::async_trait;
 
 pub(crate) use lease::{Held, LeaseClock, TakeError};
 
+use marshal_shared::api::CertificateStatus;
+
 use crate::{config::Target, identity::Caller};
 
 /// What a record is about.
@@ -138,6 +140,92 @@ pub struct Ownership {
     pub lease: Option<Lease>,
     /// Unix milliseconds of the last change.
     pub updated_ms: i64,
+    /// For a registered certificate, what the inventory shows.
+    pub facts: Option<Facts>,
+}
+
+/// What the inventory shows of a certificate Marshal registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The target it was registered through (one of those naming this registry).
+    pub target: String,
+    /// Its `notAfter`, Unix milliseconds.
+    pub not_after_ms: i64,
+    /// Its status as Marshal last set or saw it.
+    pub status: Option<CertificateStatus>,
+    /// Who registered it: user name, else JWT `sub`.
+    pub registered_by: String,
+    /// When, Unix milliseconds.
+    pub registered_at_ms: i64,
+    /// The certificate a rotation registered to replace it.
+    pub successor: Option<String>,
+}
+
+impl Facts {
+    /// Where the record sits in its registry's inventory: by `notAfter`,
+    /// then ID (13 digits of milliseconds sort as numbers until 2286).
+    pub fn position(&self, id: &str) -> String {
+        format!("{:013}#{id}", self.not_after_ms.max(0))
+    }
+}
+
+/// An account and region: the inventory is kept per registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Registry {
+    /// Account ID.
+    pub account: String,
+    /// Region.
+    pub region: String,
+}
+
+impl Registry {
+    /// `target`'s registry.
+    pub fn of(target: &Target) -> Registry {
+        Registry {
+            account: target.account_id.clone(),
+            region: target.region.clone(),
+        }
+    }
+}
+
+/// `<account>#<region>`: the inventory index's partition.
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.account, self.region)
+    }
+}
+
+/// A certificate in a registry's inventory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryItem {
+    /// Certificate ID.
+    pub id: String,
+    /// Its record (with facts).
+    pub record: Ownership,
+    /// Its [`Facts::position`].
+    pub position: String,
+}
+
+/// One read of a registry's inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InventoryPage {
+    /// Soonest `notAfter` first.
+    pub items: Vec<InventoryItem>,
+    /// Whether more may follow the last item.
+    pub more: bool,
+}
+
+/// Which part of a registry's inventory to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryRead<'a> {
+    /// The registry.
+    pub registry: &'a Registry,
+    /// Only after this position.
+    pub after: Option<&'a str>,
+    /// Only certificates whose `notAfter` is before this (Unix ms).
+    pub before_ms: Option<i64>,
+    /// At most this many.
+    pub limit: usize,
 }
 
 impl Ownership {
@@ -151,6 +239,7 @@ impl Ownership {
             policy: None,
             lease: None,
             updated_ms: now_ms,
+            facts: None,
         }
     }
 
@@ -258,6 +347,16 @@ pub trait OwnershipStore: Send + Sync {
     ) -> StoreResult<u64>;
     /// Deletes the record if it is still at version `expected`.
     async fn delete(&self, key: &OwnershipKey, expected: u64) -> StoreResult<()>;
+    /// Registered certificates of one registry, soonest `notAfter` first
+    /// (an index kept by the store, eventually consistent).
+    async fn inventory(&self, read: &InventoryRead<'_>) -> StoreResult<InventoryPage>;
+}
+
+/// Whether a record belongs in its registry's inventory.
+pub fn in_inventory(key: &OwnershipKey, record: &Ownership) -> bool {
+    matches!(key, OwnershipKey::Certificate { .. })
+        && record.state == OwnershipState::Registered
+        && record.facts.is_some()
 }
 
 #[cfg(test)]
@@ -288,6 +387,7 @@ mod tests {
                 .map(|g| (*g).to_owned())
                 .collect::<BTreeSet<_>>(),
             unrestricted: false,
+            request_id: String::new(),
         }
     }
 

@@ -20,7 +20,8 @@ use marshal_shared::{
     Certificate, OffsetDateTime,
     api::{
         CertificateInput, CreateRegistrationRequest, CreateRegistrationResponse, ErrorCode,
-        IndexedFinding, RegistrationResult, RegistrationSummary, TargetError, TargetErrorCode,
+        IndexedFinding, LedgerAction, RegistrationResult, RegistrationSummary, TargetError,
+        TargetErrorCode,
     },
     preflight, validate,
 };
@@ -44,6 +45,8 @@ pub(crate) struct PreparedCertificate {
     pub(crate) pem: String,
     pub(crate) id: String,
     pub(crate) thing: String,
+    /// `notAfter`, Unix milliseconds.
+    pub(crate) not_after_ms: i64,
 }
 
 /// A target whose registry is open, policy present and endpoint known.
@@ -163,6 +166,7 @@ impl Service {
                 pem: certificate.to_pem(),
                 id: certificate.id(),
                 thing,
+                not_after_ms: unix_ms(certificate.validity().1),
             });
         }
         let mut seen = std::collections::HashSet::new();
@@ -259,6 +263,9 @@ impl Service {
             store: self.ownership.as_ref(),
             deadline,
             pair_budget: self.pair_budget(),
+            ledger: self.ledger.as_ref(),
+            action: LedgerAction::Register,
+            replaces: None,
         };
         let acting = &acting;
 
@@ -362,6 +369,11 @@ impl Service {
             policy: memo,
         })
     }
+}
+
+/// Unix milliseconds of `at`.
+pub(crate) fn unix_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// The owner of what a request registers: the caller, and the group they

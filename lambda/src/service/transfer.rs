@@ -11,7 +11,7 @@ use futures::{StreamExt, stream};
 use marshal_shared::{
     OffsetDateTime,
     api::{
-        CertificateInput, CertificateStatus, ErrorCode, RegistrationResult,
+        CertificateInput, CertificateStatus, ErrorCode, LedgerAction, RegistrationResult,
         TransferCertificateRequest, TransferCertificateResponse, TransferMode,
     },
 };
@@ -106,7 +106,7 @@ impl Service {
                 None
             }
             Some(action) => {
-                let outcome = self.act(&source_ctx, id, &held, action).await;
+                let outcome = self.act(caller, &source_ctx, id, &held, action).await;
                 log("transfer_source", caller, id, source.target, &outcome);
                 Some(outcome_of(source.target, outcome))
             }
@@ -179,6 +179,9 @@ impl Service {
             store: self.ownership.as_ref(),
             deadline,
             pair_budget: self.pair_budget(),
+            ledger: self.ledger.as_ref(),
+            action: LedgerAction::Transfer,
+            replaces: None,
         };
         let acting = &acting;
         let jobs: Vec<_> = destinations

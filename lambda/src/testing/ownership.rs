@@ -14,7 +14,8 @@ use async_trait::async_trait;
 
 use super::lock;
 use crate::service::ownership::{
-    Ownership, OwnershipKey, OwnershipStore, StoreError, StoreResult, Stored,
+    InventoryItem, InventoryPage, InventoryRead, Ownership, OwnershipKey, OwnershipState,
+    OwnershipStore, StoreError, StoreResult, Stored,
 };
 
 /// Records by key, shared by every clone.
@@ -140,5 +141,34 @@ impl OwnershipStore for InMemoryOwnership {
         }
         records.remove(&key);
         Ok(())
+    }
+
+    async fn inventory(&self, read: &InventoryRead<'_>) -> StoreResult<InventoryPage> {
+        self.travel().await;
+        self.check()?;
+        let prefix = format!("cert#{}#", read.registry);
+        let before = read.before_ms.map(|ms| format!("{:013}", ms.max(0)));
+        let mut items: Vec<InventoryItem> = lock(&self.records)
+            .iter()
+            .filter_map(|(key, stored)| {
+                let id = key.strip_prefix(&prefix)?;
+                let record = &stored.record;
+                let facts = record.facts.as_ref()?;
+                (record.state == OwnershipState::Registered).then(|| InventoryItem {
+                    id: id.to_owned(),
+                    record: record.clone(),
+                    position: facts.position(id),
+                })
+            })
+            .filter(|item| {
+                read.after
+                    .is_none_or(|after| item.position.as_str() > after)
+            })
+            .filter(|item| before.as_ref().is_none_or(|b| &item.position < b))
+            .collect();
+        items.sort_by(|a, b| a.position.cmp(&b.position));
+        let more = items.len() > read.limit;
+        items.truncate(read.limit);
+        Ok(InventoryPage { items, more })
     }
 }

@@ -15,7 +15,7 @@ use marshal_lambda::{
     config::{Config, Format},
     router,
     service::Service,
-    testing::{InMemoryOwnership, InMemoryProvider},
+    testing::{InMemoryLedger, InMemoryOwnership, InMemoryProvider},
 };
 use marshal_shared::{CertificateRequest, Credentials, KeyType, OffsetDateTime, generate};
 use serde_json::{Value, json};
@@ -71,6 +71,7 @@ template = { topicPrefix = "devices" }
 pub struct World {
     pub provider: InMemoryProvider,
     pub ownership: InMemoryOwnership,
+    pub ledger: InMemoryLedger,
     pub app: axum::Router,
 }
 
@@ -86,14 +87,17 @@ pub fn world_with(config: &str) -> World {
     }
     let config = Config::parse(config, Format::Toml).unwrap();
     let ownership = InMemoryOwnership::new();
+    let ledger = InMemoryLedger::new();
     let service = Service::new(
         Arc::new(config),
         Arc::new(provider.clone()),
         Arc::new(ownership.clone()),
+        Arc::new(ledger.clone()),
     );
     World {
         provider,
         ownership,
+        ledger,
         app: router(service),
     }
 }
@@ -294,4 +298,41 @@ pub fn target_codes(reply: &Reply) -> Vec<String> {
         .iter()
         .map(|r| r["error"]["code"].as_str().unwrap_or("ok").to_owned())
         .collect()
+}
+
+/// `CONFIG` behind the JWT authorizer, with `admins` administering every
+/// target and a fleet policy that Marshal may not attach.
+pub fn jwt_world() -> World {
+    let config = CONFIG
+        .replace("auth = \"none\"", "auth = \"jwt\"")
+        .replace(
+            "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"",
+            "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"\nadminGroups = [\"admins\"]",
+        );
+    let w = world_with(&config);
+    w.provider
+        .create_policy("111111111111", "ap-northeast-1", "FleetPolicy");
+    w
+}
+
+pub fn alice() -> Who {
+    who("alice-sub", &["line-7"])
+}
+pub fn bob() -> Who {
+    who("bob-sub", &["line-8"])
+}
+pub fn carol() -> Who {
+    who("carol-sub", &["line-7"])
+}
+pub fn admin() -> Who {
+    who("admin-sub", &["admins"])
+}
+
+/// The Tokyo registry of account 1 and every ownership record.
+pub fn snapshot(w: &World) -> String {
+    format!(
+        "{}\n{}",
+        w.provider.snapshot("111111111111", "ap-northeast-1"),
+        w.ownership.snapshot().join("\n")
+    )
 }

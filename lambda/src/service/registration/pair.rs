@@ -4,16 +4,19 @@
 
 use std::time::{Duration, Instant};
 
-use marshal_shared::api::{CertificateStatus, Registration, TargetError, TargetErrorCode};
+use marshal_shared::api::{
+    CertificateStatus, LedgerAction, Registration, TargetError, TargetErrorCode,
+};
 
 use super::{PreparedCertificate, ReadyTarget};
 use crate::{
     identity::Caller,
     service::{
         failure,
+        ledger::{Entry, LedgerStore},
         ownership::{
-            Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState, OwnershipStore,
-            StoreError, TakeError,
+            Facts, Held, LeaseClock, Owner, Ownership, OwnershipKey, OwnershipState,
+            OwnershipStore, StoreError, TakeError,
         },
         registry::{CertificateRecord, RegistryError, RegistryErrorKind},
     },
@@ -28,6 +31,12 @@ pub(crate) struct Acting<'a> {
     pub(crate) store: &'a dyn OwnershipStore,
     pub(crate) deadline: Instant,
     pub(crate) pair_budget: Duration,
+    /// Where every change is recorded, and as what.
+    pub(crate) ledger: &'a dyn LedgerStore,
+    pub(crate) action: LedgerAction,
+    /// For a rotation: the certificate being replaced, which may stay
+    /// attached to the thing.
+    pub(crate) replaces: Option<&'a str>,
 }
 
 impl Acting<'_> {
@@ -111,12 +120,32 @@ pub(crate) async fn register_pair(
     let caller = acting.caller;
     // The records are taken while AWS says whether the thing exists: a
     // read that changes nothing need not wait for them.
-    let (held, thing_existed) = futures::join!(
+    let entry = Entry::new(caller, acting.owner, target, &cert.id, acting.action)
+        .thing(Some(&cert.thing))
+        .policy(Some(policy))
+        .not_after_ms(Some(cert.not_after_ms))
+        .related(acting.replaces);
+    let (held, thing_existed, intended) = futures::join!(
         take_records(acting, target, cert),
-        ready.context.registry.thing_exists(&cert.thing)
+        ready.context.registry.thing_exists(&cert.thing),
+        entry.intend(acting.ledger),
     );
-    let (cert_held, thing_held) =
-        held.map_err(|e| log_failure(caller, cert, target, started, e))?;
+    let (cert_held, thing_held) = match (held, intended) {
+        (Ok(held), Ok(())) => held,
+        (Ok((cert_held, thing_held)), Err(e)) => {
+            let (c, t) =
+                futures::join!(cert_held.undo(acting.store), thing_held.undo(acting.store));
+            release(c);
+            release(t);
+            return Err(log_failure(caller, cert, target, started, e));
+        }
+        (Err(e), intended) => {
+            if intended.is_ok() {
+                entry.conclude(acting.ledger, Err(&e)).await;
+            }
+            return Err(log_failure(caller, cert, target, started, e));
+        }
+    };
 
     let mut undo = Undo::default();
     let result = apply(
@@ -126,6 +155,7 @@ pub(crate) async fn register_pair(
         activate,
         (&cert_held, &thing_held),
         thing_existed,
+        acting.replaces,
         &mut undo,
     )
     .await;
@@ -138,9 +168,28 @@ pub(crate) async fn register_pair(
             let mut thing_record = thing_held.record.clone();
             thing_record.state = OwnershipState::Registered;
             thing_record.peer = Some(cert.id.clone());
-            let (c, t) = futures::join!(
+            let known = cert_record.facts.take();
+            cert_record.facts = Some(Facts {
+                target: target.id.clone(),
+                not_after_ms: cert.not_after_ms,
+                status: Some(registration.status),
+                registered_by: known
+                    .as_ref()
+                    .map_or_else(|| caller.display().to_owned(), |f| f.registered_by.clone()),
+                registered_at_ms: known
+                    .as_ref()
+                    .map_or(acting.clock.now_ms, |f| f.registered_at_ms),
+                successor: known.and_then(|f| f.successor),
+            });
+            let detail = if registration.newly_registered {
+                "registered"
+            } else {
+                "already registered"
+            };
+            let (c, t, ()) = futures::join!(
                 cert_held.finish(acting.store, cert_record),
                 thing_held.finish(acting.store, thing_record),
+                entry.conclude(acting.ledger, Ok((Some(registration.status), detail))),
             );
             // AWS is as the answer says; a record left claimed is completed by
             // the owner's next request, and its lease runs out by itself.
@@ -177,6 +226,7 @@ pub(crate) async fn register_pair(
             };
             release(c);
             release(t);
+            entry.conclude(acting.ledger, Err(&error)).await;
             Err(log_failure(caller, cert, target, started, error))
         }
     }
@@ -321,6 +371,7 @@ async fn apply(
     activate: bool,
     (cert_held, thing_held): (&Held, &Held),
     thing_existed: Result<bool, RegistryError>,
+    acting_replaces: Option<&str>,
     undo: &mut Undo,
 ) -> Result<Registration, TargetError> {
     let registry = &ready.context.registry;
@@ -468,7 +519,14 @@ async fn apply(
             "the certificate is REVOKED in this target; AWS cannot make it ACTIVE again",
         ));
     }
-    if principals.map_err(aws)?.iter().any(|p| p != &record.arn) {
+    let replaced = |p: &str| {
+        acting_replaces.is_some_and(|old| p.rsplit_once("cert/").is_some_and(|(_, id)| id == old))
+    };
+    if principals
+        .map_err(aws)?
+        .iter()
+        .any(|p| p != &record.arn && !replaced(p))
+    {
         return Err(failure::error(
             TargetErrorCode::ThingInUse,
             format!(

@@ -1,0 +1,345 @@
+//! The inventory (what Marshal registered, soonest expiry first, page by
+//! page) and a certificate's history, both limited to the caller's targets
+//! and to what the caller manages.
+//!
+//! The inventory is kept per registry (account and region) by the ownership
+//! store's index; a page merges the registries the caller may see, and its
+//! cursor says how far each one was read.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use futures::future::join_all;
+use marshal_shared::api::{
+    CertificateHistoryResponse, ErrorCode, InventoryEntry, InventoryResponse,
+};
+
+use super::{
+    Service,
+    ledger::timestamp_ms,
+    ownership::{InventoryItem, InventoryRead, Registry},
+};
+use crate::{config::Target, error::ApiError, identity::Caller};
+
+/// The most entries one page holds (and the default).
+pub const MAX_PAGE: usize = 100;
+
+/// The most certificates one page looks at before it answers with a cursor,
+/// so a filter that matches little still answers promptly.
+const MAX_EXAMINED: usize = 5_000;
+
+/// What to list.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryQuery {
+    /// Only this target.
+    pub target: Option<String>,
+    /// Only certificates attached to this thing.
+    pub thing: Option<String>,
+    /// Only certificates whose `notAfter` is before this (Unix ms).
+    pub expires_before_ms: Option<i64>,
+    /// Only those registered by this user name or JWT `sub`.
+    pub registered_by: Option<String>,
+    /// Where the previous page ended.
+    pub cursor: Option<String>,
+    /// At most this many entries (1 to [`MAX_PAGE`]).
+    pub limit: usize,
+}
+
+/// One registry being read.
+struct Lane<'a> {
+    registry: Registry,
+    /// The caller's targets naming it, in configuration order.
+    targets: Vec<&'a Target>,
+    /// The last position handed out (where the next page starts).
+    consumed: Option<String>,
+    /// The last position read from the store.
+    fetched: Option<String>,
+    buffer: VecDeque<InventoryItem>,
+    more: bool,
+}
+
+/// Marks a registry read to its end in a cursor.
+const DONE: &str = "~";
+
+impl Service {
+    /// `GET /v1/certificates`.
+    pub async fn inventory(
+        &self,
+        caller: &Caller,
+        query: &InventoryQuery,
+    ) -> Result<InventoryResponse, ApiError> {
+        let targets: Vec<&Target> = match &query.target {
+            Some(id) => {
+                let resolved = self.resolve_targets(caller, std::slice::from_ref(id))?;
+                self.config
+                    .targets
+                    .iter()
+                    .filter(|t| resolved.iter().any(|r| r.id == t.id))
+                    .collect()
+            }
+            None => self.visible_targets(caller),
+        };
+        let cursor = match &query.cursor {
+            Some(raw) => decode_cursor(raw)?,
+            None => BTreeMap::new(),
+        };
+        let mut lanes: Vec<Lane<'_>> = Vec::new();
+        for target in targets {
+            let registry = Registry::of(target);
+            if let Some(lane) = lanes.iter_mut().find(|l| l.registry == registry) {
+                lane.targets.push(target);
+                continue;
+            }
+            let start = cursor.get(&registry.to_string()).cloned();
+            let more = start.as_deref() != Some(DONE);
+            lanes.push(Lane {
+                registry,
+                targets: vec![target],
+                consumed: start.clone(),
+                fetched: start,
+                buffer: VecDeque::new(),
+                more,
+            });
+        }
+        let limit = query.limit.clamp(1, MAX_PAGE);
+        let mut entries = Vec::new();
+        let mut examined = 0;
+        while entries.len() < limit && examined < MAX_EXAMINED {
+            self.refill(&mut lanes, query.expires_before_ms, limit)
+                .await?;
+            let Some(lane) = lanes
+                .iter_mut()
+                .filter(|l| !l.buffer.is_empty())
+                .min_by(|a, b| a.buffer[0].position.cmp(&b.buffer[0].position))
+            else {
+                break;
+            };
+            let Some(item) = lane.buffer.pop_front() else {
+                break;
+            };
+            examined += 1;
+            lane.consumed = Some(item.position.clone());
+            if let Some(entry) = entry_for(caller, &lane.targets, query, &item) {
+                entries.push(entry);
+            }
+        }
+        let next_cursor = lanes
+            .iter()
+            .any(|l| !l.buffer.is_empty() || l.more)
+            .then(|| encode_cursor(&lanes));
+        Ok(InventoryResponse {
+            entries,
+            next_cursor,
+        })
+    }
+
+    /// Reads on where a lane's buffer is empty and the store has more: all
+    /// such lanes side by side.
+    async fn refill(
+        &self,
+        lanes: &mut [Lane<'_>],
+        before_ms: Option<i64>,
+        limit: usize,
+    ) -> Result<(), ApiError> {
+        let reads = lanes
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.buffer.is_empty() && l.more)
+            .map(|(i, l)| async move {
+                let read = InventoryRead {
+                    registry: &l.registry,
+                    after: l.fetched.as_deref(),
+                    before_ms,
+                    limit,
+                };
+                (i, self.ownership.inventory(&read).await)
+            });
+        for (i, page) in join_all(reads).await {
+            let page = page.map_err(|e| {
+                tracing::error!(error = %e, "inventory not read");
+                ApiError::new(
+                    ErrorCode::InternalError,
+                    "the inventory could not be read from the ownership records; try again",
+                )
+            })?;
+            let lane = &mut lanes[i];
+            lane.more = page.more && !page.items.is_empty();
+            if let Some(last) = page.items.last() {
+                lane.fetched = Some(last.position.clone());
+            }
+            lane.buffer.extend(page.items);
+        }
+        Ok(())
+    }
+
+    /// `GET /v1/certificates/{id}/history`: the events in targets the caller
+    /// may use, of what they or their group owned, or anything in a target
+    /// they administer. None at all is an empty list, not 404: the answer
+    /// does not tell whether others have events.
+    pub async fn history(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<CertificateHistoryResponse, ApiError> {
+        let events = self.ledger.history(id).await.map_err(|e| {
+            tracing::error!(error = %e, "ledger not read");
+            ApiError::new(
+                ErrorCode::InternalError,
+                "the ledger could not be read; try again",
+            )
+        })?;
+        let events = events
+            .into_iter()
+            .filter(|r| {
+                let Some(target) = self.config.targets.iter().find(|t| t.id == r.event.target)
+                else {
+                    return false;
+                };
+                caller.may_use(target)
+                    && (r.owner == caller.subject
+                        || r.owner_group
+                            .as_ref()
+                            .is_some_and(|g| caller.groups.contains(g))
+                        || caller.is_admin(target))
+            })
+            .map(|r| r.event)
+            .collect();
+        Ok(CertificateHistoryResponse {
+            certificate_id: id.to_owned(),
+            events,
+        })
+    }
+}
+
+/// The entry `caller` sees of `item`, or `None` when the query's filters
+/// leave it out. Thing and registrant filters match only what the caller
+/// manages: filtering must not reveal what the entry does not show.
+fn entry_for(
+    caller: &Caller,
+    targets: &[&Target],
+    query: &InventoryQuery,
+    item: &InventoryItem,
+) -> Option<InventoryEntry> {
+    let record = &item.record;
+    let facts = record.facts.as_ref()?;
+    let target = targets
+        .iter()
+        .find(|t| t.id == facts.target)
+        .or_else(|| targets.first())?;
+    let managed = record.owned_by(caller) || targets.iter().any(|t| caller.is_admin(t));
+    if query.thing.is_some() || query.registered_by.is_some() {
+        if !managed {
+            return None;
+        }
+        if query
+            .thing
+            .as_ref()
+            .is_some_and(|t| record.peer.as_ref() != Some(t))
+        {
+            return None;
+        }
+        if query
+            .registered_by
+            .as_ref()
+            .is_some_and(|who| &facts.registered_by != who && &record.owner != who)
+        {
+            return None;
+        }
+    }
+    let shown = |value: Option<String>| if managed { value } else { None };
+    Some(InventoryEntry {
+        certificate_id: item.id.clone(),
+        target: target.id.clone(),
+        status: facts.status,
+        not_after: timestamp_ms(facts.not_after_ms),
+        managed,
+        thing: shown(record.peer.clone()),
+        policy: shown(record.policy.clone()),
+        registered_by: shown(Some(facts.registered_by.clone())),
+        registered_at: shown(Some(timestamp_ms(facts.registered_at_ms))),
+        owner_group: shown(record.group.clone()),
+        successor: shown(facts.successor.clone()),
+    })
+}
+
+/// Hex of `{"<account>#<region>": "<position>"}`: opaque to callers, and
+/// only ever a starting point: every entry is checked again on the next page.
+fn encode_cursor(lanes: &[Lane<'_>]) -> String {
+    let positions: BTreeMap<String, String> = lanes
+        .iter()
+        .map(|l| {
+            let position = if l.buffer.is_empty() && !l.more {
+                DONE.to_owned()
+            } else {
+                l.consumed.clone().unwrap_or_default()
+            };
+            (l.registry.to_string(), position)
+        })
+        .filter(|(_, p)| !p.is_empty())
+        .collect();
+    hex::encode(serde_json::to_vec(&positions).unwrap_or_default())
+}
+
+fn decode_cursor(raw: &str) -> Result<BTreeMap<String, String>, ApiError> {
+    let bad = || {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            "cursor: not a cursor this API gave (pass nextCursor as it came)",
+        )
+    };
+    if raw.len() > 8_192 {
+        return Err(bad());
+    }
+    let bytes = hex::decode(raw).map_err(|_| bad())?;
+    let positions: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    let registry_ok = |r: &str| {
+        r.split_once('#').is_some_and(|(account, region)| {
+            account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && !region.is_empty()
+                && region.len() <= 32
+                && region
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+    };
+    let position_ok = |p: &str| {
+        p == DONE
+            || p.split_once('#').is_some_and(|(ms, id)| {
+                ms.len() == 13
+                    && ms.bytes().all(|b| b.is_ascii_digit())
+                    && marshal_shared::validate::certificate_id(id).is_ok()
+            })
+    };
+    if positions.len() > 64
+        || !positions
+            .iter()
+            .all(|(r, p)| registry_ok(r) && position_ok(p))
+    {
+        return Err(bad());
+    }
+    Ok(positions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_refuse_what_the_api_did_not_give() {
+        let good = hex::encode(format!(
+            r#"{{"111111111111#ap-northeast-1":"1796774400000#{}"}}"#,
+            "ab".repeat(32)
+        ));
+        assert!(decode_cursor(&good).is_ok());
+        for bad in [
+            "zz".to_owned(),
+            hex::encode("[]"),
+            hex::encode(r#"{"x#y":"~"}"#),
+            hex::encode(r#"{"111111111111#ap-northeast-1":"1#ab"}"#),
+            hex::encode(r#"{"111111111111#ap-northeast-1":"1796774400000#' OR 1=1"}"#),
+        ] {
+            let e = decode_cursor(&bad).err().map(|e| e.code);
+            assert_eq!(e, Some(ErrorCode::InvalidRequest), "{bad}");
+        }
+    }
+}
