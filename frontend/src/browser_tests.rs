@@ -75,6 +75,7 @@ async fn the_credential_view_shows_the_id_first_and_in_japanese() {
         made: made.clone(),
         lang: Lang::Ja,
         endpoints: Vec::new(),
+        id_prefix: yew::AttrValue::default(),
     };
     let _app = yew::Renderer::<CredentialView>::with_root_and_props(root.clone(), props).render();
     yew::platform::time::sleep(Duration::from_millis(10)).await;
