@@ -275,3 +275,7 @@ fn successor_request(old: &Certificate, subject: &str) -> (CertificateRequest, V
         .unwrap_or(marshal_shared::DEFAULT_VALIDITY_DAYS);
     (request, dropped)
 }
+
+// Native only, like the page's other reducer tests.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
