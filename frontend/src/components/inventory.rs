@@ -51,7 +51,7 @@ pub(crate) fn inventory_section(props: &InventorySectionProps) -> Html {
     let dispatch = state.dispatcher().to_callback();
     let date_ref = use_node_ref();
     let export_error = use_state(|| None::<String>);
-    let copied = use_state(|| None::<Result<usize, ()>>);
+    let copied = use_state(|| None::<Result<String, ()>>);
     let config = match &state.config {
         Remote::Loaded(config) => Some(&**config),
         _ => None,
@@ -263,7 +263,7 @@ fn status(state: &State, lang: Lang) -> Html {
 fn table(
     state: &UseReducerHandle<State>,
     now: i64,
-    copied: &UseStateHandle<Option<Result<usize, ()>>>,
+    copied: &UseStateHandle<Option<Result<String, ()>>>,
 ) -> Html {
     let lang = state.lang;
     let labels = [
@@ -286,18 +286,13 @@ fn table(
         let target = target_info(config, &e.target);
         let on_copy = {
             let (id, copied) = (e.certificate_id.clone(), copied.clone());
-            Callback::from(move |_: MouseEvent| copy_id(&id, i, &copied))
+            Callback::from(move |_: MouseEvent| copy_id(&id, &copied))
         };
         let on_history = {
             let (id, dispatcher) = (e.certificate_id.clone(), state.dispatcher());
             Callback::from(move |_: MouseEvent| open_history(&dispatcher, id.clone(), i))
         };
         let optional = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".to_owned());
-        let copy_note = match **copied {
-            Some(Ok(row)) if row == i => InventoryText::Copied.get(lang),
-            Some(Err(())) => "",
-            _ => "",
-        };
         html! {
             <tr data-certificate={e.certificate_id.clone()} data-target={e.target.clone()}>
                 <th scope="row" data-label={labels[0]}>
@@ -308,7 +303,6 @@ fn table(
                         { InventoryText::CopyId.get(lang) }
                         <span class="visually-hidden">{ format!(" {}", e.certificate_id) }</span>
                     </button>
-                    <span class="muted" role="status">{ copy_note }</span>
                 </th>
                 <td data-label={labels[1]}>{ target_label(&target) }</td>
                 <td data-label={labels[2]}>
@@ -343,6 +337,13 @@ fn table(
     };
     html! {
         <>
+            // One live region for every row's copy button.
+            <p class="hint" id="inventory-copy-status" role="status">
+                { match **copied {
+                    Some(Ok(ref id)) => format!("{}: {}", InventoryText::Copied.get(lang), short_id(id)),
+                    _ => String::new(),
+                } }
+            </p>
             if matches!(**copied, Some(Err(()))) {
                 <p class="status error" role="alert">{ InventoryText::CopyFailed.get(lang) }</p>
             }
@@ -358,16 +359,16 @@ fn table(
     }
 }
 
-/// The full ID to the clipboard; the row says "copied", or the page says it could not.
-fn copy_id(id: &str, row: usize, copied: &UseStateHandle<Option<Result<usize, ()>>>) {
+/// The full ID to the clipboard; the page says it was copied, or that it could not be.
+fn copy_id(id: &str, copied: &UseStateHandle<Option<Result<String, ()>>>) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let promise = window.navigator().clipboard().write_text(id);
-    let copied = copied.clone();
+    let (id, copied) = (id.to_owned(), copied.clone());
     spawn_local(async move {
         copied.set(Some(
-            JsFuture::from(promise).await.map(|_| row).map_err(|_| ()),
+            JsFuture::from(promise).await.map(|_| id).map_err(|_| ()),
         ));
     });
 }
