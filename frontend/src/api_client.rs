@@ -287,3 +287,57 @@ pub(crate) async fn adopt_certificate(
     let path = format!("/v1/certificates/{id}/adopt");
     call("POST", &path, Some(body), &[200, 207]).await
 }
+
+/// `GET /v1/certificates?…`: one page of the inventory (the first, or the
+/// one after `cursor`), every filter percent-encoded by the query.
+pub(crate) async fn list_certificates(
+    query: &crate::state::inventory::InventoryQuery,
+    cursor: Option<&str>,
+) -> Result<marshal_shared::api::InventoryResponse, ApiFailure> {
+    call("GET", &query.path(cursor), None, &[200]).await
+}
+
+/// `GET /v1/certificates/{id}/history`, oldest first. `id` comes from an
+/// answer of the server: it goes into the path only if it is canonical.
+pub(crate) async fn certificate_history(
+    id: &str,
+) -> Result<marshal_shared::api::CertificateHistoryResponse, ApiFailure> {
+    let id = canonical(id)?;
+    call(
+        "GET",
+        &format!("/v1/certificates/{id}/history"),
+        None,
+        &[200],
+    )
+    .await
+}
+
+/// `POST /v1/certificates/{id}/rotate`: 200 or 207. The body holds the
+/// new certificate's PEM, never its key.
+pub(crate) async fn rotate_certificate(
+    id: &str,
+    request: &marshal_shared::api::RotateCertificateRequest,
+) -> Result<marshal_shared::api::RotateCertificateResponse, ApiFailure> {
+    let id = canonical(id)?;
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    let path = format!("/v1/certificates/{id}/rotate");
+    call("POST", &path, Some(body), &[200, 207]).await
+}
+
+/// `POST /v1/certificates/{id}/retire`: 200 or 207.
+pub(crate) async fn retire_certificate(
+    id: &str,
+    request: &marshal_shared::api::RetireCertificateRequest,
+) -> Result<marshal_shared::api::RetireCertificateResponse, ApiFailure> {
+    let id = canonical(id)?;
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    let path = format!("/v1/certificates/{id}/retire");
+    call("POST", &path, Some(body), &[200, 207]).await
+}
+
+/// The canonical form of `id` (64 lowercase hex digits), safe in a path;
+/// anything else is not sent.
+fn canonical(id: &str) -> Result<String, ApiFailure> {
+    crate::state::manage::parse_certificate_id(id)
+        .map_err(|_| unreachable("not a certificate ID; nothing was sent"))
+}

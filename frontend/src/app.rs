@@ -9,8 +9,8 @@ use yew::prelude::*;
 
 use crate::api_client;
 use crate::components::{
-    BatchSection, CredentialSection, CredentialView, ImportSection, LanguageSwitch, ManageSection,
-    RegisterSection, SignInBar,
+    BatchSection, CredentialSection, CredentialView, ImportSection, InventorySection,
+    LanguageSwitch, ManageSection, RegisterSection, SignInBar,
 };
 use crate::generation::{GenerateOutcome, now_from_unix_ms};
 use crate::i18n::{Lang, Text};
@@ -227,6 +227,7 @@ pub(crate) fn app() -> Html {
             <RegisterSection state={state.clone()} {on_register} on_retry={load_config} />
             <ManageSection state={state.clone()} />
             <BatchSection state={state.clone()} on_start={on_batch_start} on_cancel={on_batch_cancel} />
+            <InventorySection state={state.clone()} />
         </>
     }
 }

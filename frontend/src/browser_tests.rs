@@ -75,6 +75,7 @@ async fn the_credential_view_shows_the_id_first_and_in_japanese() {
         made: made.clone(),
         lang: Lang::Ja,
         endpoints: Vec::new(),
+        id_prefix: yew::AttrValue::default(),
     };
     let _app = yew::Renderer::<CredentialView>::with_root_and_props(root.clone(), props).render();
     yew::platform::time::sleep(Duration::from_millis(10)).await;
@@ -154,4 +155,171 @@ fn a_batch_runs_to_a_zip_in_the_browser() {
     assert_eq!(run.file_name(), "marshal-batch-3.zip");
     let zip = run.finish().unwrap();
     assert!(zip.starts_with(b"PK\x03\x04"));
+}
+
+/// A section under test, over a state made beforehand with the reducer.
+#[derive(yew::Properties, PartialEq)]
+struct HarnessProps {
+    state: crate::state::State,
+}
+
+#[yew::function_component(InventoryHarness)]
+fn inventory_harness(props: &HarnessProps) -> yew::Html {
+    let initial = props.state.clone();
+    let state = yew::use_reducer(move || initial);
+    yew::html! { <crate::components::InventorySection {state} /> }
+}
+
+fn inventory_entry(id: char, days_left: i64, managed: bool) -> marshal_shared::api::InventoryEntry {
+    let not_after = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        js_sys::Date::now() + days_left as f64 * 86_400_000.0 + 3_600_000.0,
+    ));
+    marshal_shared::api::InventoryEntry {
+        certificate_id: id.to_string().repeat(64),
+        target: "dev".to_owned(),
+        status: Some(marshal_shared::api::CertificateStatus::Active),
+        not_after: String::from(not_after.to_iso_string()),
+        managed,
+        thing: managed.then(|| "=thing".to_owned()),
+        policy: managed.then(|| "MarshalDevice".to_owned()),
+        registered_by: managed.then(|| "alice".to_owned()),
+        registered_at: managed.then(|| "2026-01-01T00:00:00.000Z".to_owned()),
+        owner_group: None,
+        successor: None,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_inventory_shows_days_left_in_words_and_hides_what_is_not_yours() {
+    use wasm_bindgen::JsCast;
+
+    use crate::state::inventory::{InventoryAction, InventoryQuery};
+    use crate::state::{Action, State, reduce};
+
+    let page = marshal_shared::api::InventoryResponse {
+        entries: vec![
+            inventory_entry('a', -2, true),
+            inventory_entry('b', 12, true),
+            inventory_entry('c', 60, true),
+            inventory_entry('d', 400, false),
+        ],
+        next_cursor: Some("next".to_owned()),
+    };
+    let state = [
+        Action::Inventory(InventoryAction::SearchStarted {
+            query: InventoryQuery::default(),
+            ticket: 1,
+        }),
+        Action::Inventory(InventoryAction::PageLoaded {
+            ticket: 1,
+            result: Ok(page),
+        }),
+    ]
+    .into_iter()
+    .fold(State::new(Lang::En), reduce);
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let _app = yew::Renderer::<InventoryHarness>::with_root_and_props(
+        root.clone(),
+        HarnessProps { state },
+    )
+    .render();
+    yew::platform::time::sleep(Duration::from_millis(10)).await;
+
+    let rows = root
+        .query_selector_all("#inventory-table tbody tr")
+        .unwrap();
+    assert_eq!(rows.length(), 4);
+    let badge = |i: u32| {
+        let row: web_sys::Element = rows.get(i).unwrap().dyn_into().unwrap();
+        let badge = row.query_selector(".badge").unwrap().unwrap();
+        (badge.class_name(), badge.text_content().unwrap())
+    };
+    let expected = [
+        ("badge expiry expired", "Expired"),
+        ("badge expiry soon", "Within 30 days: 12 days left"),
+        ("badge expiry near", "Within 90 days: 60 days left"),
+        ("badge expiry later", "400 days left"),
+    ];
+    for (i, (class, text)) in expected.into_iter().enumerate() {
+        assert_eq!(
+            badge(i as u32),
+            (class.to_owned(), text.to_owned()),
+            "row {i}"
+        );
+    }
+    // History for your rows only; the other one says why its details are hidden.
+    assert!(document.get_element_by_id("inventory-history-0").is_some());
+    assert!(document.get_element_by_id("inventory-history-3").is_none());
+    let last = rows.get(3).unwrap().text_content().unwrap();
+    assert!(last.contains("not yours"), "{last}");
+    // The full ID is in the title; the short one on screen.
+    let code = root
+        .query_selector("#inventory-table code")
+        .unwrap()
+        .unwrap();
+    assert_eq!(code.get_attribute("title").unwrap(), "a".repeat(64));
+    assert_eq!(code.text_content().unwrap(), "aaaa…aaaa");
+    // Next page and export offered.
+    assert!(document.get_element_by_id("inventory-more").is_some());
+    let export = document.get_element_by_id("inventory-export").unwrap();
+    assert!(!export.has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+fn a_rotation_plan_runs_in_the_worker_entry_with_the_old_subject() {
+    use std::rc::Rc;
+
+    use marshal_shared::api::{GetCertificateResponse, TargetCertificate};
+
+    use crate::state::manage::ManageAction;
+    use crate::state::{Action, State, reduce};
+
+    let old = made("ec-p256");
+    let id = old.info.certificate_id.clone();
+    let row = TargetCertificate {
+        target: "dev".to_owned(),
+        present: true,
+        status: Some(marshal_shared::api::CertificateStatus::Active),
+        managed: true,
+        policies: vec![],
+        things: vec![],
+        certificate_pem: Some(old.certificate.to_pem()),
+        error: None,
+    };
+    let config: marshal_shared::api::GetConfigResponse = serde_json::from_value(serde_json::json!({
+        "targets": [{"id": "dev", "name": "dev", "accountId": "111111111111", "region": "ap-northeast-1"}],
+        "policies": [{"name": "MarshalDevice", "createdWhenMissing": true}],
+        "thingNamePattern": ".*",
+        "limits": {"maxBodyBytes": 1048576, "maxTargetsPerRequest": 4, "maxCertificatesPerRequest": 10},
+    }))
+    .unwrap();
+    let state = [
+        Action::ConfigLoaded(Rc::new(config)),
+        Action::Manage(ManageAction::LookupStarted {
+            id: id.clone(),
+            ticket: 1,
+        }),
+        Action::Manage(ManageAction::LookupDone {
+            ticket: 1,
+            result: Ok(Rc::new(GetCertificateResponse {
+                certificate_id: id,
+                targets: vec![row],
+            })),
+        }),
+    ]
+    .into_iter()
+    .fold(State::new(Lang::En), reduce);
+    let plan = state.manage.rotation_plan(&state.config).unwrap();
+    let job = serde_json::to_string(&plan.job(3, js_sys::Date::now())).unwrap();
+    let GenerateOutcome::Made {
+        certificate_pem, ..
+    } = serde_json::from_str(&crate::generate_in_worker(&job, None)).unwrap()
+    else {
+        panic!("the worker entry could not make the successor");
+    };
+    let new = marshal_shared::Certificate::from_pem(&certificate_pem).unwrap();
+    assert_eq!(new.info().unwrap().subject, old.info.subject);
+    assert_ne!(new.id(), old.info.certificate_id);
 }

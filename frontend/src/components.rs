@@ -4,6 +4,7 @@ mod batch;
 mod credential_form;
 mod credential_view;
 mod import;
+mod inventory;
 mod language_switch;
 mod manage;
 mod register;
@@ -15,6 +16,7 @@ pub(crate) use credential_view::CredentialView;
 #[cfg(test)]
 pub(crate) use credential_view::CredentialViewProps;
 pub(crate) use import::ImportSection;
+pub(crate) use inventory::InventorySection;
 pub(crate) use language_switch::LanguageSwitch;
 pub(crate) use manage::ManageSection;
 pub(crate) use register::RegisterSection;

@@ -5,7 +5,9 @@
 use marshal_shared::api::{ErrorCode, TargetErrorCode};
 
 pub mod auth;
+pub mod inventory;
 pub mod manage;
+pub mod rotate;
 
 /// A language the page speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -22,6 +22,7 @@ use crate::generation::GenerateJob;
 use crate::i18n::{Lang, Text};
 use crate::importing::{ImportProblem, PickedFile, import_files};
 
+pub mod inventory;
 pub mod manage;
 
 /// Everything the page shows.
@@ -43,6 +44,7 @@ pub struct State {
     /// Which way the credentials come: made here or imported.
     pub source: Source,
     pub batch: BatchForm,
+    pub inventory: inventory::Inventory,
 }
 
 /// The batch section.
@@ -413,6 +415,7 @@ pub enum Action {
     RegistrationDone(Rc<CreateRegistrationResponse>),
     RegistrationFailed(ApiFailure),
     Manage(manage::ManageAction),
+    Inventory(inventory::InventoryAction),
     /// Files were picked or dropped (and read): import them with the
     /// password as typed. `now` is for the preflight.
     ImportFiles {
@@ -446,7 +449,7 @@ pub enum Action {
         now: OffsetDateTime,
     },
     /// The user signed out: what the API told them leaves the page (their
-    /// targets, registration results, look-ups). Credentials stay: they
+    /// targets, registration results, look-ups, inventory). Credentials stay: they
     /// were made or imported here without signing in, and may not be saved
     /// yet.
     SignedOut,
@@ -516,27 +519,7 @@ impl State {
         let (Some(made), Remote::Loaded(response)) = (self.made(), &self.registration) else {
             return Vec::new();
         };
-        let targets = match &self.config {
-            Remote::Loaded(config) => config.targets.as_slice(),
-            _ => &[],
-        };
-        response
-            .results
-            .iter()
-            .filter(|r| r.certificate_id == made.info.certificate_id)
-            .filter_map(|r| {
-                let registration = r.registration.as_ref()?;
-                let target = targets.iter().find(|t| t.id == r.target);
-                Some(KitEndpoint {
-                    target: r.target.clone(),
-                    name: target.map_or_else(|| r.target.clone(), |t| t.name.clone()),
-                    account_id: target.map(|t| t.account_id.clone()).unwrap_or_default(),
-                    region: target.map(|t| t.region.clone()).unwrap_or_default(),
-                    endpoint: registration.endpoint.clone(),
-                    thing_name: Some(registration.thing.clone()),
-                })
-            })
-            .collect()
+        kit_endpoints_of(&response.results, &made.info.certificate_id, &self.config)
     }
 
     /// Why the register button cannot be pressed yet (None: it can).
@@ -618,6 +601,7 @@ impl State {
                 self.register = RegisterForm::default();
                 self.registration = Remote::NotAsked;
                 self.manage = manage::Manage::default();
+                self.inventory = inventory::Inventory::default();
             }
             Action::ConfigLoading => self.config = Remote::Loading,
             Action::ConfigLoaded(config) => {
@@ -658,6 +642,7 @@ impl State {
             Action::RegistrationDone(response) => self.registration = Remote::Loaded(response),
             Action::RegistrationFailed(failure) => self.registration = Remote::Failed(failure),
             Action::Manage(action) => self.manage.apply(action, &self.config),
+            Action::Inventory(action) => self.inventory.apply(action),
             Action::ImportFiles { files, now } => {
                 self.import.files = files;
                 self.run_import(now);
@@ -736,6 +721,36 @@ pub fn reduce(state: State, action: Action) -> State {
     let mut next = state;
     next.apply(action);
     next
+}
+
+/// Where `certificate_id` was registered according to `results` (of a
+/// registration or a rotation), for the device kit: target details from
+/// the config, endpoint and thing from the answer.
+pub fn kit_endpoints_of(
+    results: &[marshal_shared::api::RegistrationResult],
+    certificate_id: &str,
+    config: &Remote<GetConfigResponse>,
+) -> Vec<KitEndpoint> {
+    let targets = match config {
+        Remote::Loaded(config) => config.targets.as_slice(),
+        _ => &[],
+    };
+    results
+        .iter()
+        .filter(|r| r.certificate_id == certificate_id)
+        .filter_map(|r| {
+            let registration = r.registration.as_ref()?;
+            let target = targets.iter().find(|t| t.id == r.target);
+            Some(KitEndpoint {
+                target: r.target.clone(),
+                name: target.map_or_else(|| r.target.clone(), |t| t.name.clone()),
+                account_id: target.map(|t| t.account_id.clone()).unwrap_or_default(),
+                region: target.map(|t| t.region.clone()).unwrap_or_default(),
+                endpoint: registration.endpoint.clone(),
+                thing_name: Some(registration.thing.clone()),
+            })
+        })
+        .collect()
 }
 
 /// Whether `group` is one of the caller's groups as the config lists them:

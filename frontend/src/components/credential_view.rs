@@ -22,6 +22,10 @@ pub(crate) struct CredentialViewProps {
     /// Where the last registration put this certificate (for the kit).
     #[prop_or_default]
     pub(crate) endpoints: Vec<KitEndpoint>,
+    /// Put before every element id, so a second view (a rotation's new
+    /// credentials) can be on the page with the first.
+    #[prop_or_default]
+    pub(crate) id_prefix: AttrValue,
 }
 
 #[function_component(CredentialView)]
@@ -31,6 +35,7 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
     let info = &made.info;
     let stem = made.file_stem();
     let has_key = made.private_key.is_some();
+    let id = |name: &str| format!("{}{name}", props.id_prefix);
 
     let download_error = use_state(|| None::<String>);
     let p12_password = use_state(Secret::default);
@@ -114,17 +119,17 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
 
     html! {
         <div class="made">
-            <p class="origin" id="credentials-origin">{ origin_text(made, lang) }</p>
+            <p class="origin" id={id("credentials-origin")}>{ origin_text(made, lang) }</p>
             if let Some((class, text)) = key_note(made) {
-                <p class={classes!("status", class)} id="key-check">{ text.get(lang) }</p>
+                <p class={classes!("status", class)} id={id("key-check")}>{ text.get(lang) }</p>
             }
             <div class="id-row">
                 <div>
                     <h3>{ Text::CertificateId.get(lang) }</h3>
-                    <p><code class="certificate-id" id="certificate-id">{ &info.certificate_id }</code></p>
+                    <p><code class="certificate-id" id={id("certificate-id")}>{ &info.certificate_id }</code></p>
                     <p class="hint">{ Text::CertificateIdHint.get(lang) }</p>
                 </div>
-                <figure class="qr" id="certificate-qr">
+                <figure class="qr" id={id("certificate-qr")}>
                     { qr }
                     <figcaption class="hint">{ Text::QrCaption.get(lang) }</figcaption>
                 </figure>
@@ -132,11 +137,11 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
 
             <h3>{ Text::Downloads.get(lang) }</h3>
             <div class="downloads">
-                <button type="button" onclick={on_certificate} id="download-certificate">
+                <button type="button" onclick={on_certificate} id={id("download-certificate")}>
                     { Text::DownloadCertificate.get(lang) }
                 </button>
                 if has_key {
-                    <button type="button" onclick={on_key} id="download-key">
+                    <button type="button" onclick={on_key} id={id("download-key")}>
                         { Text::DownloadKey.get(lang) }
                     </button>
                 }
@@ -144,23 +149,23 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
             if has_key {
                 <p class="warning">{ Text::SaveKeyNow.get(lang) }</p>
                 <div class="p12 field">
-                    <label for="p12-password">{ Text::Pkcs12Password.get(lang) }</label>
+                    <label for={id("p12-password")}>{ Text::Pkcs12Password.get(lang) }</label>
                     <div class="inline">
-                        <input id="p12-password" type="password" autocomplete="new-password"
+                        <input id={id("p12-password")} type="password" autocomplete="new-password"
                             value={p12_password.0.to_string()} oninput={on_p12_password}
-                            aria-describedby="p12-password-hint" />
-                        <button type="button" onclick={on_p12} id="download-p12">
+                            aria-describedby={id("p12-password-hint")} />
+                        <button type="button" onclick={on_p12} id={id("download-p12")}>
                             { Text::DownloadPkcs12.get(lang) }
                         </button>
                     </div>
-                    <p class="hint field-hint" id="p12-password-hint">{ Text::Pkcs12PasswordHint.get(lang) }</p>
+                    <p class="hint field-hint" id={id("p12-password-hint")}>{ Text::Pkcs12PasswordHint.get(lang) }</p>
                 </div>
                 <div class="kit">
-                    <button type="button" class="primary" onclick={on_kit} id="download-kit"
-                        aria-describedby="kit-hint">
+                    <button type="button" class="primary" onclick={on_kit} id={id("download-kit")}
+                        aria-describedby={id("kit-hint")}>
                         { Text::DownloadDeviceKit.get(lang) }
                     </button>
-                    <p class="hint" id="kit-hint">
+                    <p class="hint" id={id("kit-hint")}>
                         { Text::DeviceKitHint.get(lang) }
                         if props.endpoints.is_empty() {
                             { " " }{ Text::DeviceKitNoEndpoints.get(lang) }
@@ -174,7 +179,7 @@ pub(crate) fn credential_view(props: &CredentialViewProps) -> Html {
 
             <h3>{ Text::Preflight.get(lang) }</h3>
             if made.findings.is_empty() {
-                <p class="status ok" id="preflight-clean">{ Text::PreflightClean.get(lang) }</p>
+                <p class="status ok" id={id("preflight-clean")}>{ Text::PreflightClean.get(lang) }</p>
             } else {
                 <ul class="findings">
                     { for made.findings.iter().map(|f| {

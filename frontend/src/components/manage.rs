@@ -6,6 +6,7 @@
 
 mod actions;
 mod adopt;
+mod rotate;
 mod tables;
 
 use std::cell::Cell;
@@ -43,6 +44,18 @@ pub(crate) fn manage_section(props: &ManageSectionProps) -> Html {
     let manage = &state.manage;
     let dispatcher = state.dispatcher();
     let id_ref = use_node_ref();
+    // Here, not in the actions (which go while a look-up loads): a
+    // rotation's worker must live until it answers.
+    let rotator: rotate::Rotator = use_mut_ref(|| None);
+    let on_rotate = {
+        let state = state.clone();
+        Callback::from(move |plan| rotate::start_rotation(&state, &rotator, plan))
+    };
+    let retire_panel = if manage.pending == Some(crate::state::manage::ChangeKind::Retire) {
+        actions::confirmation_panel(state, &NodeRef::default())
+    } else {
+        html! {}
+    };
 
     let onsubmit = {
         let state = state.clone();
@@ -110,9 +123,10 @@ pub(crate) fn manage_section(props: &ManageSectionProps) -> Html {
             { lookup_status(state, lang) }
             if let Some(looked_up) = manage.looked_up() {
                 { tables::targets_table(state, looked_up) }
-                <actions::ManageActions state={state.clone()} />
+                <actions::ManageActions state={state.clone()} {on_rotate} />
             }
             { tables::change_view(state) }
+            { rotate::rotation_view(state, retire_panel) }
         </section>
     }
 }
@@ -339,6 +353,12 @@ fn send_change(dispatcher: &Dispatcher, certificate_id: String, request: ChangeR
                 certificate_id,
                 request,
             } => api_client::adopt_certificate(certificate_id, request)
+                .await
+                .map(Outcomes::from),
+            ChangeRequest::Retire {
+                certificate_id,
+                request,
+            } => api_client::retire_certificate(certificate_id, request)
                 .await
                 .map(Outcomes::from),
         };

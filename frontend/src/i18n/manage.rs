@@ -95,6 +95,7 @@ pub enum ManageText {
     FilePkcs12,
     FileNotACertificate,
     FileUnreadable,
+    RotateFirst,
 }
 
 impl ManageText {
@@ -317,6 +318,10 @@ impl ManageText {
                 "The browser could not read the file.",
                 "ブラウザーがファイルを読み取れませんでした。",
             ),
+            RotateFirst => (
+                "Rotate the certificate first: the old one can be retired only where its successor was registered.",
+                "先にローテーションしてください。古い証明書は、後継が登録された登録先でだけ廃止できます。",
+            ),
         }
     }
 }
@@ -357,6 +362,7 @@ pub fn confirm_label(kind: ChangeKind, lang: Lang) -> &'static str {
         ChangeKind::Transfer(TransferMode::Copy) => ("Yes, copy", "コピーする"),
         ChangeKind::Transfer(_) => ("Yes, move", "移動する"),
         ChangeKind::Adopt => ("Yes, adopt", "取り込む"),
+        ChangeKind::Retire => ("Yes, retire the old certificate", "古い証明書を廃止する"),
     };
     pick(lang, en, ja)
 }
@@ -420,6 +426,16 @@ pub fn confirmation(c: &Confirmation, lang: Lang) -> Vec<String> {
         (None, Lang::Ja) => "あなただけ".to_owned(),
     };
     match (c.kind, lang) {
+        (ChangeKind::Retire, Lang::En) => vec![
+            format!("Retire the old certificate {id} in {targets}?"),
+            "It is deactivated and deleted there (its policies and things detached first), only where its successor is registered and ACTIVE.".to_owned(),
+            "Devices still using the old certificate will no longer connect: install the new device kit on them first. This cannot be undone.".to_owned(),
+        ],
+        (ChangeKind::Retire, Lang::Ja) => vec![
+            format!("古い証明書 {id} を {targets} で廃止しますか？"),
+            "後継の証明書が登録され ACTIVE な登録先でだけ、無効化して削除します（先にポリシーとモノの関連付けを解除します）。".to_owned(),
+            "古い証明書を使っているデバイスは接続できなくなります。先に新しいデバイスキットを入れてください。この操作は元に戻せません。".to_owned(),
+        ],
         (ChangeKind::Adopt, Lang::En) => vec![
             format!("Adopt certificate {id} in {targets}?"),
             format!(

@@ -6,21 +6,28 @@
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
-use marshal_shared::api::{GetCertificateResponse, GetConfigResponse, TransferMode};
+use marshal_shared::api::{
+    GetCertificateResponse, GetConfigResponse, RotateCertificateResponse, TransferMode,
+};
 
-use super::{ApiFailure, Remote, is_own_group};
+use super::{ApiFailure, Made, Remote, is_own_group};
 
 mod adopt;
 mod certificate_id;
 mod change;
 mod file;
 mod outcomes;
+mod rotate;
 
 pub use adopt::{AdoptForm, adoptable, changeable};
 pub use certificate_id::{IdProblem, parse_certificate_id, short_id};
 pub use change::{Change, ChangeKind, ChangeRequest, Confirmation, target_info};
 pub use file::{FileCertificate, FileProblem, MAX_FILE_BYTES, certificate_id_of_file};
 pub use outcomes::{OutcomeDetail, OutcomeRow, Outcomes, Role};
+pub use rotate::{
+    RotateBlocker, Rotation, RotationFailure, RotationPlan, RotationStep, key_type_of,
+    rotate_request, subject_attributes, succeeded,
+};
 
 /// Everything the manage section shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,6 +57,9 @@ pub struct Manage {
     pub pending: Option<ChangeKind>,
     /// The last change sent: in flight, or its outcomes.
     pub change: Option<Change>,
+    /// The last rotation. Kept when another certificate is looked up: it
+    /// holds the successor's key, which may not be saved yet.
+    pub rotation: Option<Rotation>,
 }
 
 /// Where the picked file is.
@@ -143,6 +153,25 @@ pub enum ManageAction {
         certificate_id: String,
     },
     ChangeDone(Result<Outcomes, ApiFailure>),
+    /// "Rotate" was pressed: the worker makes the successor for `job`.
+    RotationStarted {
+        old_id: String,
+        job: u64,
+        targets: Vec<String>,
+    },
+    /// The worker made it; its certificate is being sent.
+    RotationMade {
+        job: u64,
+        made: Rc<Made>,
+    },
+    RotationMakingFailed {
+        job: u64,
+        message: String,
+    },
+    RotationDone {
+        job: u64,
+        result: Result<Rc<RotateCertificateResponse>, ApiFailure>,
+    },
 }
 
 impl Manage {
@@ -352,7 +381,56 @@ impl Manage {
                     };
                 }
             }
+            ManageAction::RotationStarted {
+                old_id,
+                job,
+                targets,
+            } => {
+                self.pending = None;
+                self.rotation = Some(Rotation {
+                    old_id,
+                    job,
+                    targets,
+                    step: RotationStep::Making,
+                });
+            }
+            ManageAction::RotationMade { job, made } => {
+                if let Some(rotation) = self.rotation_for(job)
+                    && rotation.step == RotationStep::Making
+                {
+                    rotation.step = RotationStep::Sending { made };
+                }
+            }
+            ManageAction::RotationMakingFailed { job, message } => {
+                if let Some(rotation) = self.rotation_for(job)
+                    && rotation.step == RotationStep::Making
+                {
+                    rotation.step = RotationStep::Failed {
+                        made: None,
+                        failure: RotationFailure::Making(message),
+                    };
+                }
+            }
+            ManageAction::RotationDone { job, result } => {
+                if let Some(rotation) = self.rotation_for(job)
+                    && let RotationStep::Sending { made } = &rotation.step
+                {
+                    let made = made.clone();
+                    rotation.step = match result {
+                        Ok(response) => RotationStep::Done { made, response },
+                        Err(failure) => RotationStep::Failed {
+                            made: Some(made),
+                            failure: RotationFailure::Api(failure),
+                        },
+                    };
+                }
+            }
         }
+    }
+
+    /// The rotation `job` belongs to, if it is still the last one.
+    fn rotation_for(&mut self, job: u64) -> Option<&mut Rotation> {
+        self.rotation.as_mut().filter(|r| r.job == job)
     }
 }
 

@@ -26,6 +26,10 @@ pub struct TargetCertificate {
     /// Attached things, when present and managed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub things: Vec<String>,
+    /// The certificate, PEM, when present and managed (so the page can read
+    /// the subject and key algorithm of the one it rotates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_pem: Option<String>,
     /// The target could not be asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<TargetError>,

@@ -9,16 +9,18 @@ use web_sys::HtmlElement;
 use yew::prelude::*;
 
 use super::adopt::adopt_form;
+use super::rotate::rotate_controls;
 use super::{info, send_change};
 use crate::components::{input_value, select_value};
 use crate::i18n::Text;
 use crate::i18n::manage::{ManageText, confirm_label, confirmation, target_label};
-use crate::state::manage::{ChangeKind, ManageAction};
+use crate::state::manage::{ChangeKind, ManageAction, RotationPlan};
 use crate::state::{Action, Remote, State};
 
 #[derive(Properties, PartialEq)]
 pub(super) struct ManageActionsProps {
     pub(super) state: UseReducerHandle<State>,
+    pub(super) on_rotate: Callback<RotationPlan>,
 }
 
 #[function_component(ManageActions)]
@@ -47,6 +49,8 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
         use_effect_with(manage.pending, move |pending| {
             let before = previous.replace(*pending);
             match (pending, before) {
+                // Retire's panel is drawn with the rotation, outside this component.
+                (Some(ChangeKind::Retire), _) => focus_id("manage-cancel"),
                 (Some(_), _) => focus(&cancel_ref),
                 (None, Some(kind)) if focus_was_lost() => {
                     if changing {
@@ -58,6 +62,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                             ChangeKind::Delete => &status_refs[2],
                             ChangeKind::Transfer(_) => &transfer_ref,
                             ChangeKind::Adopt => &adopt_ref,
+                            ChangeKind::Retire => return focus_id("manage-retire"),
                         });
                     }
                 }
@@ -131,7 +136,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                 { status_button(ChangeKind::Delete, "manage-delete", ManageText::Delete, &status_refs[2]) }
             </div>
             <p class="hint" id="manage-actions-blocker">{ blocker_text(status_blocker) }</p>
-            if !panel_after_transfer && !panel_after_adopt { { panel.clone() } }
+            if !panel_after_transfer && !panel_after_adopt && manage.pending != Some(ChangeKind::Retire) { { panel.clone() } }
             <fieldset class="transfer">
                 <legend>{ ManageText::TransferHeading.get(lang) }</legend>
                 <p class="hint">{ ManageText::TransferHint.get(lang) }</p>
@@ -145,6 +150,7 @@ pub(super) fn manage_actions(props: &ManageActionsProps) -> Html {
                 <p class="hint" id="manage-transfer-blocker">{ blocker_text(transfer_blocker) }</p>
             </fieldset>
             if panel_after_transfer { { panel.clone() } }
+            { rotate_controls(state, &props.on_rotate) }
             { adopt }
             if panel_after_adopt { { panel } }
         </div>
@@ -238,7 +244,7 @@ fn transfer_form(
 }
 
 /// The pending change in words, with Confirm and Cancel (Escape cancels).
-fn confirmation_panel(state: &UseReducerHandle<State>, cancel_ref: &NodeRef) -> Html {
+pub(super) fn confirmation_panel(state: &UseReducerHandle<State>, cancel_ref: &NodeRef) -> Html {
     let lang = state.lang;
     let Some(c) = state.manage.confirmation(&state.config) else {
         return html! {};

@@ -2,8 +2,9 @@
 //! confirmation names, and the request Confirm sends.
 
 use marshal_shared::api::{
-    AdoptRequest, CertificateStatus, GetCertificateResponse, GetConfigResponse, TargetInfo,
-    TransferCertificateRequest, TransferMode, UpdateStatusRequest,
+    AdoptRequest, CertificateStatus, GetCertificateResponse, GetConfigResponse,
+    RetireCertificateRequest, TargetInfo, TransferCertificateRequest, TransferMode,
+    UpdateStatusRequest,
 };
 
 use super::{Manage, Outcomes};
@@ -19,6 +20,9 @@ pub enum ChangeKind {
     Transfer(TransferMode),
     /// Admins: record an owner for a certificate registered outside Marshal.
     Adopt,
+    /// After a rotation: deactivate and delete the old certificate where
+    /// its successor was registered.
+    Retire,
 }
 
 /// A change sent to the API, and what came of it.
@@ -51,6 +55,11 @@ pub enum ChangeRequest {
     Adopt {
         certificate_id: String,
         request: AdoptRequest,
+    },
+    /// `POST /v1/certificates/{id}/retire`.
+    Retire {
+        certificate_id: String,
+        request: RetireCertificateRequest,
     },
 }
 
@@ -121,6 +130,15 @@ impl Manage {
             _ if !self.changeable_anywhere() && looked_up.targets.iter().any(|t| t.present) => {
                 return Some(ManageText::NoneYours);
             }
+            ChangeKind::Retire => {
+                let targets = self.retire_targets();
+                if targets.is_empty() {
+                    return Some(ManageText::RotateFirst);
+                }
+                if targets.len() > max {
+                    return Some(ManageText::TooManyTargets);
+                }
+            }
             ChangeKind::Activate | ChangeKind::Deactivate | ChangeKind::Delete => {
                 if selected.is_empty() {
                     return Some(ManageText::SelectTargets);
@@ -183,10 +201,10 @@ impl Manage {
         let looked_up = self.looked_up()?;
         let certificate_id = looked_up.certificate_id.clone();
         // Adopt has its own choice of targets: those nobody manages yet.
-        let selected = if kind == ChangeKind::Adopt {
-            self.adopt_in_order(looked_up, config)
-        } else {
-            self.selected_in_order(looked_up)
+        let selected = match kind {
+            ChangeKind::Adopt => self.adopt_in_order(looked_up, config),
+            ChangeKind::Retire => self.retire_targets(),
+            _ => self.selected_in_order(looked_up),
         };
         let targets = selected
             .iter()
@@ -230,6 +248,17 @@ impl Manage {
                     request: AdoptRequest {
                         targets: selected.clone(),
                         owner_group: owner_group.clone(),
+                    },
+                },
+                vec![],
+                None,
+                None,
+            ),
+            ChangeKind::Retire => (
+                ChangeRequest::Retire {
+                    certificate_id: certificate_id.clone(),
+                    request: RetireCertificateRequest {
+                        targets: Some(selected.clone()),
                     },
                 },
                 vec![],

@@ -3,7 +3,8 @@
 
 use marshal_shared::api::{
     AdoptCertificateResponse, CertificateStatus, DeleteCertificateResponse, RegistrationResult,
-    TargetError, TargetOutcome, TransferCertificateResponse, TransferMode, UpdateStatusResponse,
+    RetireCertificateResponse, TargetError, TargetOutcome, TransferCertificateResponse,
+    TransferMode, UpdateStatusResponse,
 };
 
 use super::ChangeKind;
@@ -37,6 +38,15 @@ impl From<DeleteCertificateResponse> for Outcomes {
 
 impl From<AdoptCertificateResponse> for Outcomes {
     fn from(response: AdoptCertificateResponse) -> Self {
+        Outcomes {
+            results: response.results,
+            destinations: Vec::new(),
+        }
+    }
+}
+
+impl From<RetireCertificateResponse> for Outcomes {
+    fn from(response: RetireCertificateResponse) -> Self {
         Outcomes {
             results: response.results,
             destinations: Vec::new(),

@@ -68,6 +68,7 @@ fn present(target: &str, status: CertificateStatus) -> TargetCertificate {
         managed: true,
         policies: vec!["MarshalDevice".to_owned()],
         things: vec!["sensor-01".to_owned()],
+        certificate_pem: None,
         error: None,
     }
 }
@@ -80,6 +81,7 @@ fn absent(target: &str) -> TargetCertificate {
         managed: false,
         policies: vec![],
         things: vec![],
+        certificate_pem: None,
         error: None,
     }
 }
