@@ -27,7 +27,9 @@ attached. Tests use them to show Marshal leaves such things alone.
 
 With `"ownershipTable": {"name": "marshal-ownership", "region": "..."}` the
 hub account also gets the API's DynamoDB table of ownership records (key
-`pk`, on demand), as template.yaml creates it. `"targets"` may be empty.
+`pk`, with the `inventory` index) and its ledger table (`"ledgerTable"`,
+default `marshal-ledger` in the same region; keys `pk` and `sk`), on demand,
+as template.yaml creates them. `"targets"` may be empty.
 
 The caller's own credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 dummy values by default) act as the "hub" account: moto maps unknown access
@@ -75,7 +77,9 @@ def main():
     summary = {"hubAccountId": hub_account, "targets": []}
     table = spec.get("ownershipTable")
     if table:
-        summary["ownershipTable"] = ensure_table(hub, args.endpoint, table["name"], table["region"])
+        summary["ownershipTable"] = ensure_table(hub, args.endpoint, table["name"], table["region"], OWNERSHIP_SCHEMA)
+        ledger = spec.get("ledgerTable", {"name": "marshal-ledger", "region": table["region"]})
+        summary["ledgerTable"] = ensure_table(hub, args.endpoint, ledger["name"], ledger["region"], LEDGER_SCHEMA)
     roles_done = {}
     for target in spec["targets"]:
         account, region, role_arn = target["accountId"], target["region"], target["roleArn"]
@@ -115,16 +119,37 @@ def register_foreign(iot, foreign):
     return cert["certificateId"]
 
 
-def ensure_table(hub, endpoint, name, region):
-    """The ownership table in the hub account, made when missing."""
+def string_attributes(*names):
+    return [{"AttributeName": n, "AttributeType": "S"} for n in names]
+
+
+# The tables as template.yaml declares them (tests/tests/deploy_templates
+# checks the template's side).
+OWNERSHIP_SCHEMA = {
+    "AttributeDefinitions": string_attributes("pk", "registry", "expiry"),
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "inventory",
+            "KeySchema": [
+                {"AttributeName": "registry", "KeyType": "HASH"},
+                {"AttributeName": "expiry", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+}
+LEDGER_SCHEMA = {
+    "AttributeDefinitions": string_attributes("pk", "sk"),
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+}
+
+
+def ensure_table(hub, endpoint, name, region, schema):
+    """A table of the API in the hub account, made when missing."""
     dynamodb = client(hub, "dynamodb", region, endpoint)
     try:
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **schema)
         return "created"
     except botocore.exceptions.ClientError as e:
         # A retried call whose first reply was lost, or a second run.

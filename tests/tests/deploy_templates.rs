@@ -34,7 +34,10 @@ use std::{
 use iam::{ApiCall, Kind, Scope};
 use marshal_tests::workspace_dir;
 use serde_json::{Value, json};
-use settings::{NINE_NAMES, OWNERSHIP_TABLE};
+use settings::{LEDGER_TABLE, NINE_NAMES, OWNERSHIP_TABLE};
+
+/// The ownership table's inventory index.
+const INVENTORY_INDEX: &str = "OwnershipTable/index/inventory";
 
 /// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
 /// resources the action may be granted on, from the Service Authorization
@@ -100,21 +103,28 @@ const API_CALLS: &[ApiCall] = &[
         "sts:SetSourceIdentity",
         Scope::Parameter("TargetRoleArns"),
     ),
-    // The ownership records, by key only.
+    // The ownership records by key, the ledger appended to: no scan, no
+    // update, and nothing deletes a ledger event.
     call(
         "get_item",
         "dynamodb:GetItem",
-        Scope::Table(OWNERSHIP_TABLE),
+        Scope::Tables(&[OWNERSHIP_TABLE]),
     ),
     call(
         "put_item",
         "dynamodb:PutItem",
-        Scope::Table(OWNERSHIP_TABLE),
+        Scope::Tables(&[OWNERSHIP_TABLE, LEDGER_TABLE]),
     ),
     call(
         "delete_item",
         "dynamodb:DeleteItem",
-        Scope::Table(OWNERSHIP_TABLE),
+        Scope::Tables(&[OWNERSHIP_TABLE]),
+    ),
+    // The inventory index, and one certificate's events.
+    call(
+        "query",
+        "dynamodb:Query",
+        Scope::Tables(&[INVENTORY_INDEX, LEDGER_TABLE]),
     ),
 ];
 

@@ -46,6 +46,7 @@ impl Service {
                     managed: false,
                     policies: Vec::new(),
                     things: Vec::new(),
+                    certificate_pem: None,
                     error: Some(error),
                 },
             }
@@ -77,6 +78,7 @@ impl Service {
             managed: false,
             policies: Vec::new(),
             things: Vec::new(),
+            certificate_pem: None,
             error: None,
         };
         let Some(record) = record.map_err(aws)? else {
@@ -95,6 +97,8 @@ impl Service {
             );
             found.policies = policies.map_err(aws)?;
             found.things = things.map_err(aws)?;
+            // What rotating it in the page needs: its subject and key type.
+            found.certificate_pem = Some(record.pem);
         }
         Ok(found)
     }

@@ -29,15 +29,16 @@ pub(crate) enum Scope {
     /// the hub is granted it there, and the target role's trust allows it
     /// for the hub.
     Parameter(&'static str),
-    /// `{"Fn::GetAtt": ["<name>", "Arn"]}` of a DynamoDB table in the same
-    /// template (the hub's own records).
-    Table(&'static str),
+    /// One of these DynamoDB tables of the same template (the hub's own
+    /// records): `"<name>"` as `{"Fn::GetAtt": ["<name>", "Arn"]}`, or
+    /// `"<name>/index/<index>"` as `{"Fn::Sub": "${<name>.Arn}/index/<index>"}`.
+    Tables(&'static [&'static str]),
 }
 
 impl Scope {
     /// Only the hub's own role may be granted it.
     fn hub_only(self) -> bool {
-        matches!(self, Scope::Parameter(_) | Scope::Table(_))
+        matches!(self, Scope::Parameter(_) | Scope::Tables(_))
     }
 }
 
@@ -388,11 +389,21 @@ impl Checker<'_> {
                     && resource.get("Ref").and_then(Value::as_str) == Some(name);
                 return only_if(exact, String::new());
             }
-            Scope::Table(name) => {
-                let arn = resource.get("Fn::GetAtt") == Some(&serde_json::json!([name, "Arn"]));
+            Scope::Tables(names) => {
+                let fits = names.iter().any(|name| match name.split_once("/index/") {
+                    None => {
+                        resource.get("Fn::GetAtt") == Some(&serde_json::json!([name, "Arn"]))
+                            && self.tables.contains(*name)
+                    }
+                    Some((table, index)) => {
+                        resource.get("Fn::Sub")
+                            == Some(&serde_json::json!(format!("${{{table}.Arn}}/index/{index}")))
+                            && self.tables.contains(table)
+                    }
+                });
                 return only_if(
-                    arn && self.tables.contains(name),
-                    format!(" (only the Arn of the DynamoDB table {name})"),
+                    fits,
+                    format!(" (only the DynamoDB tables and indexes {names:?} of this template)"),
                 );
             }
             Scope::Cert => "cert",

@@ -166,6 +166,9 @@ const SMALL_CONCURRENCY: f64 = 20.0;
 /// The logical ID of the hub's ownership table.
 pub(crate) const OWNERSHIP_TABLE: &str = "OwnershipTable";
 
+/// The ledger table's logical ID in template.yaml.
+pub(crate) const LEDGER_TABLE: &str = "LedgerTable";
+
 /// Every way `template` misses the review's settings. `deployments[0]` is
 /// the accepted deployment the refusals change.
 pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]]) -> Vec<String> {
@@ -284,20 +287,72 @@ fn sign_in(template: &Value, findings: &mut Vec<String>) {
     }
 }
 
+/// A DynamoDB table of the hub's own records: its key schema and attribute
+/// definitions (before any index's), and the environment variable naming it.
+struct OwnTable {
+    logical_id: &'static str,
+    variable: &'static str,
+    purpose: &'static str,
+    keys: Value,
+    attributes: Value,
+    indexes: Value,
+}
+
+fn own_tables() -> [OwnTable; 2] {
+    [
+        OwnTable {
+            logical_id: OWNERSHIP_TABLE,
+            variable: "MARSHAL_OWNERSHIP_TABLE",
+            purpose: "the API keeps its ownership records there",
+            keys: json!([{"AttributeName": "pk", "KeyType": "HASH"}]),
+            attributes: json!([
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "registry", "AttributeType": "S"},
+                {"AttributeName": "expiry", "AttributeType": "S"}
+            ]),
+            indexes: json!([{
+                "IndexName": "inventory",
+                "KeySchema": [
+                    {"AttributeName": "registry", "KeyType": "HASH"},
+                    {"AttributeName": "expiry", "KeyType": "RANGE"}
+                ],
+                "Projection": {"ProjectionType": "ALL"}
+            }]),
+        },
+        OwnTable {
+            logical_id: LEDGER_TABLE,
+            variable: "MARSHAL_LEDGER_TABLE",
+            purpose: "the API appends its ledger events there",
+            keys: json!([
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"}
+            ]),
+            attributes: json!([
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"}
+            ]),
+            indexes: Value::Null,
+        },
+    ]
+}
+
 fn ownership_table(template: &Value, findings: &mut Vec<String>) {
+    for own in own_tables() {
+        own_table(template, &own, findings);
+    }
+}
+
+fn own_table(template: &Value, own: &OwnTable, findings: &mut Vec<String>) {
+    let (name, variable) = (own.logical_id, own.variable);
     let variables = template.pointer("/Resources/ApiFunction/Properties/Environment/Variables");
-    if variables.and_then(|v| v.get("MARSHAL_OWNERSHIP_TABLE"))
-        != Some(&json!({"Ref": OWNERSHIP_TABLE}))
-    {
+    if variables.and_then(|v| v.get(variable)) != Some(&json!({"Ref": name})) {
         findings.push(format!(
-            "Resources.ApiFunction.Properties.Environment: MARSHAL_OWNERSHIP_TABLE must be {{\"Ref\": \"{OWNERSHIP_TABLE}\"}}"
+            "Resources.ApiFunction.Properties.Environment: {variable} must be {{\"Ref\": \"{name}\"}}"
         ));
     }
-    let at = format!("Resources.{OWNERSHIP_TABLE}");
-    let Some(table) = template.pointer(&format!("/Resources/{OWNERSHIP_TABLE}")) else {
-        findings.push(format!(
-            "{at}: missing: the API keeps its ownership records there"
-        ));
+    let at = format!("Resources.{name}");
+    let Some(table) = template.pointer(&format!("/Resources/{name}")) else {
+        findings.push(format!("{at}: missing: {}", own.purpose));
         return;
     };
     let properties = table.get("Properties").unwrap_or(&Value::Null);
@@ -306,35 +361,40 @@ fn ownership_table(template: &Value, findings: &mut Vec<String>) {
     let protected = truthy(properties.get("DeletionProtectionEnabled"));
     let expected = [
         (
-            "Type",
+            "Type".to_owned(),
             table.get("Type") == Some(&json!("AWS::DynamoDB::Table")),
         ),
         (
-            "DeletionPolicy and UpdateReplacePolicy Retain, or DeletionProtectionEnabled",
+            "DeletionPolicy and UpdateReplacePolicy Retain, or DeletionProtectionEnabled".to_owned(),
             retained || protected,
         ),
         (
-            "KeySchema: partition key pk only",
-            properties.get("KeySchema")
-                == Some(&json!([{"AttributeName": "pk", "KeyType": "HASH"}])),
+            format!("KeySchema {}", own.keys),
+            properties.get("KeySchema") == Some(&own.keys),
         ),
         (
-            "AttributeDefinitions: pk, a string",
-            properties.get("AttributeDefinitions")
-                == Some(&json!([{"AttributeName": "pk", "AttributeType": "S"}])),
+            format!("AttributeDefinitions {}", own.attributes),
+            properties.get("AttributeDefinitions") == Some(&own.attributes),
         ),
         (
-            "BillingMode PAY_PER_REQUEST",
+            format!("GlobalSecondaryIndexes {}", own.indexes),
+            properties
+                .get("GlobalSecondaryIndexes")
+                .unwrap_or(&Value::Null)
+                == &own.indexes,
+        ),
+        (
+            "BillingMode PAY_PER_REQUEST".to_owned(),
             properties.get("BillingMode") == Some(&json!("PAY_PER_REQUEST")),
         ),
         (
-            "PointInTimeRecoveryEnabled",
+            "PointInTimeRecoveryEnabled".to_owned(),
             truthy(
                 properties.pointer("/PointInTimeRecoverySpecification/PointInTimeRecoveryEnabled"),
             ),
         ),
         (
-            "SSEEnabled",
+            "SSEEnabled".to_owned(),
             truthy(properties.pointer("/SSESpecification/SSEEnabled")),
         ),
     ];
