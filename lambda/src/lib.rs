@@ -5,6 +5,9 @@
 //! Layers: `routes` parse and validate HTTP; `service` holds the use cases,
 //! written against the ports in `service::registry`; `aws` implements those
 //! ports with the AWS SDK. Handlers never call the SDK.
+// The OpenAPI document is one `serde_json::json!` literal, deeper than the
+// default macro recursion allows.
+#![recursion_limit = "256"]
 
 pub mod aws;
 pub mod config;

@@ -21,6 +21,10 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/config"),
     ("get", "/v1/openapi.json"),
     ("post", "/v1/registrations"),
+    ("get", "/v1/certificates"),
+    ("get", "/v1/certificates/{id}/history"),
+    ("post", "/v1/certificates/{id}/rotate"),
+    ("post", "/v1/certificates/{id}/retire"),
     ("get", "/v1/certificates/{id}"),
     ("delete", "/v1/certificates/{id}"),
     ("post", "/v1/certificates/{id}/status"),
@@ -92,6 +96,18 @@ fn id_param() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": "Certificate ID: 64 hex digits (SHA-256 of the DER), optionally `0x`-prefixed; anything else is 400 invalid_certificate_id", "schema": { "type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$" } })
 }
 
+/// Adds the HTTP server's own refusal of a request line too long to read.
+fn uri_too_long(mut responses: Value) -> Value {
+    if let Some(map) = responses.as_object_mut() {
+        map.insert("414".into(), json!({ "description": "The query string is too long to read (refused before the API sees it)" }));
+    }
+    responses
+}
+
+fn query(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
 fn json_body(schema: &str) -> Value {
     json!({ "required": true, "description": "`application/json` (else 415), at most the configured maxBodyBytes (else 413), never carrying private key material (else 422 key_material_refused)", "content": content(schema) })
 }
@@ -150,6 +166,21 @@ pub fn document(config: &Config) -> Value {
                 "requestBody": json_body("CreateRegistrationRequest"),
                 "responses": multi("Every (certificate, target) succeeded", "CreateRegistrationResponse", &BODY_ROUTE)
             } },
+            "/v1/certificates": { "get": {
+                "summary": "The inventory: what Marshal registered in the targets the caller may use, soonest notAfter first, page by page; details only for what the caller manages",
+                "parameters": [
+                    query("target", "Only this target id; one the caller may not use is 403 forbidden_target", json!({ "type": "string", "minLength": 1, "maxLength": crate::service::MAX_INVENTORY_FILTER })),
+                    query("thing", "Only certificates attached to this thing (matches only what the caller manages)", json!({ "type": "string", "minLength": 1, "maxLength": crate::service::MAX_INVENTORY_FILTER })),
+                    query("expiresBefore", "Only certificates whose notAfter is before this RFC 3339 time", json!({ "type": "string", "format": "date-time" })),
+                    query("registeredBy", "Only those registered by this user name or JWT sub (matches only what the caller manages)", json!({ "type": "string", "minLength": 1, "maxLength": crate::service::MAX_INVENTORY_FILTER })),
+                    query("cursor", "nextCursor of the previous page, as it came (a registry the caller may not see is ignored)", json!({ "type": "string", "pattern": crate::service::INVENTORY_CURSOR_PATTERN })),
+                    query("limit", "Entries per page", json!({ "type": "integer", "minimum": 1, "maximum": crate::service::MAX_INVENTORY_PAGE, "default": crate::service::MAX_INVENTORY_PAGE }))
+                ],
+                "responses": uri_too_long(single(json!({ "description": "One page", "content": content("InventoryResponse") }), &[400, 401, 403, 500]))
+            } },
+            "/v1/certificates/{id}/history": { "get": { "summary": "The ledger's events of a certificate, oldest first: in targets the caller may use, of what they or their group owned, or anything in targets they administer (none is an empty list)", "parameters": [id_param()], "responses": single(json!({ "description": "OK", "content": content("CertificateHistoryResponse") }), &[400, 401, 403, 500]) } },
+            "/v1/certificates/{id}/rotate": { "post": { "summary": "Make before break: register a successor wherever {id} is the caller's, with its policy and thing, ACTIVE, leaving {id} ACTIVE", "parameters": [id_param()], "requestBody": json_body("RotateCertificateRequest"), "responses": multi("The successor is registered in every target", "RotateCertificateResponse", &[400, 401, 403, 404, 413, 415, 422, 500]) } },
+            "/v1/certificates/{id}/retire": { "post": { "summary": "Deactivate and delete {id} where its successor is registered and ACTIVE; nothing left to retire is an empty list", "parameters": [id_param()], "requestBody": json_body("RetireCertificateRequest"), "responses": multi("Retired in every target", "TargetOutcomes", &[400, 401, 403, 413, 415, 422, 500]) } },
             "/v1/certificates/{id}": {
                 "get": { "summary": "The certificate in every visible target", "parameters": [id_param()], "responses": single(json!({ "description": "OK", "content": content("GetCertificateResponse") }), &[400, 401, 403]) },
                 "delete": { "summary": "Deactivate, detach policies and things, delete (absent is not an error)", "parameters": [id_param(), {
@@ -208,6 +239,31 @@ pub fn document(config: &Config) -> Value {
             } },
             "AdoptThingResponse": { "type": "object", "required": ["thingName", "results"], "properties": { "thingName": string, "results": { "type": "array", "items": reference("TargetOutcome") } } },
             "AdoptRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": target_ids, "ownerGroup": owner_group } },
+            "InventoryResponse": { "type": "object", "required": ["entries"], "properties": {
+                "entries": { "type": "array", "items": { "type": "object", "required": ["certificateId", "target", "notAfter", "managed"], "properties": {
+                    "certificateId": string, "target": string, "status": status, "notAfter": string, "managed": boolean,
+                    "thing": string, "policy": string, "registeredBy": string, "registeredAt": string, "ownerGroup": string, "successor": string
+                } } },
+                "nextCursor": string
+            } },
+            "CertificateHistoryResponse": { "type": "object", "required": ["certificateId", "events"], "properties": {
+                "certificateId": string,
+                "events": { "type": "array", "items": { "type": "object", "required": ["certificateId", "target", "action", "phase", "subject", "requestId", "at"], "properties": {
+                    "certificateId": string, "target": string,
+                    "action": { "type": "string", "enum": ["register", "set_status", "delete", "transfer", "adopt", "rotate", "retire", "reconcile", "other"] },
+                    "phase": { "type": "string", "enum": ["intent", "outcome"] },
+                    "ok": boolean, "code": string, "detail": string, "subject": string, "username": string, "requestId": string, "at": string,
+                    "thing": string, "policy": string, "notAfter": string, "status": status, "related": string
+                } } }
+            } },
+            "RotateCertificateRequest": { "type": "object", "additionalProperties": false, "required": ["certificatePem"], "properties": {
+                "certificatePem": { "type": "string", "pattern": "-----BEGIN CERTIFICATE-----", "description": "The successor: exactly one PEM CERTIFICATE block (else 422 certificate_invalid) that passes AWS IoT's preflight (else 422 preflight_failed), not {id} itself (else 400)" },
+                "targets": { "description": "Absent or null: every target the caller may use where Marshal registered {id} for them (none is 404 certificate_not_found)", "anyOf": [target_ids, { "type": "null" }] }
+            } },
+            "RotateCertificateResponse": { "type": "object", "required": ["certificateId", "newCertificateId", "results"], "properties": { "certificateId": string, "newCertificateId": string, "results": { "type": "array", "items": reference("RegistrationResult") } } },
+            "RetireCertificateRequest": { "type": "object", "additionalProperties": false, "properties": {
+                "targets": { "description": "Absent or null: every target where Marshal rotated {id} for the caller", "anyOf": [target_ids, { "type": "null" }] }
+            } },
             "TransferCertificateResponse": { "type": "object", "required": ["certificateId", "destinations"], "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })

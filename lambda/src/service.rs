@@ -17,7 +17,10 @@ use std::sync::Arc;
 
 use crate::config::Config;
 
-pub use inventory::{InventoryQuery, MAX_PAGE as MAX_INVENTORY_PAGE};
+pub use inventory::{
+    CURSOR_PATTERN as INVENTORY_CURSOR_PATTERN, InventoryQuery, MAX_FILTER as MAX_INVENTORY_FILTER,
+    MAX_PAGE as MAX_INVENTORY_PAGE,
+};
 pub use targets::TargetContext;
 
 /// Everything the use cases need; cheap to clone.

@@ -15,7 +15,7 @@ use marshal_shared::{
 use super::{AppStateRef, Authenticated, Handled, body::JsonBody, json, multi_status};
 use crate::{
     error::ApiError,
-    service::{InventoryQuery, MAX_INVENTORY_PAGE},
+    service::{InventoryQuery, MAX_INVENTORY_FILTER, MAX_INVENTORY_PAGE},
 };
 
 /// The query parameters the inventory takes.
@@ -45,10 +45,15 @@ pub(crate) fn inventory_query(
             PARAMETERS.join(", ")
         )));
     }
-    if let Some((name, _)) = raw.iter().find(|(_, v)| v.is_empty() || v.len() > 8_192) {
-        return Err(invalid(format!(
-            "{name}: give a value (1 to 8192 characters) or leave it out"
-        )));
+    for name in ["target", "thing", "registeredBy"] {
+        if raw
+            .get(name)
+            .is_some_and(|v| v.is_empty() || v.chars().count() > MAX_INVENTORY_FILTER)
+        {
+            return Err(invalid(format!(
+                "{name}: give 1 to {MAX_INVENTORY_FILTER} characters, or leave it out"
+            )));
+        }
     }
     let expires_before_ms = match raw.remove("expiresBefore") {
         None => None,

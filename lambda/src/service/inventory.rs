@@ -20,6 +20,9 @@ use super::{
 };
 use crate::{config::Target, error::ApiError, identity::Caller};
 
+/// The longest `target`, `thing` or `registeredBy` filter, in characters.
+pub const MAX_FILTER: usize = 256;
+
 /// The most entries one page holds (and the default).
 pub const MAX_PAGE: usize = 100;
 
@@ -261,61 +264,75 @@ fn entry_for(
     })
 }
 
-/// Hex of `{"<account>#<region>": "<position>"}`: opaque to callers, and
-/// only ever a starting point: every entry is checked again on the next page.
+/// A cursor: `<account>_<region>_<position>` per registry, joined by `.`,
+/// where a position is `<13 digits of notAfter ms>-<certificate ID>` or
+/// `end`. Every string of that form is a starting point (a registry the
+/// caller may not see is ignored, every entry is checked again), so the
+/// OpenAPI pattern ([`CURSOR_PATTERN`]) says exactly what is accepted.
 fn encode_cursor(lanes: &[Lane<'_>]) -> String {
-    let positions: BTreeMap<String, String> = lanes
+    lanes
         .iter()
-        .map(|l| {
+        .filter_map(|l| {
             let position = if l.buffer.is_empty() && !l.more {
-                DONE.to_owned()
+                "end".to_owned()
             } else {
-                l.consumed.clone().unwrap_or_default()
+                l.consumed.as_ref()?.replacen('#', "-", 1)
             };
-            (l.registry.to_string(), position)
+            Some(format!(
+                "{}_{}_{position}",
+                l.registry.account, l.registry.region
+            ))
         })
-        .filter(|(_, p)| !p.is_empty())
-        .collect();
-    hex::encode(serde_json::to_vec(&positions).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(".")
 }
+
+/// What a cursor looks like (at most 64 registries).
+pub const CURSOR_PATTERN: &str = "^[0-9]{12}_[a-z0-9-]{1,32}_([0-9]{13}-[0-9a-f]{64}|end)(\\.[0-9]{12}_[a-z0-9-]{1,32}_([0-9]{13}-[0-9a-f]{64}|end)){0,63}$";
 
 fn decode_cursor(raw: &str) -> Result<BTreeMap<String, String>, ApiError> {
     let bad = || {
         ApiError::new(
             ErrorCode::InvalidRequest,
-            "cursor: not a cursor this API gave (pass nextCursor as it came)",
+            "cursor: not a cursor this API gives (pass nextCursor as it came)",
         )
     };
-    if raw.len() > 8_192 {
+    let entries: Vec<&str> = raw.split('.').collect();
+    if entries.len() > 64 {
         return Err(bad());
     }
-    let bytes = hex::decode(raw).map_err(|_| bad())?;
-    let positions: BTreeMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    let registry_ok = |r: &str| {
-        r.split_once('#').is_some_and(|(account, region)| {
-            account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && !region.is_empty()
-                && region.len() <= 32
-                && region
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-    };
-    let position_ok = |p: &str| {
-        p == DONE
-            || p.split_once('#').is_some_and(|(ms, id)| {
-                ms.len() == 13
+    let mut positions = BTreeMap::new();
+    for entry in entries {
+        let mut parts = entry.splitn(3, '_');
+        let (Some(account), Some(region), Some(position)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+        let region_ok = (1..=32).contains(&region.len())
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let position = if position == "end" {
+            Some(DONE.to_owned())
+        } else {
+            position.split_once('-').and_then(|(ms, id)| {
+                let ok = ms.len() == 13
                     && ms.bytes().all(|b| b.is_ascii_digit())
-                    && marshal_shared::validate::certificate_id(id).is_ok()
+                    && id.len() == 64
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                ok.then(|| format!("{ms}#{id}"))
             })
-    };
-    if positions.len() > 64
-        || !positions
-            .iter()
-            .all(|(r, p)| registry_ok(r) && position_ok(p))
-    {
-        return Err(bad());
+        };
+        match (account_ok && region_ok, position) {
+            (true, Some(position)) => {
+                positions.insert(format!("{account}#{region}"), position);
+            }
+            _ => return Err(bad()),
+        }
     }
     Ok(positions)
 }
@@ -325,19 +342,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_refuse_what_the_api_did_not_give() {
-        let good = hex::encode(format!(
-            r#"{{"111111111111#ap-northeast-1":"1796774400000#{}"}}"#,
-            "ab".repeat(32)
-        ));
-        assert!(decode_cursor(&good).is_ok());
+    fn cursors_are_exactly_their_pattern() {
+        let id = "ab".repeat(32);
+        let good =
+            format!("111111111111_ap-northeast-1_1796774400000-{id}.222222222222_us-east-1_end");
+        let read = decode_cursor(&good).unwrap();
+        assert_eq!(
+            read["111111111111#ap-northeast-1"],
+            format!("1796774400000#{id}")
+        );
+        assert_eq!(read["222222222222#us-east-1"], DONE);
+        let pattern = regex_lite::Regex::new(CURSOR_PATTERN).unwrap();
+        assert!(pattern.is_match(&good));
         for bad in [
             "zz".to_owned(),
-            hex::encode("[]"),
-            hex::encode(r#"{"x#y":"~"}"#),
-            hex::encode(r#"{"111111111111#ap-northeast-1":"1#ab"}"#),
-            hex::encode(r#"{"111111111111#ap-northeast-1":"1796774400000#' OR 1=1"}"#),
+            String::new(),
+            "111111111111_ap-northeast-1_1-ab".to_owned(),
+            format!("11111111111_ap-northeast-1_1796774400000-{id}"),
+            format!("111111111111_AP_1796774400000-{id}"),
+            format!("111111111111_ap-northeast-1_1796774400000-{id}."),
+            "111111111111_x_' OR 1=1".to_owned(),
         ] {
+            assert!(!pattern.is_match(&bad), "{bad}");
             let e = decode_cursor(&bad).err().map(|e| e.code);
             assert_eq!(e, Some(ErrorCode::InvalidRequest), "{bad}");
         }

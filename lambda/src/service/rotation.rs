@@ -78,6 +78,17 @@ impl Service {
         now: OffsetDateTime,
         deadline: Instant,
     ) -> Result<RotateCertificateResponse, ApiError> {
+        let targets = self
+            .targets_of(caller, id, request.targets.as_ref(), |_| true)
+            .await?;
+        if targets.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::CertificateNotFound,
+                format!(
+                    "Marshal has not registered certificate {id} for you in any target you may use"
+                ),
+            ));
+        }
         let input = CertificateInput {
             certificate_pem: request.certificate_pem.clone(),
             thing_name: Some(EACH_TARGETS_THING.to_owned()),
@@ -88,17 +99,6 @@ impl Service {
             return Err(ApiError::new(
                 ErrorCode::InvalidRequest,
                 "certificatePem: this is the certificate being replaced; send its successor",
-            ));
-        }
-        let targets = self
-            .targets_of(caller, id, request.targets.as_ref(), |_| true)
-            .await?;
-        if targets.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::CertificateNotFound,
-                format!(
-                    "Marshal has not registered certificate {id} for you in any target you may use"
-                ),
             ));
         }
         let clock = LeaseClock::until(deadline);

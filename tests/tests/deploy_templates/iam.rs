@@ -397,7 +397,9 @@ impl Checker<'_> {
                     }
                     Some((table, index)) => {
                         resource.get("Fn::Sub")
-                            == Some(&serde_json::json!(format!("${{{table}.Arn}}/index/{index}")))
+                            == Some(&serde_json::json!(format!(
+                                "${{{table}.Arn}}/index/{index}"
+                            )))
                             && self.tables.contains(table)
                     }
                 });

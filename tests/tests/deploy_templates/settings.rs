@@ -365,7 +365,8 @@ fn own_table(template: &Value, own: &OwnTable, findings: &mut Vec<String>) {
             table.get("Type") == Some(&json!("AWS::DynamoDB::Table")),
         ),
         (
-            "DeletionPolicy and UpdateReplacePolicy Retain, or DeletionProtectionEnabled".to_owned(),
+            "DeletionPolicy and UpdateReplacePolicy Retain, or DeletionProtectionEnabled"
+                .to_owned(),
             retained || protected,
         ),
         (
