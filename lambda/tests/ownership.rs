@@ -15,7 +15,6 @@ use marshal_lambda::service::registry::{CertificateStatus, RegistryProvider};
 use serde_json::{Value, json};
 use support::*;
 
-
 /// A certificate with a fleet policy and a thing, registered straight into
 /// AWS by another team: Marshal has no record of it.
 async fn seed_foreign(w: &World, cn: &str, thing: &str) -> String {
