@@ -123,6 +123,12 @@ const API_CALLS: &[ApiCall] = &[
         "dynamodb:DeleteItem",
         Scope::Tables(&[OWNERSHIP_TABLE]),
     ),
+    // The expiry report's one event per run.
+    call(
+        "put_events",
+        "events:PutEvents",
+        Scope::Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${ExpiryEventBus}"),
+    ),
     // The inventory index, and one certificate's events.
     call(
         "query",
