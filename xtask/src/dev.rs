@@ -442,6 +442,7 @@ fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path, issuer: Option<&
     };
     let ids: Vec<&str> = TARGETS.iter().map(|t| t.id).collect();
     let cert = "/tmp/marshal-dev/my-thing.cert.pem";
+    let expiry = Path::new(&cli.to_string()).with_file_name("marshal-expiry");
     println!(
         "
 ================================================================================
@@ -463,12 +464,19 @@ Try it:
   {cli} register {cert} --target dev-a-tokyo,dev-b-virginia
   {cli} status {cert}
   curl -s {api}/v1/openapi.json
+  {cli} inventory
+
+The expiry report (a daily schedule in AWS), once, against moto:
+
+  AWS_ENDPOINT_URL={moto} AWS_ACCESS_KEY_ID={ACCESS_KEY_ID} AWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY} \\
+    AWS_REGION={HUB_REGION} {expiry} --once --config {CONFIG}
 
 The private key stays in /tmp/marshal-dev; only the certificate is sent.
 ================================================================================
 ",
         logs = logs.display(),
         targets = ids.join(", "),
+        expiry = expiry.display(),
     );
 }
 
