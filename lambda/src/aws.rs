@@ -11,12 +11,14 @@
 mod cache;
 mod dynamo;
 mod errors;
+mod events;
 mod iot;
 mod ledger;
 mod provider;
 mod sts;
 
 pub use dynamo::DynamoOwnershipStore;
+pub use events::EventBridgePublisher;
 pub use iot::AwsIotRegistry;
 pub use ledger::DynamoLedger;
 pub use provider::AwsRegistryProvider;

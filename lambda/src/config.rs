@@ -146,6 +146,9 @@ pub struct Config {
     /// `MARSHAL_LEDGER_TABLE` overrides it.
     #[serde(default = "default_ledger_table")]
     pub ledger_table: String,
+    /// The scheduled expiry report.
+    #[serde(default)]
+    pub expiry: ExpiryConfig,
     /// How the local server checks tokens (`auth = "jwt"` outside Lambda,
     /// where API Gateway's authorizer has not); unused in Lambda.
     #[serde(default)]
@@ -154,6 +157,45 @@ pub struct Config {
 
 fn default_ownership_table() -> String {
     "marshal-ownership".to_owned()
+}
+
+/// `[expiry]`: what the scheduled report lists and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExpiryConfig {
+    /// Certificates whose `notAfter` is within this many days (1 to 3650).
+    #[serde(default = "default_within_days")]
+    pub within_days: u32,
+    /// The EventBridge bus of the function's account (a name or ARN).
+    /// `MARSHAL_EXPIRY_EVENT_BUS` overrides it.
+    #[serde(default = "default_event_bus")]
+    pub event_bus: String,
+    /// The most certificates one event lists (1 to 500: an event carries
+    /// at most 256 KB); `count` always says how many there are.
+    #[serde(default = "default_max_listed")]
+    pub max_listed: usize,
+}
+
+impl Default for ExpiryConfig {
+    fn default() -> ExpiryConfig {
+        ExpiryConfig {
+            within_days: default_within_days(),
+            event_bus: default_event_bus(),
+            max_listed: default_max_listed(),
+        }
+    }
+}
+
+fn default_within_days() -> u32 {
+    30
+}
+
+fn default_event_bus() -> String {
+    "default".to_owned()
+}
+
+fn default_max_listed() -> usize {
+    500
 }
 
 fn default_ledger_table() -> String {
@@ -206,6 +248,9 @@ impl Config {
         }
         if let Some(table) = env("MARSHAL_LEDGER_TABLE").filter(|t| !t.is_empty()) {
             self.ledger_table = table;
+        }
+        if let Some(bus) = env("MARSHAL_EXPIRY_EVENT_BUS").filter(|t| !t.is_empty()) {
+            self.expiry.event_bus = bus;
         }
         if let Some(raw) = env("MARSHAL_REQUEST_DEADLINE_MS").filter(|t| !t.is_empty()) {
             self.limits.request_deadline_ms = raw.parse().map_err(|_| {
@@ -377,6 +422,22 @@ impl Config {
                     "must be a DynamoDB table name: 3-255 letters, digits, '_', '-' or '.'".into(),
                 );
             }
+        }
+        let expiry = &self.expiry;
+        if !(1..=3650).contains(&expiry.within_days) {
+            return fail("expiry.withinDays".into(), "must be 1 to 3650 days".into());
+        }
+        if !(1..=500).contains(&expiry.max_listed) {
+            return fail(
+                "expiry.maxListed".into(),
+                "must be 1 to 500 (an EventBridge event carries at most 256 KB)".into(),
+            );
+        }
+        if expiry.event_bus.is_empty() || expiry.event_bus.len() > 1600 {
+            return fail(
+                "expiry.eventBus".into(),
+                "must be an EventBridge bus name or ARN".into(),
+            );
         }
         if self.ownership_table == self.ledger_table {
             return fail(

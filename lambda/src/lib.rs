@@ -12,6 +12,7 @@
 pub mod aws;
 pub mod config;
 pub mod error;
+pub mod expiry;
 pub mod identity;
 pub mod jwt;
 pub mod openapi;

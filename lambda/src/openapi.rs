@@ -25,6 +25,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("get", "/v1/certificates/{id}/history"),
     ("post", "/v1/certificates/{id}/rotate"),
     ("post", "/v1/certificates/{id}/retire"),
+    ("post", "/v1/reconcile"),
     ("get", "/v1/certificates/{id}"),
     ("delete", "/v1/certificates/{id}"),
     ("post", "/v1/certificates/{id}/status"),
@@ -181,6 +182,7 @@ pub fn document(config: &Config) -> Value {
             "/v1/certificates/{id}/history": { "get": { "summary": "The ledger's events of a certificate, oldest first: in targets the caller may use, of what they or their group owned, or anything in targets they administer (none is an empty list)", "parameters": [id_param()], "responses": single(json!({ "description": "OK", "content": content("CertificateHistoryResponse") }), &[400, 401, 403, 500]) } },
             "/v1/certificates/{id}/rotate": { "post": { "summary": "Make before break: register a successor wherever {id} is the caller's, with its policy and thing, ACTIVE, leaving {id} ACTIVE", "parameters": [id_param()], "requestBody": json_body("RotateCertificateRequest"), "responses": multi("The successor is registered in every target", "RotateCertificateResponse", &[400, 401, 403, 404, 413, 415, 422, 500]) } },
             "/v1/certificates/{id}/retire": { "post": { "summary": "Deactivate and delete {id} where its successor is registered and ACTIVE; nothing left to retire is an empty list", "parameters": [id_param()], "requestBody": json_body("RetireCertificateRequest"), "responses": multi("Retired in every target", "TargetOutcomes", &[400, 401, 403, 413, 415, 422, 500]) } },
+            "/v1/reconcile": { "post": { "summary": "Target admins only: compare Marshal's records with AWS in each target (deleted, deactivated or re-attached outside Marshal; registered outside Marshal); with apply, bring the inventory (never AWS) in line", "requestBody": json_body("ReconcileRequest"), "responses": single(json!({ "description": "Per target, the drift found", "content": content("ReconcileResponse") }), &BODY_ROUTE) } },
             "/v1/certificates/{id}": {
                 "get": { "summary": "The certificate in every visible target", "parameters": [id_param()], "responses": single(json!({ "description": "OK", "content": content("GetCertificateResponse") }), &[400, 401, 403]) },
                 "delete": { "summary": "Deactivate, detach policies and things, delete (absent is not an error)", "parameters": [id_param(), {
@@ -264,6 +266,13 @@ pub fn document(config: &Config) -> Value {
             "RetireCertificateRequest": { "type": "object", "additionalProperties": false, "properties": {
                 "targets": { "description": "Absent or null: every target where Marshal rotated {id} for the caller", "anyOf": [target_ids, { "type": "null" }] }
             } },
+            "ReconcileRequest": { "type": "object", "additionalProperties": false, "required": ["targets"], "properties": { "targets": target_ids, "apply": { "type": "boolean", "default": false } } },
+            "ReconcileResponse": { "type": "object", "required": ["targets"], "properties": { "targets": { "type": "array", "items": { "type": "object", "required": ["target", "checked", "drift"], "properties": {
+                "target": string, "checked": integer, "error": target_error,
+                "drift": { "type": "array", "items": { "type": "object", "required": ["certificateId", "kind", "detail", "applied"], "properties": {
+                    "certificateId": string, "kind": { "type": "string", "enum": ["deleted_outside", "status_changed", "attachments_changed", "registered_outside", "other"] }, "detail": string, "applied": boolean
+                } } }
+            } } } } },
             "TransferCertificateResponse": { "type": "object", "required": ["certificateId", "destinations"], "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })

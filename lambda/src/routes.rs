@@ -69,6 +69,7 @@ fn build(service: Service, verifier: Option<Arc<TokenVerifier>>) -> Router {
         .route("/certificates/{id}/history", get(ledger::history))
         .route("/certificates/{id}/rotate", post(ledger::rotate))
         .route("/certificates/{id}/retire", post(ledger::retire))
+        .route("/reconcile", post(ledger::reconcile))
         .route(
             "/certificates/{id}",
             get(certificates::get).delete(certificates::delete),

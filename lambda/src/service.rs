@@ -7,6 +7,7 @@ mod inventory;
 pub mod ledger;
 mod manage;
 pub mod ownership;
+mod reconcile;
 mod registration;
 pub mod registry;
 mod rotation;

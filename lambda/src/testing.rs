@@ -238,6 +238,16 @@ impl CertificateRegistry for InMemoryRegistry {
         })
     }
 
+    async fn list_certificates(&self) -> RegistryResult<Vec<(String, CertificateStatus)>> {
+        self.pause("list_certificates").await;
+        self.with("list_certificates", |a| {
+            Ok(a.certificates
+                .values()
+                .map(|c| (c.id.clone(), c.status))
+                .collect())
+        })
+    }
+
     async fn describe_certificate(&self, id: &str) -> RegistryResult<Option<CertificateRecord>> {
         self.pause("describe_certificate").await;
         self.with("describe_certificate", |a| {

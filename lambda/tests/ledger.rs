@@ -523,3 +523,141 @@ async fn a_failed_rotation_is_undone_in_that_target_only() {
         true
     );
 }
+
+/// What changed in AWS behind Marshal's back in a-tokyo: one certificate
+/// deleted, one deactivated, one detached from its thing, and one
+/// registered straight into AWS.
+#[tokio::test]
+async fn reconcile_reports_drift_and_applies_only_to_the_inventory() {
+    use marshal_lambda::service::registry::{CertificateStatus, RegistryProvider};
+    let w = jwt_world();
+    let made: Vec<Credentials> = (0..4).map(|i| creds(&format!("drift-{i}"))).collect();
+    let pairs: Vec<(&Credentials, Option<&str>)> = made.iter().map(|c| (c, None)).collect();
+    expect(
+        &w.register_as(&alice(), &pairs, &["a-tokyo"], json!({}))
+            .await,
+        200,
+        None,
+    );
+    let ids: Vec<String> = made.iter().map(|c| c.certificate.id()).collect();
+    let registry = w.provider.registry(&tokyo(), "outside").await.unwrap();
+    let arn = |id: &str| format!("arn:aws:iot:ap-northeast-1:111111111111:cert/{id}");
+    registry
+        .detach_policy("MarshalDevice", &arn(&ids[0]))
+        .await
+        .unwrap();
+    registry
+        .detach_thing("drift-0", &arn(&ids[0]))
+        .await
+        .unwrap();
+    registry
+        .update_status(&ids[0], CertificateStatus::Inactive)
+        .await
+        .unwrap();
+    registry.delete_certificate(&ids[0]).await.unwrap();
+    registry
+        .update_status(&ids[1], CertificateStatus::Inactive)
+        .await
+        .unwrap();
+    registry
+        .detach_thing("drift-2", &arn(&ids[2]))
+        .await
+        .unwrap();
+    let outside = creds("outside-1");
+    registry
+        .register_without_ca(&outside.certificate.to_pem(), CertificateStatus::Active)
+        .await
+        .unwrap();
+
+    let body = json!({"targets": ["a-tokyo"]});
+    let reply = w
+        .send_as(&alice(), "POST", "/v1/reconcile", Some(&body))
+        .await;
+    expect(&reply, 403, Some("admin_only"));
+
+    let before = snapshot(&w);
+    let reply = w
+        .send_as(&admin(), "POST", "/v1/reconcile", Some(&body))
+        .await;
+    expect(&reply, 200, None);
+    let target = &reply.body["targets"][0];
+    assert_eq!(target["checked"], 5, "{target:#}");
+    let mut found: Vec<(String, String)> = target["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["applied"], false);
+            (
+                d["certificateId"].as_str().unwrap().to_owned(),
+                d["kind"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut want = vec![
+        (ids[0].clone(), "deleted_outside".to_owned()),
+        (ids[1].clone(), "status_changed".to_owned()),
+        (ids[2].clone(), "attachments_changed".to_owned()),
+        (outside.certificate.id(), "registered_outside".to_owned()),
+    ];
+    want.sort();
+    assert_eq!(found, want);
+    // Reporting changed nothing.
+    assert_eq!(snapshot(&w), before);
+
+    let aws_before = w.provider.snapshot("111111111111", "ap-northeast-1");
+    let body = json!({"targets": ["a-tokyo"], "apply": true});
+    let reply = w
+        .send_as(&admin(), "POST", "/v1/reconcile", Some(&body))
+        .await;
+    expect(&reply, 200, None);
+    let applied: Vec<&Value> = reply.body["targets"][0]["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["applied"] == true)
+        .collect();
+    assert_eq!(applied.len(), 2, "{:#}", reply.body);
+    // AWS is as it was; the inventory now agrees with it.
+    assert_eq!(
+        w.provider.snapshot("111111111111", "ap-northeast-1"),
+        aws_before
+    );
+    let inventory = w.send_as(&alice(), "GET", "/v1/certificates", None).await;
+    let statuses: Vec<(String, String)> = inventory.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["certificateId"].as_str().unwrap().to_owned(),
+                e["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(statuses.len(), 3);
+    assert!(statuses.contains(&(ids[1].clone(), "INACTIVE".to_owned())));
+    assert!(!statuses.iter().any(|(id, _)| id == &ids[0]));
+    let history = w
+        .send_as(
+            &alice(),
+            "GET",
+            &format!("/v1/certificates/{}/history", ids[0]),
+            None,
+        )
+        .await;
+    assert!(events(&history).contains(&"a-tokyo reconcile outcome ok".to_owned()));
+    // A second run finds only what apply cannot mend.
+    let reply = w
+        .send_as(&admin(), "POST", "/v1/reconcile", Some(&body))
+        .await;
+    let kinds: Vec<&str> = reply.body["targets"][0]["drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(kinds.contains(&"attachments_changed") && kinds.contains(&"registered_outside"));
+}

@@ -11,25 +11,9 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use marshal_lambda::{
-    config::Target,
-    service::registry::{CertificateStatus, RegistryProvider},
-};
+use marshal_lambda::service::registry::{CertificateStatus, RegistryProvider};
 use serde_json::{Value, json};
 use support::*;
-
-fn tokyo() -> Target {
-    Target {
-        id: "a-tokyo".into(),
-        name: "A Tokyo".into(),
-        account_id: "111111111111".into(),
-        region: "ap-northeast-1".into(),
-        role_arn: None,
-        external_id: None,
-        allowed_groups: None,
-        admin_groups: Vec::new(),
-    }
-}
 
 /// A certificate with a fleet policy and a thing, registered straight into
 /// AWS by another team: Marshal has no record of it.

@@ -35,15 +35,24 @@ pub const OWNERSHIP_TABLE: &str = "marshal-ownership";
 
 /// The `marshal-lambda` binary of this build, next to `marshal`.
 pub fn lambda_bin() -> PathBuf {
+    built_bin("marshal-lambda")
+}
+
+/// The `marshal-expiry` binary (the scheduled expiry report) of this build.
+pub fn expiry_bin() -> PathBuf {
+    built_bin("marshal-expiry")
+}
+
+fn built_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .unwrap_or_else(|| panic!("unexpected test executable location {}", exe.display()));
-    let bin = profile_dir.join(format!("marshal-lambda{}", std::env::consts::EXE_SUFFIX));
+    let bin = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "the marshal-lambda binary is not at {}: run `cargo build -p marshal-lambda` first \
+        "the {name} binary is not at {}: run `cargo build -p marshal-lambda` first \
          (`cargo xtask test` does this)",
         bin.display()
     );
@@ -155,6 +164,11 @@ impl Api {
     /// The API process's ID (to read its memory use from `/proc`).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The configuration file the API runs with.
+    pub fn config_path(&self) -> &Path {
+        &self.config
     }
 
     /// The port the API listens on.

@@ -88,6 +88,12 @@ fn run_script(name: &str, endpoint: &str, input: &Value) -> Value {
     run.json()
 }
 
+/// Asks `ledger_state.py` (the ledger table, the expiry events' queue)
+/// with `request`; see the script for the actions.
+pub fn ledger_state(endpoint: &str, request: &Value) -> Value {
+    run_script("ledger_state.py", endpoint, request)
+}
+
 /// Seeds moto with `seed.py`. `spec` is its input:
 /// `{"targets": [{<Target::spec>, "policies": [{"name", "document"}]}]}`.
 /// Returns the script's summary.

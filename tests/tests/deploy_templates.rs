@@ -42,7 +42,8 @@ const INVENTORY_INDEX: &str = "OwnershipTable/index/inventory";
 /// Every AWS call of the API (`lambda/src/aws/`), its IAM action and the
 /// resources the action may be granted on, from the Service Authorization
 /// Reference ("Actions defined by AWS IoT": RegisterCertificateWithoutCA,
-/// ListAttachedPolicies and DescribeEndpoint have no resource type).
+/// ListAttachedPolicies, ListCertificates and DescribeEndpoint have no
+/// resource type).
 /// `op.param` is a call that needs one more action when it sets `param`.
 const API_CALLS: &[ApiCall] = &[
     call(
@@ -91,6 +92,8 @@ const API_CALLS: &[ApiCall] = &[
         "iot:ListPrincipalThings",
         Scope::Cert,
     ),
+    // Reconciling: every certificate of the account and region.
+    call("list_certificates", "iot:ListCertificates", Scope::Any),
     call("describe_endpoint", "iot:DescribeEndpoint", Scope::Any),
     call(
         "assume_role",
@@ -119,6 +122,12 @@ const API_CALLS: &[ApiCall] = &[
         "delete_item",
         "dynamodb:DeleteItem",
         Scope::Tables(&[OWNERSHIP_TABLE]),
+    ),
+    // The expiry report's one event per run.
+    call(
+        "put_events",
+        "events:PutEvents",
+        Scope::Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${ExpiryEventBus}"),
     ),
     // The inventory index, and one certificate's events.
     call(

@@ -120,6 +120,23 @@ impl CertificateRegistry for AwsIotRegistry {
         })
     }
 
+    async fn list_certificates(&self) -> RegistryResult<Vec<(String, CertificateStatus)>> {
+        let certificates: Vec<aws_sdk_iot::types::Certificate> = self
+            .client
+            .list_certificates()
+            .page_size(250)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| classify("ListCertificates", e))?;
+        Ok(certificates
+            .iter()
+            .filter_map(|c| Some((c.certificate_id()?.to_owned(), api_status(c.status()))))
+            .collect())
+    }
+
     async fn describe_certificate(&self, id: &str) -> RegistryResult<Option<CertificateRecord>> {
         const OP: &str = "DescribeCertificate";
         let output = match self

@@ -1,5 +1,5 @@
 //! `/v1/certificates` (the inventory), `/v1/certificates/{id}/history`,
-//! rotate and retire.
+//! rotate, retire, and `/v1/reconcile`.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +9,7 @@ use axum::{
 };
 use marshal_shared::{
     OffsetDateTime,
-    api::{ErrorCode, RetireCertificateRequest, RotateCertificateRequest},
+    api::{ErrorCode, ReconcileRequest, RetireCertificateRequest, RotateCertificateRequest},
 };
 
 use super::{AppStateRef, Authenticated, Handled, body::JsonBody, json, multi_status};
@@ -141,4 +141,16 @@ pub(crate) async fn retire(
         multi_status(response.results.iter().all(|r| r.ok)),
         &response,
     ))
+}
+
+pub(crate) async fn reconcile(
+    State(state): AppStateRef,
+    Authenticated(caller): Authenticated,
+    JsonBody(request): JsonBody<ReconcileRequest>,
+) -> Handled {
+    let response = state
+        .service
+        .reconcile(&caller, &request, state.service.deadline())
+        .await?;
+    Ok(json(StatusCode::OK, &response))
 }

@@ -86,6 +86,8 @@ pub trait CertificateRegistry: Send + Sync {
     async fn update_status(&self, id: &str, status: CertificateStatus) -> RegistryResult<()>;
     /// DeleteCertificate (never forceDelete): the caller detaches first.
     async fn delete_certificate(&self, id: &str) -> RegistryResult<()>;
+    /// ListCertificates: every certificate's ID and status (all pages).
+    async fn list_certificates(&self) -> RegistryResult<Vec<(String, CertificateStatus)>>;
 
     /// GetPolicy: whether the policy exists.
     async fn policy_exists(&self, name: &str) -> RegistryResult<bool>;

@@ -336,3 +336,17 @@ pub fn snapshot(w: &World) -> String {
         w.ownership.snapshot().join("\n")
     )
 }
+
+/// The a-tokyo registry's target, as the provider opens it.
+pub fn tokyo() -> marshal_lambda::config::Target {
+    marshal_lambda::config::Target {
+        id: "a-tokyo".into(),
+        name: "A Tokyo".into(),
+        account_id: "111111111111".into(),
+        region: "ap-northeast-1".into(),
+        role_arn: None,
+        external_id: None,
+        allowed_groups: None,
+        admin_groups: Vec::new(),
+    }
+}

@@ -33,12 +33,15 @@ pub(crate) enum Scope {
     /// records): `"<name>"` as `{"Fn::GetAtt": ["<name>", "Arn"]}`, or
     /// `"<name>/index/<index>"` as `{"Fn::Sub": "${<name>.Arn}/index/<index>"}`.
     Tables(&'static [&'static str]),
+    /// Exactly this `{"Fn::Sub": "..."}` (an ARN of the stack's own account
+    /// and region, named by a parameter).
+    Sub(&'static str),
 }
 
 impl Scope {
     /// Only the hub's own role may be granted it.
     fn hub_only(self) -> bool {
-        matches!(self, Scope::Parameter(_) | Scope::Tables(_))
+        matches!(self, Scope::Parameter(_) | Scope::Tables(_) | Scope::Sub(_))
     }
 }
 
@@ -388,6 +391,12 @@ impl Checker<'_> {
                 let exact = self.parameters.contains(name)
                     && resource.get("Ref").and_then(Value::as_str) == Some(name);
                 return only_if(exact, String::new());
+            }
+            Scope::Sub(arn) => {
+                return only_if(
+                    resource.get("Fn::Sub") == Some(&serde_json::json!(arn)),
+                    format!(" (only {arn})"),
+                );
             }
             Scope::Tables(names) => {
                 let fits = names.iter().any(|name| match name.split_once("/index/") {

@@ -363,7 +363,7 @@ fn log_failure(
     error
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 async fn apply(
     ready: &ReadyTarget,
     cert: &PreparedCertificate,
