@@ -8,7 +8,8 @@ use marshal_shared::{DEFAULT_VALIDITY_DAYS, KeyType, policy::DEFAULT_TOPIC_PREFI
 /// Self-service onboarding of AWS IoT Core device certificates (Multi-Account
 /// Registration: certificates registered without a CA).
 ///
-/// Exit status: 0 success, 1 a check failed, 2 an input could not be read or parsed.
+/// Exit status: 0 success, 1 a check failed, 2 an input could not be read or parsed,
+/// 3 `reconcile` found drift.
 #[derive(Debug, Parser)]
 #[command(name = "marshal", version, about, long_about)]
 pub(crate) struct Cli {
@@ -524,13 +525,14 @@ pub(crate) struct RetireArgs {
 For target admins. Per target, the certificates Marshal's inventory holds are
 compared with those AWS holds: deleted outside Marshal, status changed,
 policies or things attached or detached outside Marshal, registered outside
-Marshal. With --apply the inventory is brought in line (and the ledger records
-it); AWS itself is never changed.
+Marshal. With --apply the inventory's record of certificates deleted or
+re-statused outside Marshal is brought in line (and the ledger records it);
+the other kinds need a person. AWS itself is never changed.
 
-Exit status: 0 no drift in any target; 3 drift found (with --apply: found and
-brought in line); 1 a target could not be compared, --apply could not bring
-some drift in line, or the API refused (admin_only: you are not an admin of a
-target) or cannot be reached; 2 bad usage.")]
+Exit status: 0 no drift in any target; 3 drift found (also with --apply,
+whatever it mended); 1 a target could not be compared, or the API refused
+(admin_only: you are not an admin of every target named) or cannot be
+reached; 2 bad usage.")]
 pub(crate) struct ReconcileArgs {
     #[command(flatten)]
     pub(crate) api: ApiArgs,

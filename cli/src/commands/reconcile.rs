@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use marshal_shared::api::{DriftKind, ReconcileRequest, ReconcileResponse};
+use marshal_shared::api::{Drift, DriftKind, ReconcileRequest, ReconcileResponse};
 
 use super::{
     inventory::short_id,
@@ -15,9 +15,10 @@ use crate::{
     outcome::{Failure, Report},
 };
 
-/// Exit status when drift was found (and, with `--apply`, all of it brought
-/// in line): distinct from 1 (something failed) so a scheduled job can tell
-/// "AWS was changed outside Marshal" from "the check did not run".
+/// Exit status when drift was found (with `--apply` too: AWS was changed
+/// outside Marshal either way): distinct from 1 (something failed) so a
+/// scheduled job can tell "AWS was changed outside Marshal" from "the check
+/// did not run".
 pub(crate) const DRIFT_FOUND: u8 = 3;
 
 /// `marshal reconcile`.
@@ -38,7 +39,7 @@ pub(crate) fn run(args: &ReconcileArgs) -> Result<Report, Failure> {
 /// The findings per target, and the exit status they call for.
 pub(crate) fn render(response: &ReconcileResponse, apply: bool) -> (String, u8) {
     let mut text = String::new();
-    let (mut found, mut not_applied, mut failed) = (0, 0, 0);
+    let (mut found, mut mended, mut failed) = (0, 0, 0);
     for t in &response.targets {
         if let Some(error) = &t.error {
             failed += 1;
@@ -67,33 +68,24 @@ pub(crate) fn render(response: &ReconcileResponse, apply: bool) -> (String, u8) 
         );
         for d in &t.drift {
             found += 1;
-            let state = match (apply, d.applied) {
-                (false, _) => "",
-                (true, true) => " [inventory updated]",
-                (true, false) => {
-                    not_applied += 1;
-                    " [NOT updated]"
-                }
-            };
+            mended += usize::from(d.applied);
             let _ = writeln!(
                 text,
-                "  {}  {}: {}{state}",
+                "  {}  {}: {}{}",
                 short_id(&d.certificate_id, true),
                 kind_text(d.kind),
-                d.detail
+                d.detail,
+                if apply { applied_text(d) } else { "" }
             );
         }
     }
     let summary = match (found, apply) {
         (0, _) => "no drift".to_owned(),
         (n, false) => format!(
-            "{n} difference(s) found; nothing was changed (--apply brings the inventory in line; \
-             AWS is never changed)"
+            "{n} difference(s) found; nothing was changed (--apply brings the inventory in line \
+             where it can; AWS is never changed)"
         ),
-        (n, true) => format!(
-            "{n} difference(s) found, {} brought in line",
-            n - not_applied
-        ),
+        (n, true) => format!("{n} difference(s) found, {mended} brought in line"),
     };
     let _ = writeln!(
         text,
@@ -104,7 +96,7 @@ pub(crate) fn render(response: &ReconcileResponse, apply: bool) -> (String, u8) 
             String::new()
         }
     );
-    let status = if failed > 0 || not_applied > 0 {
+    let status = if failed > 0 {
         1
     } else if found > 0 {
         DRIFT_FOUND
@@ -112,6 +104,19 @@ pub(crate) fn render(response: &ReconcileResponse, apply: bool) -> (String, u8) 
         0
     };
     (text, status)
+}
+
+/// What `--apply` did with one finding. The API mends only the inventory's
+/// record of a certificate deleted or re-statused outside Marshal; anything
+/// else (attachments, certificates Marshal never registered) needs a person.
+fn applied_text(d: &Drift) -> &'static str {
+    match (d.applied, d.kind) {
+        (true, _) => " [inventory updated]",
+        (false, DriftKind::DeletedOutside | DriftKind::StatusChanged) => {
+            " [not updated this time (busy or unreachable): run again]"
+        }
+        (false, _) => " [left for a person: --apply does not mend this]",
+    }
 }
 
 /// A drift kind in words.
@@ -127,7 +132,7 @@ fn kind_text(kind: DriftKind) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use marshal_shared::api::{Drift, TargetDrift, TargetError, TargetErrorCode};
+    use marshal_shared::api::{TargetDrift, TargetError, TargetErrorCode};
 
     use super::*;
 
@@ -135,7 +140,7 @@ mod tests {
         Drift {
             certificate_id: "c".repeat(64),
             kind,
-            detail: "the ledger says ACTIVE, AWS says INACTIVE".into(),
+            detail: "Marshal last saw ACTIVE; AWS says INACTIVE".into(),
             applied,
         }
     }
@@ -176,46 +181,42 @@ mod tests {
             text,
             format!(
                 "a-tokyo: 4 certificate(s) compared, 1 difference(s)\n  \
-                 {id}  status changed outside Marshal: the ledger says ACTIVE, AWS says INACTIVE\n\
+                 {id}  status changed outside Marshal: Marshal last saw ACTIVE; AWS says INACTIVE\n\
                  b-virginia: 2 certificate(s) compared, inventory and AWS agree\n\
                  1 difference(s) found; nothing was changed (--apply brings the inventory in \
-                 line; AWS is never changed)\n"
+                 line where it can; AWS is never changed)\n"
             )
         );
         assert_eq!(status, DRIFT_FOUND);
     }
 
     #[test]
-    fn applied_drift_still_signals_drift_and_unapplied_fails() {
-        let applied = ReconcileResponse {
+    fn applied_drift_still_signals_drift_and_says_what_was_left() {
+        let response = ReconcileResponse {
             targets: vec![target(
                 "a-tokyo",
-                1,
-                vec![drift(DriftKind::DeletedOutside, true)],
-            )],
-        };
-        let (text, status) = render(&applied, true);
-        assert!(text.contains("[inventory updated]"), "{text}");
-        assert!(
-            text.contains("1 difference(s) found, 1 brought in line"),
-            "{text}"
-        );
-        assert_eq!(status, DRIFT_FOUND);
-
-        let partly = ReconcileResponse {
-            targets: vec![target(
-                "a-tokyo",
-                2,
+                3,
                 vec![
                     drift(DriftKind::DeletedOutside, true),
+                    drift(DriftKind::StatusChanged, false),
                     drift(DriftKind::RegisteredOutside, false),
                 ],
             )],
         };
-        let (text, status) = render(&partly, true);
-        assert!(text.contains("registered outside Marshal"), "{text}");
-        assert!(text.contains("[NOT updated]"), "{text}");
-        assert_eq!(status, 1);
+        let (text, status) = render(&response, true);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].ends_with(" [inventory updated]"), "{text}");
+        assert!(lines[2].ends_with("run again]"), "{text}");
+        assert!(lines[3].contains("registered outside Marshal"), "{text}");
+        assert!(
+            lines[3].ends_with("[left for a person: --apply does not mend this]"),
+            "{text}"
+        );
+        assert_eq!(
+            lines[4], "3 difference(s) found, 1 brought in line",
+            "{text}"
+        );
+        assert_eq!(status, DRIFT_FOUND);
     }
 
     #[test]
