@@ -82,7 +82,15 @@ pub(crate) fn inventory_query(
         thing: filter("--thing", args.thing.as_deref())?,
         expires_before,
         registered_by: filter("--registered-by", args.registered_by.as_deref())?,
-        cursor: filter("--cursor", args.cursor.as_deref())?,
+        cursor: match args.cursor.as_deref() {
+            Some("") => {
+                return Err(Failure::input(
+                    "invalid_cursor",
+                    "--cursor: empty; give the cursor a note named, or leave it out",
+                ));
+            }
+            cursor => cursor.map(str::to_owned),
+        },
         limit: args.limit,
     })
 }
@@ -93,7 +101,7 @@ fn filter(flag: &str, value: Option<&str>) -> Result<Option<String>, Failure> {
         return Ok(None);
     };
     let length = value.chars().count();
-    if length == 0 || (flag != "--cursor" && length > MAX_FILTER) {
+    if length == 0 || length > MAX_FILTER {
         return Err(Failure::input(
             "invalid_filter",
             format!("{flag}: give 1 to {MAX_FILTER} characters, or leave it out"),

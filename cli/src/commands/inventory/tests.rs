@@ -163,7 +163,6 @@ fn filters_are_refused_empty_or_longer_than_the_api_takes() {
         ("--thing", "t".repeat(257)),
         ("--target", String::new()),
         ("--registered-by", "é".repeat(257)),
-        ("--cursor", String::new()),
     ] {
         let failure = inventory_query(&args(&[flag, &value]), NOW).unwrap_err();
         assert_eq!(
@@ -173,6 +172,14 @@ fn filters_are_refused_empty_or_longer_than_the_api_takes() {
         );
         assert!(failure.message.starts_with(flag), "{failure:?}");
     }
+}
+
+#[test]
+fn cursors_are_passed_on_as_the_api_gave_them() {
+    let cursor = format!("111111111111_ap-northeast-1_{}.end", "9".repeat(300));
+    assert_eq!(query_of(&["--cursor", &cursor]).cursor, Some(cursor));
+    let failure = inventory_query(&args(&["--cursor", ""]), NOW).unwrap_err();
+    assert_eq!((failure.status, &*failure.code), (2, "invalid_cursor"));
 }
 
 #[test]
