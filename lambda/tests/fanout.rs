@@ -110,3 +110,68 @@ async fn fan_out_with_25_ms_per_call() {
     }
     println!("  batch of 100 certificates into 1 target: {batch:7.1} ms");
 }
+
+/// The inventory's own cost: 10,000 registered certificates in two
+/// registries of the in-memory store, each store call taking 10 ms (a
+/// DynamoDB query's round trip), the first page of 100 and a thing filter
+/// that matches nothing.
+#[tokio::test]
+#[ignore = "benchmark: run with `cargo xtask bench`"]
+async fn inventory_of_ten_thousand() {
+    use marshal_lambda::service::ownership::{
+        Facts, Owner, Ownership, OwnershipKey, OwnershipState, OwnershipStore,
+    };
+    use marshal_lambda::service::registry::CertificateStatus;
+    let w = world();
+    let owner = Owner {
+        subject: "local".into(),
+        group: None,
+    };
+    let (a, b) = (tokyo(), {
+        let mut t = tokyo();
+        t.id = "b-virginia".into();
+        t.account_id = "222222222222".into();
+        t.region = "us-east-1".into();
+        t
+    });
+    for i in 0..10_000u64 {
+        let target = if i % 2 == 0 { &a } else { &b };
+        let mut record = Ownership::claimed(&owner, 0);
+        record.state = OwnershipState::Registered;
+        record.peer = Some(format!("bench-{i}"));
+        record.facts = Some(Facts {
+            target: target.id.clone(),
+            not_after_ms: 1_800_000_000_000 + (i * 7_919 % 10_000) as i64 * 86_400_000,
+            status: Some(CertificateStatus::Active),
+            registered_by: "bench".into(),
+            registered_at_ms: 0,
+            successor: None,
+        });
+        let id = format!("{i:064x}");
+        w.ownership
+            .put(&OwnershipKey::certificate(target, &id), &record, None)
+            .await
+            .unwrap();
+    }
+    w.ownership.set_latency(Duration::from_millis(10));
+    for (label, path) in [
+        ("first page of 100", "/v1/certificates?limit=100"),
+        (
+            "a thing no entry has (looks at 5,000)",
+            "/v1/certificates?thing=nobody",
+        ),
+    ] {
+        let mut samples = Vec::new();
+        for _ in 0..REPEATS {
+            let t0 = Instant::now();
+            let reply = w.get(path).await;
+            samples.push(t0.elapsed().as_secs_f64() * 1000.0);
+            expect(&reply, 200, None);
+        }
+        samples.sort_by(f64::total_cmp);
+        println!(
+            "inventory of 10,000 (in memory, 10 ms per store call), {label}: {:.1} ms median of {REPEATS}",
+            samples[REPEATS / 2]
+        );
+    }
+}

@@ -12,6 +12,9 @@ Reads {"targets": [{accountId, region, roleArn, externalId}], "policy": NAME,
 "certificates": [PEM, ...]} on stdin (one certificate per target, in order)
 and prints {"perTargetMs": [...], "totalMs": N} on stdout.
 
+`--via awscli-rotate` reads {"targets", "old": ID, "certificate": PEM} and
+rotates by hand (see rotate_awscli).
+
 Usage: python tests/moto/bench_sdk.py --endpoint http://127.0.0.1:PORT [--via awscli] < spec.json
 (run by `cargo xtask bench` through tests/tests/api_bench.rs)
 """
@@ -74,14 +77,48 @@ def via_awscli(endpoint, spec):
     return {"perTargetMs": per_target, "totalMs": (time.perf_counter() - started) * 1000}
 
 
+def rotate_awscli(endpoint, spec):
+    """Rotation by hand, make before break: per target, read what the old
+    certificate ("old", an ID) has, register the new one ACTIVE, attach the
+    same policy and thing, learn the endpoint. {"calls": N} counts processes."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    base.update(AWS_ACCESS_KEY_ID=HUB_KEY, AWS_SECRET_ACCESS_KEY="dummy", AWS_DEFAULT_REGION="us-east-1")
+    calls = 0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "new.pem")
+        with open(path, "w") as f:
+            f.write(spec["certificate"])
+        for target in spec["targets"]:
+            creds = aws(endpoint, base, "sts", "assume-role", "--role-arn", target["roleArn"],
+                        "--role-session-name", "marshal-bench", "--external-id", target["externalId"])["Credentials"]
+            env = dict(base, AWS_ACCESS_KEY_ID=creds["AccessKeyId"], AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                       AWS_SESSION_TOKEN=creds["SessionToken"], AWS_DEFAULT_REGION=target["region"])
+            old = aws(endpoint, env, "iot", "describe-certificate", "--certificate-id", spec["old"])["certificateDescription"]
+            policies = aws(endpoint, env, "iot", "list-attached-policies", "--target", old["certificateArn"])["policies"]
+            things = aws(endpoint, env, "iot", "list-principal-things", "--principal", old["certificateArn"])["things"]
+            reg = aws(endpoint, env, "iot", "register-certificate-without-ca",
+                      "--certificate-pem", f"file://{path}", "--status", "ACTIVE")
+            for p in policies:
+                aws(endpoint, env, "iot", "attach-policy", "--policy-name", p["policyName"], "--target", reg["certificateArn"])
+            for t in things:
+                aws(endpoint, env, "iot", "attach-thing-principal", "--thing-name", t, "--principal", reg["certificateArn"])
+            aws(endpoint, env, "iot", "describe-endpoint", "--endpoint-type", "iot:Data-ATS")
+            calls += 6 + len(policies) + len(things)
+    return {"totalMs": (time.perf_counter() - started) * 1000, "calls": calls}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--endpoint", required=True)
-    parser.add_argument("--via", choices=["boto3", "awscli"], default="boto3")
+    parser.add_argument("--via", choices=["boto3", "awscli", "awscli-rotate"], default="boto3")
     args = parser.parse_args()
     spec = json.load(sys.stdin)
     if args.via == "awscli":
         json.dump(via_awscli(args.endpoint, spec), sys.stdout)
+        return
+    if args.via == "awscli-rotate":
+        json.dump(rotate_awscli(args.endpoint, spec), sys.stdout)
         return
     hub = boto3.session.Session(aws_access_key_id=HUB_KEY, aws_secret_access_key="dummy", region_name="us-east-1")
     sts = hub.client("sts", endpoint_url=args.endpoint, config=CONFIG)

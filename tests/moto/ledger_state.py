@@ -12,6 +12,13 @@ writes one JSON answer on stdout:
   {"items": [...]}.
 - {"action": "scan", "region": R, "table": T}: how many items the table
   holds: {"count": N}.
+- {"action": "query", "region": R, "table": T, "registry": "ACCOUNT#REGION",
+  "repeats": N}: the inventory index's first 100 straight from moto with
+  boto3, N times: {"medianMs": ...} (the floor of the inventory bench).
+- {"action": "fill", "region": R, "table": T, "registries": [[ACCOUNT,
+  REGION, TARGET], ...], "count": N}: N registered certificates with random
+  IDs and notAfter dates, spread over the registries, written straight into
+  the ownership table as the API writes them (for the inventory bench).
 """
 
 import argparse
@@ -73,6 +80,46 @@ def main():
         dynamodb = client("dynamodb")
         count = sum(p["Count"] for p in dynamodb.get_paginator("scan").paginate(TableName=request["table"]))
         answer = {"count": count}
+    elif action == "query":
+        import time as clock
+
+        dynamodb = client("dynamodb")
+        samples = []
+        for _ in range(request["repeats"]):
+            t0 = clock.perf_counter()
+            dynamodb.query(
+                TableName=request["table"], IndexName="inventory", Limit=100,
+                KeyConditionExpression="#r = :r", ExpressionAttributeNames={"#r": "registry"},
+                ExpressionAttributeValues={":r": {"S": request["registry"]}},
+            )
+            samples.append((clock.perf_counter() - t0) * 1000)
+        samples.sort()
+        answer = {"medianMs": samples[len(samples) // 2]}
+    elif action == "fill":
+        import random
+        import time as clock
+
+        rng = random.Random(20261204)
+        now = int(clock.time() * 1000)
+        dynamodb = client("dynamodb")
+        items = []
+        for i in range(request["count"]):
+            account, region, target = request["registries"][i % len(request["registries"])]
+            cid = "%064x" % rng.getrandbits(256)
+            not_after = now + rng.randrange(-30, 3650) * 86_400_000
+            items.append({"PutRequest": {"Item": {
+                "pk": {"S": f"cert#{account}#{region}#{cid}"},
+                "owner": {"S": "bench-sub"}, "state": {"S": "registered"}, "version": {"N": "1"},
+                "updated": {"N": str(now)}, "peer": {"S": f"bench-{i}"}, "policy": {"S": "MarshalDevice"},
+                "target": {"S": target}, "notAfter": {"N": str(not_after)}, "registeredBy": {"S": "bench"},
+                "registeredAt": {"N": str(now)}, "status": {"S": "ACTIVE"},
+                "registry": {"S": f"{account}#{region}"}, "expiry": {"S": "%013d#%s" % (max(not_after, 0), cid)},
+            }}})
+        for start in range(0, len(items), 25):
+            batch = {request["table"]: items[start:start + 25]}
+            while batch:
+                batch = dynamodb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or None
+        answer = {"written": len(items)}
     else:
         raise SystemExit(f"unknown action {action!r}")
     json.dump(answer, sys.stdout)

@@ -208,3 +208,174 @@ fn faults_never_leave_an_active_half_done_certificate_and_retries_converge() {
     );
     eprintln!("converged after {round} round(s); faults injected: {counts:?}");
 }
+
+/// Sends `path` with `body` until the API answers 200, at most `ROUNDS`
+/// times, checking `invariant` on boto3's view after every attempt; returns
+/// every target the API reported done, with the request that did it.
+fn until_done(api: &Api, path: &str, body: &Value, mut invariant: impl FnMut(usize)) -> Vec<Value> {
+    let mut replies = Vec::new();
+    for round in 1..=ROUNDS {
+        let exchange = api.post_json(path, body);
+        let status = exchange.status();
+        if status != 200 && status != 207 {
+            exchange.fail(format_args!("{path} round {round}: expected 200 or 207"));
+        }
+        let reply = exchange.json();
+        invariant(round);
+        let busy = reply["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["error"]["code"] == "certificate_busy");
+        replies.push(reply);
+        if status == 200 {
+            return replies;
+        }
+        if busy {
+            std::thread::sleep(std::time::Duration::from_millis(REQUEST_DEADLINE_MS));
+        }
+    }
+    panic!(
+        "{path}: no 200 after {ROUNDS} rounds; API log:\n{}",
+        api.log()
+    );
+}
+
+/// Rotation and retirement with AWS and DynamoDB calls failing: at every
+/// step the old certificate stays ACTIVE with its policy and thing until
+/// it is retired, a successor is never ACTIVE without both, retirement
+/// happens only where the successor is ACTIVE, and every intent in the
+/// ledger has its outcome.
+#[test]
+fn faults_never_half_rotate_and_the_ledger_keeps_every_outcome() {
+    const PAIRS: usize = 3;
+    let moto = Moto::start();
+    let targets = targets();
+    moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
+    let upstream: SocketAddr = format!("127.0.0.1:{}", moto.port()).parse().unwrap();
+    let proxy = FaultProxy::start(upstream, 20, 0xbeef);
+    proxy.set_enabled(false);
+    let api = Api::start(&config(&targets), &proxy.endpoint());
+    let dir = tempfile::tempdir().unwrap();
+    let keygen = |cn: &str| {
+        let run = Cmd::marshal()
+            .args(["keygen", "--cn", cn, "--json", "--out"])
+            .arg(dir.path())
+            .run();
+        run.assert_success();
+        let out = run.json();
+        (
+            std::fs::read_to_string(out["certificatePath"].as_str().unwrap()).unwrap(),
+            out["certificateId"].as_str().unwrap().to_owned(),
+        )
+    };
+    let olds: Vec<(String, String)> = (0..PAIRS)
+        .map(|i| keygen(&format!("rotating-{i}")))
+        .collect();
+    let news: Vec<(String, String)> = (0..PAIRS)
+        .map(|i| keygen(&format!("rotating-{i}-next")))
+        .collect();
+    let target_ids: Vec<String> = targets.iter().map(|t| t.id.clone()).collect();
+    api.post_json(
+        "/v1/registrations",
+        &json!({
+            "certificates": olds.iter().map(|(p, _)| json!({"certificatePem": p})).collect::<Vec<_>>(),
+            "targets": target_ids,
+            "policy": POLICY,
+        }),
+    )
+    .expect_status(200);
+    proxy.set_enabled(true);
+
+    for (i, ((_, old), (new_pem, new))) in olds.iter().zip(&news).enumerate() {
+        let thing = format!("rotating-{i}");
+        let whole = |c: &moto_state::CertificateState| {
+            c.status == "ACTIVE" && c.policies == [POLICY] && c.things == [thing.clone()]
+        };
+        until_done(
+            &api,
+            &format!("/v1/certificates/{old}/rotate"),
+            &json!({"certificatePem": new_pem}),
+            |round| {
+                let aws = moto_state::inspect(&moto.endpoint(), &targets, &[old, new]);
+                for t in &target_ids {
+                    let o = aws.certificate(t, old).unwrap_or_else(|| {
+                        panic!("rotate round {round}: the old certificate is gone from {t}\n{aws}")
+                    });
+                    assert!(
+                        whole(&o),
+                        "rotate round {round}: the old certificate changed in {t}\n{aws}"
+                    );
+                    if let Some(n) = aws.certificate(t, new)
+                        && n.status == "ACTIVE"
+                    {
+                        assert!(
+                            whole(&n),
+                            "rotate round {round}: successor ACTIVE without policy or thing in {t}\n{aws}"
+                        );
+                    }
+                }
+            },
+        );
+        until_done(
+            &api,
+            &format!("/v1/certificates/{old}/retire"),
+            &json!({"targets": target_ids}),
+            |round| {
+                let aws = moto_state::inspect(&moto.endpoint(), &targets, &[old, new]);
+                for t in &target_ids {
+                    let n = aws.certificate(t, new).unwrap_or_else(|| {
+                        panic!("retire round {round}: the successor is gone from {t}\n{aws}")
+                    });
+                    assert!(
+                        whole(&n),
+                        "retire round {round}: the successor changed in {t}\n{aws}"
+                    );
+                }
+            },
+        );
+        let aws = moto_state::inspect(&moto.endpoint(), &targets, &[old, new]);
+        for t in &target_ids {
+            assert_eq!(aws.certificate(t, old), None, "{t}\n{aws}");
+        }
+
+        // Every intent of the old certificate has its outcome.
+        let answer = moto_state::ledger_state(
+            &moto.endpoint(),
+            &json!({"action": "ledger", "region": marshal_tests::api::HUB_REGION, "table": "marshal-ledger", "certificateId": old}),
+        );
+        let events: Vec<&Value> = answer["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| &i["event"])
+            .collect();
+        let key = |e: &Value| format!("{} {} {}", e["requestId"], e["target"], e["action"]);
+        for intent in events.iter().filter(|e| e["phase"] == "intent") {
+            assert!(
+                events
+                    .iter()
+                    .any(|e| e["phase"] == "outcome" && key(e) == key(intent)),
+                "intent without outcome: {intent}\nall: {events:#?}"
+            );
+        }
+        for t in &target_ids {
+            for action in ["rotate", "retire"] {
+                assert!(
+                    events.iter().any(|e| e["target"] == *t
+                        && e["action"] == action
+                        && e["phase"] == "outcome"
+                        && e["ok"] == true),
+                    "no successful {action} outcome in {t}: {events:#?}"
+                );
+            }
+        }
+    }
+    let counts = proxy.counts();
+    assert!(
+        counts.internal_errors + counts.throttled + counts.dropped_before + counts.dropped_after
+            > 0,
+        "the proxy injected no fault: {counts:?}"
+    );
+    eprintln!("faults injected: {counts:?}");
+}

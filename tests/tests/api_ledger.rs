@@ -183,7 +183,10 @@ fn ledger_inventory_rotation_and_expiry_against_moto() {
             None => break,
         }
     }
-    assert_eq!(seen, [&soon, &soon, &later, &later, &far, &far].map(String::as_str));
+    assert_eq!(
+        seen,
+        [&soon, &soon, &later, &later, &far, &far].map(String::as_str)
+    );
 
     // The scheduled report: one event with the four pairs expiring within
     // 30 days, delivered through an EventBridge rule to a queue.

@@ -127,7 +127,9 @@ const API_CALLS: &[ApiCall] = &[
     call(
         "put_events",
         "events:PutEvents",
-        Scope::Sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${ExpiryEventBus}"),
+        Scope::Sub(
+            "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/${ExpiryEventBus}",
+        ),
     ),
     // The inventory index, and one certificate's events.
     call(

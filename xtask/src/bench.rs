@@ -86,6 +86,23 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
             "--nocapture",
         ]))
     })?;
+    // The inventory of 10,000 and rotation across 4 targets (against moto,
+    // 25 ms per AWS call for rotation), beside the same rotation by hand.
+    steps.run("bench inventory and rotation (release, against moto)", || {
+        run(&mut project.cargo(&[
+            "test",
+            "--release",
+            "-p",
+            "marshal-tests",
+            "--test",
+            "ledger_bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ]))
+    })?;
     // The fan-out alone, with AWS answering in parallel (in memory).
     steps.run(
         "bench API fan-out (release, in-memory AWS, 25 ms per call)",

@@ -60,6 +60,10 @@ struct Lane<'a> {
     more: bool,
 }
 
+/// How many entries a read takes when a thing or registrant filter may pass
+/// over most of them (a DynamoDB page of these stays well under 1 MB).
+const FILTERED_BATCH: usize = 1_000;
+
 /// Marks a registry read to its end in a cursor.
 const DONE: &str = "~";
 
@@ -104,10 +108,16 @@ impl Service {
             });
         }
         let limit = query.limit.clamp(1, MAX_PAGE);
+        // A filter on details may pass over many entries: read more at once.
+        let batch = if query.thing.is_some() || query.registered_by.is_some() {
+            FILTERED_BATCH
+        } else {
+            limit
+        };
         let mut entries = Vec::new();
         let mut examined = 0;
         while entries.len() < limit && examined < MAX_EXAMINED {
-            self.refill(&mut lanes, query.expires_before_ms, limit)
+            self.refill(&mut lanes, query.expires_before_ms, batch)
                 .await?;
             let Some(lane) = lanes
                 .iter_mut()

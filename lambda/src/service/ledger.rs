@@ -157,11 +157,33 @@ impl Entry {
 /// How a change ended, for its outcome event.
 pub(crate) type Outcome<'a> = Result<(Option<CertificateStatus>, &'a str), &'a TargetError>;
 
+/// Waits between further attempts of an append, after the SDK's own
+/// retries: a lost outcome leaves an intent without its end.
+const AGAIN_AFTER: [std::time::Duration; 4] = [
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_millis(150),
+    std::time::Duration::from_millis(400),
+    std::time::Duration::from_millis(800),
+];
+
+/// Appends `event`, again while the ledger cannot be reached (appending
+/// the same event twice is harmless: the put is conditional).
+async fn append(ledger: &dyn LedgerStore, event: &Recorded) -> Result<(), LedgerError> {
+    let mut result = ledger.append(event).await;
+    for pause in AGAIN_AFTER {
+        if result.is_ok() {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+        result = ledger.append(event).await;
+    }
+    result
+}
+
 impl Entry {
     /// Writes the intent; a failure means the change must not be made.
     pub(crate) async fn intend(&self, ledger: &dyn LedgerStore) -> Result<(), TargetError> {
-        ledger
-            .append(&self.at_now(EventPhase::Intent))
+        append(ledger, &self.at_now(EventPhase::Intent))
             .await
             .map_err(|e| {
                 tracing::error!(certificate_id = %self.recorded.event.certificate_id, error = %e, "ledger intent not written");
@@ -188,7 +210,7 @@ impl Entry {
                 recorded.event.detail = Some(error.message.clone());
             }
         }
-        if let Err(e) = ledger.append(&recorded).await {
+        if let Err(e) = append(ledger, &recorded).await {
             tracing::error!(certificate_id = %recorded.event.certificate_id, target = %recorded.event.target, error = %e, "ledger outcome not written");
         }
     }
