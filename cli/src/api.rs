@@ -13,9 +13,12 @@ use std::{
 };
 
 use marshal_shared::api::{
-    CreateRegistrationRequest, CreateRegistrationResponse, DeleteCertificateResponse, ErrorBody,
-    GetCertificateResponse, GetConfigResponse, TransferCertificateRequest,
-    TransferCertificateResponse, UpdateStatusRequest, UpdateStatusResponse,
+    CertificateHistoryResponse, CreateRegistrationRequest, CreateRegistrationResponse,
+    DeleteCertificateResponse, ErrorBody, GetCertificateResponse, GetConfigResponse,
+    InventoryResponse, ReconcileRequest, ReconcileResponse, RetireCertificateRequest,
+    RetireCertificateResponse, RotateCertificateRequest, RotateCertificateResponse,
+    TransferCertificateRequest, TransferCertificateResponse, UpdateStatusRequest,
+    UpdateStatusResponse,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use zeroize::Zeroizing;
@@ -24,6 +27,10 @@ use marshal_shared::debug_text::looks_like_debug;
 
 use crate::tls_failure::{self, Peer, find_rustls_error};
 use crate::{cli::ApiArgs, outcome::Failure};
+
+mod query;
+
+pub(crate) use query::InventoryQuery;
 
 /// Where the token comes from when `--token-stdin` is not given.
 const TOKEN_ENV: &str = "MARSHAL_TOKEN";
@@ -130,8 +137,47 @@ impl ApiClient {
         id: &str,
         targets: &[String],
     ) -> Result<DeleteCertificateResponse, Failure> {
-        let path = format!("/v1/certificates/{id}?targets={}", query_list(targets));
+        let path = format!("/v1/certificates/{id}?targets={}", query::list(targets));
         self.call(Method::Delete, &path, None::<&()>)
+    }
+
+    /// `GET /v1/certificates?...`: one page of the inventory.
+    pub(crate) fn inventory(&self, query: &InventoryQuery) -> Result<InventoryResponse, Failure> {
+        self.call(Method::Get, &query.path(), None::<&()>)
+    }
+
+    /// `GET /v1/certificates/{id}/history`.
+    pub(crate) fn history(&self, id: &str) -> Result<CertificateHistoryResponse, Failure> {
+        let path = format!("/v1/certificates/{id}/history");
+        self.call(Method::Get, &path, None::<&()>)
+    }
+
+    /// `POST /v1/certificates/{id}/rotate` (200 or 207).
+    pub(crate) fn rotate(
+        &self,
+        id: &str,
+        request: &RotateCertificateRequest,
+    ) -> Result<RotateCertificateResponse, Failure> {
+        let path = format!("/v1/certificates/{id}/rotate");
+        self.call(Method::Post, &path, Some(request))
+    }
+
+    /// `POST /v1/certificates/{id}/retire` (200 or 207).
+    pub(crate) fn retire(
+        &self,
+        id: &str,
+        request: &RetireCertificateRequest,
+    ) -> Result<RetireCertificateResponse, Failure> {
+        let path = format!("/v1/certificates/{id}/retire");
+        self.call(Method::Post, &path, Some(request))
+    }
+
+    /// `POST /v1/reconcile` (target admins).
+    pub(crate) fn reconcile(
+        &self,
+        request: &ReconcileRequest,
+    ) -> Result<ReconcileResponse, Failure> {
+        self.call(Method::Post, "/v1/reconcile", Some(request))
     }
 
     /// `POST /v1/certificates/{id}/transfer`.
@@ -342,24 +388,6 @@ enum Method {
     Delete,
 }
 
-/// A comma-separated list for a query string, each item percent-encoded.
-fn query_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| {
-            item.bytes()
-                .map(|b| match b {
-                    b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                        (b as char).to_string()
-                    }
-                    _ => format!("%{b:02X}"),
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// An error answer in words: the API's own code and message when it sent
 /// one, with the preflight findings; the status otherwise.
 fn api_error(url: &str, status: u16, text: &str) -> Failure {
@@ -458,15 +486,6 @@ mod tests {
         assert!(hint.contains("--api"), "{hint}");
         let (what, _) = unreachable_words("https://api.example.com/prod", &cases[3]);
         assert!(what.contains("not valid for api.example.com"), "{what}");
-    }
-
-    #[test]
-    fn query_lists_are_encoded() {
-        assert_eq!(
-            query_list(&["a-tokyo".into(), "b virginia".into()]),
-            "a-tokyo,b%20virginia"
-        );
-        assert_eq!(query_list(&["x,y&z".into()]), "x%2Cy%26z");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use marshal_shared::{DEFAULT_VALIDITY_DAYS, KeyType, policy::DEFAULT_TOPIC_PREFI
 /// Self-service onboarding of AWS IoT Core device certificates (Multi-Account
 /// Registration: certificates registered without a CA).
 ///
-/// Exit status: 0 success, 1 a check failed, 2 an input could not be read or parsed.
+/// Exit status: 0 success, 1 a check failed, 2 an input could not be read or parsed,
+/// 3 `reconcile` found drift.
 #[derive(Debug, Parser)]
 #[command(name = "marshal", version, about, long_about)]
 pub(crate) struct Cli {
@@ -50,6 +51,18 @@ pub(crate) enum Command {
     Delete(DeleteArgs),
     /// Copy or move a registered certificate to other targets (make before break).
     Transfer(TransferArgs),
+    /// List the certificates Marshal registered that you may see, soonest expiry first.
+    Inventory(InventoryArgs),
+    /// Show what Marshal did to a certificate, oldest first: who, when, where, how it ended.
+    History(HistoryArgs),
+    /// Register a successor certificate wherever an old one is, with its thing and
+    /// policy; the old one stays ACTIVE until `marshal retire`.
+    Rotate(RotateArgs),
+    /// Deactivate and delete a rotated certificate where its successor is ACTIVE.
+    Retire(RetireArgs),
+    /// Compare Marshal's inventory with what AWS holds (target admins); optionally
+    /// bring the inventory in line. AWS itself is never changed.
+    Reconcile(ReconcileArgs),
     /// Connect as the device (MQTT over mutual TLS with SNI), subscribe, publish
     /// messages and wait for them to come back; on failure, say which stage failed and why.
     ConnectTest(ConnectTestArgs),
@@ -211,6 +224,7 @@ pub(crate) struct TargetSelection {
     /// Target ids from `marshal targets` (repeat, or separate with commas), or `all`.
     #[arg(
         long = "target",
+        visible_alias = "targets",
         value_name = "ID",
         value_delimiter = ',',
         required = true
@@ -385,3 +399,149 @@ pub(crate) struct ConnectTestArgs {
     #[arg(long)]
     pub(crate) password_stdin: bool,
 }
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+Examples:
+  marshal inventory --expires-within 30            # what expires in the next 30 days
+  marshal inventory --target a-tokyo --all --json  # every entry of one target, for scripts
+
+Entries come soonest notAfter first. Without --all only the first page is
+shown, and a note on stderr says how to get the next (--cursor or --all).
+With --json the output is a JSON array of the API's entries (every page with
+--all).
+
+Exit status: 0 listed; 1 the API refused or cannot be reached; 2 bad usage.")]
+pub(crate) struct InventoryArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    /// Only this target.
+    #[arg(long, value_name = "ID")]
+    pub(crate) target: Option<String>,
+    /// Only the certificates of this thing.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) thing: Option<String>,
+    /// Only those that expire within DAYS days from now (0: already expired).
+    #[arg(long, value_name = "DAYS", conflicts_with = "expires_before",
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub(crate) expires_within: Option<u32>,
+    /// Only those whose notAfter is before this RFC 3339 time, e.g. 2027-03-31T00:00:00Z.
+    #[arg(long, value_name = "TIME")]
+    pub(crate) expires_before: Option<String>,
+    /// Only those registered by this user name (or JWT subject).
+    #[arg(long, value_name = "WHO")]
+    pub(crate) registered_by: Option<String>,
+    /// Follow the pages to the end.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Entries per page, 1 to 100 [default: the API's, 100].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub(crate) limit: Option<u8>,
+    /// Start where a previous page ended (the cursor its note named).
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) cursor: Option<String>,
+    /// Show certificate IDs in full (default: their first 12 characters).
+    #[arg(long)]
+    pub(crate) wide: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct HistoryArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArg,
+}
+
+/// Targets by id, optional: without them the API chooses (see each command).
+#[derive(Debug, clap::Args)]
+pub(crate) struct OptionalTargets {
+    /// Target ids (repeat, or separate with commas), or `all` for every target you may use.
+    #[arg(
+        long = "target",
+        visible_alias = "targets",
+        value_name = "ID",
+        value_delimiter = ','
+    )]
+    pub(crate) targets: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+Example:
+  marshal keygen --cn sensor-01 --out new/
+  marshal rotate sensor-01.cert.pem --cert new/sensor-01.cert.pem
+  # ... once the devices use the new certificate:
+  marshal retire sensor-01.cert.pem
+
+In each target the new certificate is registered ACTIVE with the old one's
+thing and policy; the old one is left ACTIVE, so devices keep connecting
+until they switch. Without --target: every target where Marshal registered
+the old certificate for you.
+
+--cert must hold only the new certificate: a file with a private key in it
+(PEM, PKCS#12) is refused before anything is sent. Take the certificate out
+with `marshal convert FILE --out-cert NEW.cert.pem`.
+
+Exit status: 0 rotated in every target; 1 a target failed (it was rolled
+back there), or the API refused; 2 an input cannot be read or used.")]
+pub(crate) struct RotateArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    /// The certificate to replace: its ID (64 hex characters) or a file holding it.
+    #[arg(value_name = "OLD")]
+    pub(crate) certificate: String,
+    /// The new certificate (PEM or DER), without its private key.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cert: PathBuf,
+    #[command(flatten)]
+    pub(crate) targets: OptionalTargets,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+The API retires a certificate only in targets where its successor (from
+`marshal rotate`) is registered, ACTIVE and yours; elsewhere it refuses that
+target (not_rotated) and changes nothing. Devices still using the old
+certificate can no longer connect once it is retired. Like `marshal delete`,
+this asks no question: check `marshal inventory` or `marshal history` first.
+
+Without --target: every target where Marshal rotated it and it is still
+there; nothing left is not an error.
+
+Exit status: 0 retired (or nothing left to retire); 1 a target failed or the
+API refused; 2 an input cannot be read or used.")]
+pub(crate) struct RetireArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArg,
+    #[command(flatten)]
+    pub(crate) targets: OptionalTargets,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+For target admins. Per target, the certificates Marshal's inventory holds are
+compared with those AWS holds: deleted outside Marshal, status changed,
+policies or things attached or detached outside Marshal, registered outside
+Marshal. With --apply the inventory's record of certificates deleted or
+re-statused outside Marshal is brought in line (and the ledger records it);
+the other kinds need a person. AWS itself is never changed.
+
+Exit status: 0 no drift in any target; 3 drift found (also with --apply,
+whatever it mended); 1 a target could not be compared, or the API refused
+(admin_only: you are not an admin of every target named) or cannot be
+reached; 2 bad usage.")]
+pub(crate) struct ReconcileArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    #[command(flatten)]
+    pub(crate) targets: TargetSelection,
+    /// Bring Marshal's inventory in line with AWS (default: report only).
+    #[arg(long)]
+    pub(crate) apply: bool,
+}
+
+#[cfg(test)]
+mod tests;

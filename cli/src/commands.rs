@@ -2,12 +2,16 @@
 
 mod connect_test;
 mod convert;
+mod history;
 mod inspect;
+mod inventory;
 mod keygen;
 mod online;
 mod policy;
 mod preflight;
+mod reconcile;
 mod register;
+mod rotation;
 
 use std::path::Path;
 
@@ -35,6 +39,11 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Deactivate(args) => online::change(&args, CertificateStatus::Inactive),
         Command::Delete(args) => online::delete(&args),
         Command::Transfer(args) => online::transfer(&args),
+        Command::Inventory(args) => inventory::run(&args),
+        Command::History(args) => history::run(&args),
+        Command::Rotate(args) => rotation::run_rotate(&args),
+        Command::Retire(args) => rotation::run_retire(&args),
+        Command::Reconcile(args) => reconcile::run(&args),
         Command::ConnectTest(args) => connect_test::run(&args),
     }
 }

@@ -66,6 +66,9 @@ pub(crate) struct Report {
     pub(crate) status: u8,
     /// Problems to explain on stderr, even with `--json`.
     pub(crate) errors: Vec<String>,
+    /// Hints that are not the result (how to get the next page), on stderr
+    /// in both modes so `--json` stays only the result.
+    pub(crate) notes: Vec<String>,
 }
 
 impl Report {
@@ -76,6 +79,7 @@ impl Report {
             json,
             status: 0,
             errors: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -87,6 +91,9 @@ pub(crate) fn finish(result: Result<Report, Failure>, json: bool) -> ExitCode {
                 println!("{}", pretty(&report.json));
             } else if !report.text.is_empty() {
                 print!("{}", report.text);
+            }
+            for note in &report.notes {
+                eprintln!("note: {note}");
             }
             for error in &report.errors {
                 eprintln!("error: {error}");

@@ -59,6 +59,7 @@ pub(crate) fn run(args: &InputArgs) -> Result<Report, Failure> {
         }),
         status: if matches == Some(false) { 1 } else { 0 },
         errors: Vec::new(),
+        notes: Vec::new(),
     })
 }
 

@@ -1,5 +1,7 @@
 //! The API's routes from a terminal: `targets`, `status`, `activate`,
-//! `deactivate`, `delete` and `transfer` (`register` has its own module).
+//! `deactivate`, `delete` and `transfer` (`register`, `inventory`,
+//! `history`, `rotate`/`retire` and `reconcile` have their own modules),
+//! and the pieces they share.
 //! Every command prints a per-target table (or `--json`) and exits 1 when any
 //! target failed.
 
@@ -329,7 +331,11 @@ fn batch_ids(path: &Path) -> Result<Vec<String>, Failure> {
 }
 
 /// A table of per-target outcomes; exit 1 when any failed.
-fn outcome_report(id: &str, results: &[TargetOutcome], json: serde_json::Value) -> Report {
+pub(crate) fn outcome_report(
+    id: &str,
+    results: &[TargetOutcome],
+    json: serde_json::Value,
+) -> Report {
     let mut table = Table::new(["TARGET", "RESULT", "STATUS", "DETAIL"]);
     for r in results {
         table.row([

@@ -112,6 +112,7 @@ pub(crate) fn run(args: &PreflightArgs) -> Result<Report, Failure> {
         json,
         status,
         errors,
+        notes: Vec::new(),
     })
 }
 
