@@ -24,3 +24,23 @@ pub mod static_page;
 pub mod testing;
 
 pub use routes::{router, router_verifying};
+
+/// JSON logs to `writer` (`std::io::stdout` or `std::io::stderr`), `info`
+/// with the AWS SDK's chatter off unless `RUST_LOG` says otherwise, each
+/// line with its request span.
+pub fn init_logging<W>(writer: W)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
+            }),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
+        .init();
+}

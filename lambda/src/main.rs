@@ -65,16 +65,7 @@ fn parse_args() -> anyhow::Result<Args> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
-            }),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .init();
+    marshal_lambda::init_logging(std::io::stdout);
 
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let args = if in_lambda { None } else { Some(parse_args()?) };

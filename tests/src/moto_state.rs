@@ -68,6 +68,30 @@ impl Target {
     }
 }
 
+/// The two targets most API tests use: account 1 in Tokyo ("a-tokyo") and
+/// account 2 in Virginia ("b-virginia"), role `MarshalTarget`, ExternalId
+/// `marshal-test`.
+pub fn tokyo_and_virginia() -> Vec<Target> {
+    [
+        ("a-tokyo", "111111111111", "ap-northeast-1"),
+        ("b-virginia", "222222222222", "us-east-1"),
+    ]
+    .iter()
+    .map(|(id, account, region)| Target::new(id, account, region, "MarshalTarget", "marshal-test"))
+    .collect()
+}
+
+/// An `auth = "none"` configuration: `head` (more top-level settings or
+/// tables), then `targets` (named "Target <id>") and the one `policy`.
+pub fn config_toml(head: &str, targets: &[Target], policy: &str) -> String {
+    let mut toml = format!("auth = \"none\"\n{head}");
+    for t in targets {
+        toml.push_str(&t.config_entry(&format!("Target {}", t.id)));
+    }
+    toml.push_str(&format!("\n[[policies]]\nname = \"{policy}\"\n"));
+    toml
+}
+
 fn script(name: &str) -> PathBuf {
     let path = crate::workspace_dir().join("tests/moto").join(name);
     assert!(path.is_file(), "{} is missing", path.display());

@@ -11,31 +11,12 @@ use std::path::Path;
 
 use marshal_tests::api::{ACCESS_KEY_ID, Api, HUB_REGION, SECRET_ACCESS_KEY, expiry_bin};
 use marshal_tests::moto::Moto;
-use marshal_tests::moto_state::{self, Target};
+use marshal_tests::moto_state;
 use marshal_tests::{Cmd, Run};
 use serde_json::{Value, json};
 
 const POLICY: &str = "MarshalDevice";
 const LEDGER_TABLE: &str = "marshal-ledger";
-
-fn targets() -> Vec<Target> {
-    [
-        ("a-tokyo", "111111111111", "ap-northeast-1"),
-        ("b-virginia", "222222222222", "us-east-1"),
-    ]
-    .iter()
-    .map(|(id, account, region)| Target::new(id, account, region, "MarshalTarget", "marshal-test"))
-    .collect()
-}
-
-fn config_toml(targets: &[Target]) -> String {
-    let mut toml = "auth = \"none\"\n\n[expiry]\nwithinDays = 30\n".to_owned();
-    for t in targets {
-        toml.push_str(&t.config_entry(&format!("Target {}", t.id)));
-    }
-    toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
-    toml
-}
 
 /// A key and certificate made by `marshal keygen`: (PEM, certificate ID).
 fn keygen(dir: &Path, cn: &str, days: u32) -> (String, String) {
@@ -131,9 +112,12 @@ fn listed(report: &Value) -> Vec<(String, String)> {
 #[test]
 fn ledger_inventory_rotation_and_expiry_against_moto() {
     let moto = Moto::start();
-    let targets = targets();
+    let targets = moto_state::tokyo_and_virginia();
     moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
-    let api = Api::start(&config_toml(&targets), &moto.endpoint());
+    let api = Api::start(
+        &moto_state::config_toml("\n[expiry]\nwithinDays = 30\n", &targets, POLICY),
+        &moto.endpoint(),
+    );
     let dir = tempfile::tempdir().unwrap();
     let (soon_pem, soon) = keygen(dir.path(), "meter-soon", 10);
     let (later_pem, later) = keygen(dir.path(), "meter-later", 20);

@@ -16,30 +16,11 @@ use std::path::Path;
 use marshal_tests::Cmd;
 use marshal_tests::api::Api;
 use marshal_tests::moto::Moto;
-use marshal_tests::moto_state::{self, Target};
+use marshal_tests::moto_state;
 use marshal_tests::page::{self, PageTest};
 use serde_json::{Value, json};
 
 const POLICY: &str = "MarshalDevice";
-
-fn targets() -> Vec<Target> {
-    [
-        ("a-tokyo", "111111111111", "ap-northeast-1"),
-        ("b-virginia", "222222222222", "us-east-1"),
-    ]
-    .iter()
-    .map(|(id, account, region)| Target::new(id, account, region, "MarshalTarget", "marshal-test"))
-    .collect()
-}
-
-fn config_toml(targets: &[Target]) -> String {
-    let mut toml = "auth = \"none\"\n".to_owned();
-    for t in targets {
-        toml.push_str(&t.config_entry(&format!("Target {}", t.id)));
-    }
-    toml.push_str(&format!("\n[[policies]]\nname = \"{POLICY}\"\n"));
-    toml
-}
 
 fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
@@ -49,9 +30,13 @@ fn text(v: &Value) -> String {
 fn inventory_history_csv_rotation_and_retirement_in_the_page() {
     let setup = PageTest::prepare(Path::new(env!("CARGO_TARGET_TMPDIR")).join("page-inventory"));
     let moto = Moto::start();
-    let targets = targets();
+    let targets = moto_state::tokyo_and_virginia();
     moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
-    let api = Api::start_serving(&config_toml(&targets), &moto.endpoint(), Some(&setup.built));
+    let api = Api::start_serving(
+        &moto_state::config_toml("", &targets, POLICY),
+        &moto.endpoint(),
+        Some(&setup.built),
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let mut ids = Vec::new();

@@ -26,15 +26,8 @@ fn now_ms() -> i64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Standard output carries the report of `--once`.
+    marshal_lambda::init_logging(std::io::stderr);
     let in_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let mut once = false;
     let mut config_path = None;
