@@ -661,3 +661,57 @@ async fn reconcile_reports_drift_and_applies_only_to_the_inventory() {
     assert_eq!(kinds.len(), 2, "{kinds:?}");
     assert!(kinds.contains(&"attachments_changed") && kinds.contains(&"registered_outside"));
 }
+
+/// A certificate Marshal registered before it kept an inventory (its record
+/// has no facts) is listed by reconcile and added to the inventory by apply.
+#[tokio::test]
+async fn reconcile_adds_what_was_registered_before_the_inventory() {
+    use marshal_lambda::service::{
+        ownership::{Owner, Ownership, OwnershipKey, OwnershipState, OwnershipStore},
+        registry::{CertificateStatus, RegistryProvider},
+    };
+    let w = jwt_world();
+    let legacy = creds("legacy-1");
+    let id = legacy.certificate.id();
+    let registry = w.provider.registry(&tokyo(), "before").await.unwrap();
+    registry
+        .register_without_ca(&legacy.certificate.to_pem(), CertificateStatus::Active)
+        .await
+        .unwrap();
+    let mut record = Ownership::claimed(
+        &Owner {
+            subject: "alice-sub".into(),
+            group: None,
+        },
+        0,
+    );
+    record.state = OwnershipState::Registered;
+    w.ownership
+        .put(&OwnershipKey::certificate(&tokyo(), &id), &record, None)
+        .await
+        .unwrap();
+    let listed = w.send_as(&alice(), "GET", "/v1/certificates", None).await;
+    assert_eq!(listed.body["entries"], json!([]));
+
+    let body = json!({"targets": ["a-tokyo"], "apply": true});
+    let reply = w
+        .send_as(&admin(), "POST", "/v1/reconcile", Some(&body))
+        .await;
+    expect(&reply, 200, None);
+    let drift = &reply.body["targets"][0]["drift"][0];
+    assert_eq!(drift["kind"], "not_in_inventory", "{:#}", reply.body);
+    assert_eq!(drift["applied"], true);
+    let listed = w.send_as(&alice(), "GET", "/v1/certificates", None).await;
+    let entry = &listed.body["entries"][0];
+    assert_eq!(entry["certificateId"], json!(id));
+    assert_eq!(entry["status"], "ACTIVE");
+    assert_eq!(entry["registeredBy"], "alice-sub");
+    let not_after = legacy.certificate.validity().1;
+    assert!(
+        entry["notAfter"]
+            .as_str()
+            .unwrap()
+            .starts_with(&not_after.year().to_string()),
+        "{entry:#}"
+    );
+}

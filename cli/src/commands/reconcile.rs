@@ -107,14 +107,16 @@ pub(crate) fn render(response: &ReconcileResponse, apply: bool) -> (String, u8) 
 }
 
 /// What `--apply` did with one finding. The API mends only the inventory's
-/// record of a certificate deleted or re-statused outside Marshal; anything
-/// else (attachments, certificates Marshal never registered) needs a person.
+/// record of a certificate deleted or re-statused outside Marshal, or adds
+/// one registered before the inventory existed; anything else (attachments,
+/// certificates Marshal never registered) needs a person.
 fn applied_text(d: &Drift) -> &'static str {
     match (d.applied, d.kind) {
         (true, _) => " [inventory updated]",
-        (false, DriftKind::DeletedOutside | DriftKind::StatusChanged) => {
-            " [not updated this time (busy or unreachable): run again]"
-        }
+        (
+            false,
+            DriftKind::DeletedOutside | DriftKind::StatusChanged | DriftKind::NotInInventory,
+        ) => " [not updated this time (busy or unreachable): run again]",
         (false, _) => " [left for a person: --apply does not mend this]",
     }
 }
@@ -126,6 +128,7 @@ fn kind_text(kind: DriftKind) -> &'static str {
         DriftKind::StatusChanged => "status changed outside Marshal",
         DriftKind::AttachmentsChanged => "policies or things changed outside Marshal",
         DriftKind::RegisteredOutside => "registered outside Marshal",
+        DriftKind::NotInInventory => "registered through Marshal before its inventory existed",
         DriftKind::Other => "differs (a kind of drift this marshal does not know)",
     }
 }

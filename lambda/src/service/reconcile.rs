@@ -14,8 +14,11 @@ use marshal_shared::api::{
 use super::{
     Service, TargetContext, failure,
     ledger::Entry,
-    ownership::{Held, InventoryItem, InventoryRead, LeaseClock, OwnershipKey, Registry},
-    registration::release,
+    ownership::{
+        Facts, Held, InventoryItem, InventoryRead, LeaseClock, Ownership, OwnershipKey,
+        OwnershipState, Registry, StoreError,
+    },
+    registration::{release, unix_ms},
     registry::RegistryError,
 };
 use crate::{config::Target, error::ApiError, identity::Caller};
@@ -118,6 +121,19 @@ impl Service {
             let record = record.map_err(|e| {
                 failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string())
             })?;
+            if let Some(stored) = &record
+                && stored.record.state == OwnershipState::Registered
+                && stored.record.facts.is_none()
+            {
+                drift.push(Drift {
+                    certificate_id: id.clone(),
+                    kind: DriftKind::NotInInventory,
+                    detail:
+                        "registered through Marshal before the inventory existed; apply adds it"
+                            .to_owned(),
+                    applied: false,
+                });
+            }
             if record.is_none() {
                 drift.push(Drift {
                     certificate_id: id.clone(),
@@ -247,7 +263,7 @@ impl Service {
     ) -> bool {
         if !matches!(
             finding.kind,
-            DriftKind::DeletedOutside | DriftKind::StatusChanged
+            DriftKind::DeletedOutside | DriftKind::StatusChanged | DriftKind::NotInInventory
         ) {
             return false;
         }
@@ -275,6 +291,15 @@ impl Service {
         let status = theirs.get(&finding.certificate_id).copied();
         let written = match status {
             None => held.remove(store).await,
+            Some(now) if finding.kind == DriftKind::NotInInventory => {
+                match self
+                    .backfilled(ctx, &finding.certificate_id, &held.record, now)
+                    .await
+                {
+                    Some(record) => held.finish(store, record).await,
+                    None => held.give_back(store).await.and(Err(StoreError::Conflict)),
+                }
+            }
             Some(now) => {
                 let mut record = held.record.clone();
                 if let Some(facts) = record.facts.as_mut() {
@@ -298,5 +323,32 @@ impl Service {
             }
         }
         written.is_ok()
+    }
+
+    /// A record of a certificate registered before the inventory, with the
+    /// facts AWS gives (its `notAfter` from the PEM); `None` when AWS cannot
+    /// describe it now.
+    async fn backfilled(
+        &self,
+        ctx: &TargetContext,
+        id: &str,
+        record: &Ownership,
+        status: CertificateStatus,
+    ) -> Option<Ownership> {
+        let described = ctx.registry.describe_certificate(id).await.ok()??;
+        let not_after = marshal_shared::Certificate::from_pem(&described.pem)
+            .ok()?
+            .validity()
+            .1;
+        let mut record = record.clone();
+        record.facts = Some(Facts {
+            target: ctx.target.id.clone(),
+            not_after_ms: unix_ms(not_after),
+            status: Some(status),
+            registered_by: record.owner.clone(),
+            registered_at_ms: described.created_ms.unwrap_or(record.updated_ms),
+            successor: None,
+        });
+        Some(record)
     }
 }

@@ -230,6 +230,8 @@ pub enum DriftKind {
     AttachmentsChanged,
     /// In AWS, but Marshal never registered it.
     RegisteredOutside,
+    /// Marshal registered it before it kept an inventory: `apply` adds it.
+    NotInInventory,
     /// A kind this build does not know.
     #[serde(other)]
     Other,
