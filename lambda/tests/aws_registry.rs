@@ -748,6 +748,7 @@ async fn the_inventory_index_and_the_ledger_in_dynamodb() {
         },
         owner: "alice-sub".into(),
         owner_group: Some("line-7".into()),
+        nonce: "0123456789abcdef".into(),
     };
     let later = event(
         "2026-12-04T10:00:00.002Z",

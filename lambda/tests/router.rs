@@ -652,6 +652,12 @@ async fn openapi_states_what_the_server_refuses() {
         let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
         assert!(!responses.contains_key("default"), "{method} {path}");
         for (status, response) in responses {
+            // 414 is the HTTP server's own refusal of a request line too long
+            // to read: it never reaches the API, so it has no ErrorBody.
+            if status == "414" {
+                assert!(response.get("content").is_none(), "{method} {path} 414");
+                continue;
+            }
             if status.starts_with('4') || status.starts_with('5') {
                 assert_eq!(
                     response["content"]["application/json"]["schema"]["$ref"],

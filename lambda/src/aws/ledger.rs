@@ -76,6 +76,7 @@ impl LedgerStore for DynamoLedger {
         if let Some(group) = &event.owner_group {
             item.insert("ownerGroup".to_owned(), AttributeValue::S(group.clone()));
         }
+        item.insert("nonce".to_owned(), AttributeValue::S(event.nonce.clone()));
         let put = self
             .client
             .put_item()
@@ -122,6 +123,7 @@ impl LedgerStore for DynamoLedger {
                 event,
                 owner: text("owner").unwrap_or_default(),
                 owner_group: text("ownerGroup"),
+                nonce: text("nonce").unwrap_or_default(),
             });
         }
         Ok(events)

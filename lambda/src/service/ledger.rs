@@ -22,20 +22,25 @@ pub struct Recorded {
     pub owner: String,
     /// The owning group.
     pub owner_group: Option<String>,
+    /// Random, one per change: its intent and outcome keys stay apart from
+    /// another change's even when both name the same request (a replayed or
+    /// fixed request id) in the same millisecond.
+    pub nonce: String,
 }
 
 impl Recorded {
     /// The event's key within its certificate: time first, so a query
-    /// returns the history in order; the request, target, action and phase
-    /// make it unique.
+    /// returns the history in order; the request, target, action, the
+    /// change's nonce and the phase make it unique.
     pub fn sort_key(&self) -> String {
         let e = &self.event;
         format!(
-            "{}#{}#{}#{}#{}",
+            "{}#{}#{}#{}#{}#{}",
             e.at,
             e.request_id,
             e.target,
             e.action.as_str(),
+            self.nonce,
             match e.phase {
                 EventPhase::Intent => "intent",
                 EventPhase::Outcome => "outcome",
@@ -72,6 +77,14 @@ pub(crate) fn timestamp(at: OffsetDateTime) -> String {
         at.second(),
         at.millisecond()
     )
+}
+
+/// 16 random hex digits (a failing OS RNG leaves zeros: the time and
+/// request still tell most events apart).
+fn nonce() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    hex::encode(bytes)
 }
 
 /// [`timestamp`] of Unix milliseconds.
@@ -118,6 +131,7 @@ impl Entry {
                 },
                 owner: owner.subject.clone(),
                 owner_group: owner.group.clone(),
+                nonce: nonce(),
             },
         }
     }
