@@ -676,6 +676,7 @@ async fn the_inventory_index_and_the_ledger_in_dynamodb() {
             registered_by: "alice".into(),
             registered_at_ms: 5,
             successor: None,
+            predecessor: None,
         });
         store
             .put(&OwnershipKey::certificate(t, &id), &record, None)

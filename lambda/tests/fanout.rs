@@ -146,6 +146,7 @@ async fn inventory_of_ten_thousand() {
             registered_by: "bench".into(),
             registered_at_ms: 0,
             successor: None,
+            predecessor: None,
         });
         let id = format!("{i:064x}");
         w.ownership
@@ -157,8 +158,8 @@ async fn inventory_of_ten_thousand() {
     for (label, path) in [
         ("first page of 100", "/v1/certificates?limit=100"),
         (
-            "a thing no entry has (looks at 5,000)",
-            "/v1/certificates?thing=nobody",
+            "a registrant no entry has (looks at 5,000)",
+            "/v1/certificates?registeredBy=nobody",
         ),
     ] {
         let mut samples = Vec::new();

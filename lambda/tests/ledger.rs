@@ -418,6 +418,15 @@ async fn rotation_makes_before_it_breaks() {
         .map(|e| &e["successor"])
         .collect();
     assert_eq!(successors, [&json!(new_id), &json!(new_id)]);
+    // The thing's inventory (read from its record) holds both meanwhile.
+    let listed: Vec<&str> = inventory.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["certificateId"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 4, "{:#}", inventory.body);
+    assert!(listed.contains(&new_id.as_str()));
 
     let reply = w
         .post(&format!("/v1/certificates/{old_id}/retire"), &json!({}))
@@ -444,6 +453,14 @@ async fn rotation_makes_before_it_breaks() {
         assert_eq!(t["status"], "ACTIVE");
         assert_eq!(t["things"], json!(["meter-9"]));
     }
+    let inventory = w.get("/v1/certificates?thing=meter-9").await;
+    let listed: Vec<&str> = inventory.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["certificateId"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [new_id.as_str(), new_id.as_str()]);
     // Retiring again names nothing left to retire.
     let reply = w
         .post(&format!("/v1/certificates/{old_id}/retire"), &json!({}))

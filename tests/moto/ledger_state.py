@@ -17,8 +17,9 @@ writes one JSON answer on stdout:
   boto3, N times: {"medianMs": ...} (the floor of the inventory bench).
 - {"action": "fill", "region": R, "table": T, "registries": [[ACCOUNT,
   REGION, TARGET], ...], "count": N}: N registered certificates with random
-  IDs and notAfter dates, spread over the registries, written straight into
-  the ownership table as the API writes them (for the inventory bench).
+  IDs and notAfter dates, spread over the registries, each with its thing
+  (`bench-<i>`), written straight into the ownership table as the API writes
+  them (for the inventory bench).
 """
 
 import argparse
@@ -114,6 +115,11 @@ def main():
                 "target": {"S": target}, "notAfter": {"N": str(not_after)}, "registeredBy": {"S": "bench"},
                 "registeredAt": {"N": str(now)}, "status": {"S": "ACTIVE"},
                 "registry": {"S": f"{account}#{region}"}, "expiry": {"S": "%013d#%s" % (max(not_after, 0), cid)},
+            }}})
+            items.append({"PutRequest": {"Item": {
+                "pk": {"S": f"thing#{account}#{region}#bench-{i}"},
+                "owner": {"S": "bench-sub"}, "state": {"S": "registered"}, "version": {"N": "1"},
+                "updated": {"N": str(now)}, "peer": {"S": cid},
             }}})
         for start in range(0, len(items), 25):
             batch = {request["table"]: items[start:start + 25]}

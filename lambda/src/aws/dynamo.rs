@@ -261,6 +261,9 @@ fn to_item(key: &OwnershipKey, r: &Ownership, version: u64) -> HashMap<String, A
         if let Some(status) = facts.status {
             put("status", AttributeValue::S(status.as_str().to_owned()));
         }
+        if let Some(predecessor) = &facts.predecessor {
+            put("predecessor", AttributeValue::S(predecessor.clone()));
+        }
         if let Some(successor) = &facts.successor {
             put("successor", AttributeValue::S(successor.clone()));
         }
@@ -316,6 +319,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> StoreResult<Stored> {
                     registered_by: text("registeredBy").unwrap_or_default(),
                     registered_at_ms: number("registeredAt").unwrap_or(0),
                     successor: text("successor"),
+                    predecessor: text("predecessor"),
                 }),
                 _ => None,
             },

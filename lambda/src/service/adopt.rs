@@ -244,6 +244,7 @@ impl Service {
             registered_by: caller.display().to_owned(),
             registered_at_ms: clock.now_ms,
             successor: None,
+            predecessor: None,
         });
         if let Err(e) = held.finish(store, done).await {
             let error = failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string());

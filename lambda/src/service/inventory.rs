@@ -16,7 +16,7 @@ use marshal_shared::api::{
 use super::{
     Service,
     ledger::timestamp_ms,
-    ownership::{InventoryItem, InventoryRead, Registry},
+    ownership::{InventoryItem, InventoryRead, OwnershipKey, OwnershipState, Registry},
 };
 use crate::{config::Target, error::ApiError, identity::Caller};
 
@@ -60,9 +60,12 @@ struct Lane<'a> {
     more: bool,
 }
 
-/// How many entries a read takes when a thing or registrant filter may pass
-/// over most of them (a DynamoDB page of these stays well under 1 MB).
+/// How many entries a read takes when a registrant filter may pass over
+/// most of them (a DynamoDB page of these stays well under 1 MB).
 const FILTERED_BATCH: usize = 1_000;
+
+/// The most certificates followed back from a thing's record.
+const MAX_CHAIN: usize = 16;
 
 /// Marks a registry read to its end in a cursor.
 const DONE: &str = "~";
@@ -108,8 +111,11 @@ impl Service {
             });
         }
         let limit = query.limit.clamp(1, MAX_PAGE);
+        if let Some(thing) = &query.thing {
+            return self.by_thing(caller, &lanes, query, thing, limit).await;
+        }
         // A filter on details may pass over many entries: read more at once.
-        let batch = if query.thing.is_some() || query.registered_by.is_some() {
+        let batch = if query.registered_by.is_some() {
             FILTERED_BATCH
         } else {
             limit
@@ -142,6 +148,81 @@ impl Service {
         Ok(InventoryResponse {
             entries,
             next_cursor,
+        })
+    }
+
+    /// The inventory of one thing, from its record: the certificate Marshal
+    /// attached last, then each one it replaced while still on the thing
+    /// (a rotation not yet retired). A few reads per registry, one page.
+    async fn by_thing(
+        &self,
+        caller: &Caller,
+        lanes: &[Lane<'_>],
+        query: &InventoryQuery,
+        thing: &str,
+        limit: usize,
+    ) -> Result<InventoryResponse, ApiError> {
+        let unreadable = |e: super::ownership::StoreError| {
+            tracing::error!(error = %e, "inventory not read");
+            ApiError::new(
+                ErrorCode::InternalError,
+                "the inventory could not be read from the ownership records; try again",
+            )
+        };
+        let mut found = Vec::new();
+        for lane in lanes {
+            let Some(target) = lane.targets.first() else {
+                continue;
+            };
+            let record = self
+                .ownership
+                .get(&OwnershipKey::thing(target, thing))
+                .await
+                .map_err(unreadable)?;
+            let mut next = record.and_then(|s| s.record.peer);
+            // A chain of rotations on one thing is short; the bound only
+            // guards against a loop in damaged records.
+            for _ in 0..MAX_CHAIN {
+                let Some(id) = next.take() else { break };
+                let Some(stored) = self
+                    .ownership
+                    .get(&OwnershipKey::certificate(target, &id))
+                    .await
+                    .map_err(unreadable)?
+                else {
+                    break;
+                };
+                let record = stored.record;
+                if record.peer.as_deref() != Some(thing)
+                    || record.state != OwnershipState::Registered
+                {
+                    break;
+                }
+                let Some(facts) = record.facts.clone() else {
+                    break;
+                };
+                next = facts.predecessor.clone();
+                if query
+                    .expires_before_ms
+                    .is_some_and(|before| facts.not_after_ms >= before)
+                {
+                    continue;
+                }
+                let item = InventoryItem {
+                    position: facts.position(&id),
+                    id,
+                    record,
+                };
+                if let Some(entry) = entry_for(caller, &lane.targets, query, &item) {
+                    found.push((item.position, entry));
+                }
+            }
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.truncate(limit);
+        Ok(InventoryResponse {
+            entries: found.into_iter().map(|(_, e)| e).collect(),
+            next_cursor: None,
         })
     }
 

@@ -159,6 +159,8 @@ pub struct Facts {
     pub registered_at_ms: i64,
     /// The certificate a rotation registered to replace it.
     pub successor: Option<String>,
+    /// The certificate it was registered to replace.
+    pub predecessor: Option<String>,
 }
 
 impl Facts {

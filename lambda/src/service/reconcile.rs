@@ -348,6 +348,7 @@ impl Service {
             registered_by: record.owner.clone(),
             registered_at_ms: described.created_ms.unwrap_or(record.updated_ms),
             successor: None,
+            predecessor: None,
         });
         Some(record)
     }

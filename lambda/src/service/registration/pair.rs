@@ -179,6 +179,10 @@ pub(crate) async fn register_pair(
                 registered_at_ms: known
                     .as_ref()
                     .map_or(acting.clock.now_ms, |f| f.registered_at_ms),
+                predecessor: acting
+                    .replaces
+                    .map(str::to_owned)
+                    .or_else(|| known.as_ref().and_then(|f| f.predecessor.clone())),
                 successor: known.and_then(|f| f.successor),
             });
             let detail = if registration.newly_registered {
