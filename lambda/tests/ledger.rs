@@ -332,6 +332,18 @@ async fn others_see_neither_details_nor_history() {
     assert_eq!(snapshot(&w), before);
 }
 
+/// A new certificate for `cn`, registered into a-tokyo and b-tokyo; its ID.
+async fn registered_in_two(w: &World, cn: &str) -> String {
+    let old = creds(cn);
+    expect(
+        &w.register(&[&old], &["a-tokyo", "b-tokyo"], "MarshalDevice")
+            .await,
+        200,
+        None,
+    );
+    old.certificate.id()
+}
+
 fn rotate_body(next: &Credentials) -> Value {
     json!({"certificatePem": next.certificate.to_pem()})
 }
@@ -339,14 +351,7 @@ fn rotate_body(next: &Credentials) -> Value {
 #[tokio::test]
 async fn rotation_makes_before_it_breaks() {
     let w = world();
-    let old = creds("meter-9");
-    let old_id = old.certificate.id();
-    expect(
-        &w.register(&[&old], &["a-tokyo", "b-tokyo"], "MarshalDevice")
-            .await,
-        200,
-        None,
-    );
+    let old_id = registered_in_two(&w, "meter-9").await;
     // Retiring before a successor exists changes nothing.
     let before = w.provider.snapshot("111111111111", "ap-northeast-1");
     let reply = w
@@ -491,14 +496,7 @@ async fn rotation_makes_before_it_breaks() {
 #[tokio::test]
 async fn a_failed_rotation_is_undone_in_that_target_only() {
     let w = world();
-    let old = creds("valve-4");
-    let old_id = old.certificate.id();
-    expect(
-        &w.register(&[&old], &["a-tokyo", "b-tokyo"], "MarshalDevice")
-            .await,
-        200,
-        None,
-    );
+    let old_id = registered_in_two(&w, "valve-4").await;
     let before = w.provider.snapshot("222222222222", "ap-northeast-1");
     w.provider.fail("b-tokyo", "attach_thing");
     let next = creds("valve-4");
