@@ -156,25 +156,36 @@ impl Service {
             .policy(record.policy.as_deref())
             .not_after_ms(record.facts.as_ref().map(|f| f.not_after_ms))
             .related(Some(&new.id));
-        let attempt = async {
-            if let Some(other) = record
-                .facts
-                .as_ref()
-                .and_then(|f| f.successor.as_ref())
-                .filter(|s| *s != &new.id)
-            {
-                return Err(failure::error(
-                    TargetErrorCode::AlreadyRotated,
-                    format!("already rotated to certificate {other}; retire it or rotate that one"),
-                ));
-            }
-            let (policy, thing) = self.attachments_to_carry(ctx, old, record).await?;
+        let ledger = self.ledger.as_ref();
+        if let Some(other) = record
+            .facts
+            .as_ref()
+            .and_then(|f| f.successor.as_ref())
+            .filter(|s| *s != &new.id)
+        {
+            release(held.give_back(store).await);
+            return Err(failure::error(
+                TargetErrorCode::AlreadyRotated,
+                format!("already rotated to certificate {other}; retire it or rotate that one"),
+            ));
+        }
+        // The intent is written while the old certificate's attachments are
+        // read: reads change nothing, and nothing changes before both.
+        let (carried, intended) = futures::join!(
+            self.attachments_to_carry(ctx, old, record),
+            entry.intend(ledger)
+        );
+        if let Err(e) = intended {
+            release(held.give_back(store).await);
+            return Err(e);
+        }
+        let registered = async {
+            let (policy, thing) = carried?;
             let policy = self
                 .allowed_policy(&policy)
                 .map_err(|e| failure::error(TargetErrorCode::ForeignAttachment, e.message))?
                 .clone();
             let ready = self.ready_target(&ctx.target, caller, &policy).await?;
-            entry.intend(self.ledger.as_ref()).await?;
             let successor = PreparedCertificate {
                 thing,
                 ..new.clone()
@@ -186,43 +197,39 @@ impl Service {
                 store,
                 deadline,
                 pair_budget: self.pair_budget(),
-                ledger: self.ledger.as_ref(),
+                ledger,
                 action: LedgerAction::Rotate,
                 replaces: Some(old),
             };
-            let registered = register_pair(&ready, &successor, &policy.name, true, &acting).await;
-            entry
-                .conclude(
-                    self.ledger.as_ref(),
-                    registered.as_ref().map(|r| {
-                        (
-                            Some(CertificateStatus::Active),
-                            if r.newly_registered {
-                                "successor registered"
-                            } else {
-                                "successor already registered"
-                            },
-                        )
-                    }),
-                )
-                .await;
-            registered
+            register_pair(&ready, &successor, &policy.name, true, &acting).await
         }
         .await;
-        match attempt {
-            Ok(registration) => {
-                let mut done = record.clone();
-                if let Some(facts) = done.facts.as_mut() {
-                    facts.successor = Some(new.id.clone());
+        // The old record is handed back while the outcome is written.
+        let handed_back = async {
+            match &registered {
+                Ok(_) => {
+                    let mut done = record.clone();
+                    if let Some(facts) = done.facts.as_mut() {
+                        facts.successor = Some(new.id.clone());
+                    }
+                    held.finish(store, done).await
                 }
-                release(held.finish(store, done).await);
-                Ok(registration)
+                Err(_) => held.give_back(store).await,
             }
-            Err(e) => {
-                release(held.give_back(store).await);
-                Err(e)
-            }
-        }
+        };
+        let outcome = registered.as_ref().map(|r| {
+            (
+                Some(CertificateStatus::Active),
+                if r.newly_registered {
+                    "successor registered"
+                } else {
+                    "successor already registered"
+                },
+            )
+        });
+        let (handed_back, ()) = futures::join!(handed_back, entry.conclude(ledger, outcome));
+        release(handed_back);
+        registered
     }
 
     /// The one allowed policy and the one thing of the old certificate,
