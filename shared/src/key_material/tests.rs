@@ -263,7 +263,11 @@ fn pem_key_labels_are_found_whatever_the_body() {
     for text in [
         c.private_key.to_pkcs8_pem().to_string(),
         // A bare SEC1 marker, assembled so no key marker sits in the source.
-        format!("{d}BEGIN EC PRIVATE KEY{d}", d = "-".repeat(5)),
+        format!(
+            "{d}BEGIN EC {}{d}",
+            ["PRIVATE", "KEY"].join(" "),
+            d = "-".repeat(5)
+        ),
         b64(c.private_key.to_pkcs8_pem().as_bytes()),
     ] {
         assert!(find_key_material(&text).is_some(), "{}", head(&text));
