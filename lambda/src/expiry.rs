@@ -13,7 +13,7 @@ use crate::{
     config::Config,
     service::{
         ledger::timestamp_ms,
-        ownership::{InventoryRead, OwnershipStore, Registry},
+        ownership::{OwnershipStore, Registry, whole_inventory},
     },
 };
 
@@ -99,40 +99,26 @@ pub async fn run(
     }
     let mut found = Vec::new();
     for registry in &registries {
-        let mut after: Option<String> = None;
-        loop {
-            let page = store
-                .inventory(&InventoryRead {
-                    registry,
-                    after: after.as_deref(),
-                    before_ms: Some(before_ms),
-                    limit: 500,
-                })
-                .await
-                .map_err(|e| format!("the inventory of {registry} could not be read: {e}"))?;
-            after = page.items.last().map(|i| i.position.clone());
-            let done = !page.more || page.items.is_empty();
-            for item in page.items {
-                let Some(facts) = item.record.facts.as_ref() else {
-                    continue;
-                };
-                found.push(Expiring {
-                    certificate_id: item.id.clone(),
-                    target: facts.target.clone(),
-                    account_id: registry.account.clone(),
-                    region: registry.region.clone(),
-                    not_after: timestamp_ms(facts.not_after_ms),
-                    days_left: (facts.not_after_ms - now_ms).div_euclid(DAY_MS),
-                    status: facts.status.map(|s| s.as_str()),
-                    thing: item.record.peer.clone(),
-                    owner: item.record.owner.clone(),
-                    owner_group: item.record.group.clone(),
-                    successor: facts.successor.clone(),
-                });
-            }
-            if done {
-                break;
-            }
+        let items = whole_inventory(store, registry, Some(before_ms), 500)
+            .await
+            .map_err(|e| format!("the inventory of {registry} could not be read: {e}"))?;
+        for item in items {
+            let Some(facts) = item.record.facts.as_ref() else {
+                continue;
+            };
+            found.push(Expiring {
+                certificate_id: item.id.clone(),
+                target: facts.target.clone(),
+                account_id: registry.account.clone(),
+                region: registry.region.clone(),
+                not_after: timestamp_ms(facts.not_after_ms),
+                days_left: (facts.not_after_ms - now_ms).div_euclid(DAY_MS),
+                status: facts.status.map(|s| s.as_str()),
+                thing: item.record.peer.clone(),
+                owner: item.record.owner.clone(),
+                owner_group: item.record.group.clone(),
+                successor: facts.successor.clone(),
+            });
         }
     }
     found.sort_by(|a, b| (&a.not_after, &a.certificate_id).cmp(&(&b.not_after, &b.certificate_id)));

@@ -162,13 +162,6 @@ impl Service {
         thing: &str,
         limit: usize,
     ) -> Result<InventoryResponse, ApiError> {
-        let unreadable = |e: super::ownership::StoreError| {
-            tracing::error!(error = %e, "inventory not read");
-            ApiError::new(
-                ErrorCode::InternalError,
-                "the inventory could not be read from the ownership records; try again",
-            )
-        };
         let mut found = Vec::new();
         for lane in lanes {
             let Some(target) = lane.targets.first() else {
@@ -248,13 +241,7 @@ impl Service {
                 (i, self.ownership.inventory(&read).await)
             });
         for (i, page) in join_all(reads).await {
-            let page = page.map_err(|e| {
-                tracing::error!(error = %e, "inventory not read");
-                ApiError::new(
-                    ErrorCode::InternalError,
-                    "the inventory could not be read from the ownership records; try again",
-                )
-            })?;
+            let page = page.map_err(unreadable)?;
             let lane = &mut lanes[i];
             lane.more = page.more && !page.items.is_empty();
             if let Some(last) = page.items.last() {
@@ -302,6 +289,15 @@ impl Service {
             events,
         })
     }
+}
+
+/// The answer when the ownership store cannot be read (logged in full).
+fn unreadable(e: super::ownership::StoreError) -> ApiError {
+    tracing::error!(error = %e, "inventory not read");
+    ApiError::new(
+        ErrorCode::InternalError,
+        "the inventory could not be read from the ownership records; try again",
+    )
 }
 
 /// The entry `caller` sees of `item`, or `None` when the query's filters

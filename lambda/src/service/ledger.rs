@@ -10,7 +10,10 @@ use marshal_shared::{
     api::{CertificateStatus, EventPhase, LedgerAction, LedgerEvent, TargetError, TargetErrorCode},
 };
 
-use super::{failure, ownership::Owner};
+use super::{
+    failure,
+    ownership::{Owner, again_while},
+};
 use crate::{config::Target, identity::Caller};
 
 /// An event with who owned what it is about, which decides who may read it.
@@ -171,27 +174,12 @@ impl Entry {
 /// How a change ended, for its outcome event.
 pub(crate) type Outcome<'a> = Result<(Option<CertificateStatus>, &'a str), &'a TargetError>;
 
-/// Waits between further attempts of an append, after the SDK's own
-/// retries: a lost outcome leaves an intent without its end.
-const AGAIN_AFTER: [std::time::Duration; 4] = [
-    std::time::Duration::from_millis(50),
-    std::time::Duration::from_millis(150),
-    std::time::Duration::from_millis(400),
-    std::time::Duration::from_millis(800),
-];
-
-/// Appends `event`, again while the ledger cannot be reached (appending
-/// the same event twice is harmless: the put is conditional).
+/// Appends `event`, again while the ledger cannot be reached, as the
+/// ownership records are retried (a lost outcome would leave an intent
+/// without its end; appending the same event twice is harmless: the put is
+/// conditional).
 async fn append(ledger: &dyn LedgerStore, event: &Recorded) -> Result<(), LedgerError> {
-    let mut result = ledger.append(event).await;
-    for pause in AGAIN_AFTER {
-        if result.is_ok() {
-            break;
-        }
-        tokio::time::sleep(pause).await;
-        result = ledger.append(event).await;
-    }
-    result
+    again_while(|_: &LedgerError| true, || ledger.append(event)).await
 }
 
 impl Entry {

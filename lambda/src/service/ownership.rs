@@ -16,7 +16,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub(crate) use lease::{Held, LeaseClock, TakeError};
+pub(crate) use lease::{Held, LeaseClock, TakeError, again_while};
 
 use marshal_shared::api::CertificateStatus;
 
@@ -352,6 +352,33 @@ pub trait OwnershipStore: Send + Sync {
     /// Registered certificates of one registry, soonest `notAfter` first
     /// (an index kept by the store, eventually consistent).
     async fn inventory(&self, read: &InventoryRead<'_>) -> StoreResult<InventoryPage>;
+}
+
+/// Every certificate of `registry` in the inventory (before `before_ms`
+/// when given), soonest `notAfter` first, read `batch` at a time.
+pub async fn whole_inventory(
+    store: &dyn OwnershipStore,
+    registry: &Registry,
+    before_ms: Option<i64>,
+    batch: usize,
+) -> StoreResult<Vec<InventoryItem>> {
+    let mut items: Vec<InventoryItem> = Vec::new();
+    loop {
+        let after = items.last().map(|i| i.position.clone());
+        let page = store
+            .inventory(&InventoryRead {
+                registry,
+                after: after.as_deref(),
+                before_ms,
+                limit: batch,
+            })
+            .await?;
+        let done = !page.more || page.items.is_empty();
+        items.extend(page.items);
+        if done {
+            return Ok(items);
+        }
+    }
 }
 
 /// Whether a record belongs in its registry's inventory.

@@ -15,8 +15,8 @@ use super::{
     Service, TargetContext, failure,
     ledger::Entry,
     ownership::{
-        Facts, Held, InventoryItem, InventoryRead, LeaseClock, Ownership, OwnershipKey,
-        OwnershipState, Registry, StoreError,
+        Facts, Held, InventoryItem, LeaseClock, Ownership, OwnershipKey, OwnershipState, Registry,
+        StoreError, whole_inventory,
     },
     registration::{release, unix_ms},
     registry::RegistryError,
@@ -75,18 +75,14 @@ impl Service {
         let aws = |e: RegistryError| failure::target_error(&e);
         let registry = Registry::of(target);
         let (ours, theirs) = futures::join!(
-            self.whole_inventory(&registry),
+            whole_inventory(self.ownership.as_ref(), &registry, None, READ_BATCH),
             ctx.registry.list_certificates()
         );
-        let ours = ours?;
+        let ours =
+            ours.map_err(|e| failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string()))?;
         let theirs: BTreeMap<String, CertificateStatus> =
             theirs.map_err(aws)?.into_iter().collect();
         let known: HashSet<&str> = ours.iter().map(|i| i.id.as_str()).collect();
-        let checked = known.len()
-            + theirs
-                .keys()
-                .filter(|id| !known.contains(id.as_str()))
-                .count();
 
         let concurrency = self.config.limits.concurrency;
         // Futures are collected first and then streamed: a stream of
@@ -109,6 +105,7 @@ impl Service {
             .keys()
             .filter(|id| !known.contains(id.as_str()))
             .collect();
+        let checked = known.len() + unknown.len();
         let reading: Vec<_> = unknown
             .iter()
             .map(|id| {
@@ -153,34 +150,6 @@ impl Service {
         }
         drift.sort_by(|a, b| a.certificate_id.cmp(&b.certificate_id));
         Ok((checked, drift))
-    }
-
-    /// Every certificate of `registry` in the inventory.
-    async fn whole_inventory(
-        &self,
-        registry: &Registry,
-    ) -> Result<Vec<InventoryItem>, TargetError> {
-        let mut items: Vec<InventoryItem> = Vec::new();
-        loop {
-            let after = items.last().map(|i| i.position.clone());
-            let page = self
-                .ownership
-                .inventory(&InventoryRead {
-                    registry,
-                    after: after.as_deref(),
-                    before_ms: None,
-                    limit: READ_BATCH,
-                })
-                .await
-                .map_err(|e| {
-                    failure::error(TargetErrorCode::OwnershipUnavailable, e.to_string())
-                })?;
-            let done = !page.more || page.items.is_empty();
-            items.extend(page.items);
-            if done {
-                return Ok(items);
-            }
-        }
     }
 
     /// The drift of one certificate Marshal registered, `status` being what

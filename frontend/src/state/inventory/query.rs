@@ -1,7 +1,7 @@
 //! The inventory's query string: filters as typed → `GET /v1/certificates?…`,
 //! every value percent-encoded (RFC 3986: only unreserved characters stay).
 
-use std::fmt::Write as _;
+pub use crate::auth::percent_encode;
 
 /// The most rows one page asks for (the API allows 1 to 100).
 pub const PAGE_SIZE: usize = 100;
@@ -42,18 +42,4 @@ impl InventoryQuery {
         }
         path
     }
-}
-
-/// `value` with every byte but RFC 3986's unreserved characters as `%XX`.
-pub fn percent_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
 }

@@ -201,14 +201,27 @@ const AGAIN_AFTER: [Duration; 4] = [
 /// more times. A write that went through although its reply was lost
 /// answers `Conflict` on the next attempt, which the callers resolve by
 /// reading the record.
-async fn again<T, F, Fut>(mut call: F) -> StoreResult<T>
+async fn again<T, F, Fut>(call: F) -> StoreResult<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = StoreResult<T>>,
 {
+    again_while(|e| matches!(e, StoreError::Unavailable(_)), call).await
+}
+
+/// `call` again while it fails with an error `retry` accepts, at most
+/// `AGAIN_AFTER` more times, pausing as it says.
+pub(crate) async fn again_while<T, E, F, Fut>(
+    retry: impl Fn(&E) -> bool,
+    mut call: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
     let mut result = call().await;
     for pause in AGAIN_AFTER {
-        if !matches!(result, Err(StoreError::Unavailable(_))) {
+        if !result.as_ref().is_err_and(&retry) {
             break;
         }
         tokio::time::sleep(pause).await;
