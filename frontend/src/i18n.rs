@@ -537,6 +537,18 @@ pub fn explain_error(code: ErrorCode, lang: Lang) -> &'static str {
             "You are not a member of that owner group.",
             "その所有グループのメンバーではありません。",
         ),
+        ErrorCode::JobNotFound => (
+            "No job of yours has that id.",
+            "その ID のジョブはありません。",
+        ),
+        ErrorCode::JobConflict => (
+            "The job cannot do that in its present state.",
+            "ジョブは今の状態ではそれを行えません。",
+        ),
+        ErrorCode::JobsUnavailable => (
+            "This deployment does not run jobs; register the batch directly.",
+            "このデプロイではジョブを使えません。バッチを直接登録してください。",
+        ),
         ErrorCode::InternalError => (
             "The server failed. Try again; if it persists, give your administrator the request id.",
             "サーバーでエラーが起きました。再試行し、続く場合はリクエスト ID を管理者に伝えてください。",

@@ -5,6 +5,7 @@
 mod certificate;
 mod config;
 mod error;
+mod job;
 mod ledger;
 mod registration;
 
@@ -15,6 +16,10 @@ pub use certificate::{
 };
 pub use config::{ConfigLimits, GetConfigResponse, HealthResponse, PolicyInfo, TargetInfo};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, IndexedFinding, TargetError, TargetErrorCode};
+pub use job::{
+    CreateJobRequest, CreateJobResponse, JOB_RESULTS_HEADER, Job, JobError, JobResultsResponse,
+    JobState, PairCounts, TargetProgress, UploadFormat, UploadInstructions,
+};
 pub use ledger::{
     CertificateHistoryResponse, Drift, DriftKind, EventPhase, InventoryEntry, InventoryResponse,
     LedgerAction, LedgerEvent, ReconcileRequest, ReconcileResponse, RetireCertificateRequest,

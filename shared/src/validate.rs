@@ -153,9 +153,31 @@ pub fn certificate_id(value: &str) -> Result<String, InvalidName> {
     }
 }
 
+/// A factory job's id as the API makes them: exactly 32 lowercase hex
+/// digits (so no id can name another route when put into a path).
+pub fn is_job_id(value: &str) -> bool {
+    value.len() == 32
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn job_ids() {
+        assert!(is_job_id("0123456789abcdef0123456789abcdef"));
+        for bad in [
+            "",
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcde",
+            "../jobs/0123456789abcdef01234567",
+        ] {
+            assert!(!is_job_id(bad), "{bad:?}");
+        }
+    }
 
     fn check<E>(f: impl Fn(&str) -> Result<E, InvalidName>, good: &[&str], bad: &[&str]) {
         for g in good {

@@ -59,6 +59,13 @@ pub enum ErrorCode {
     /// did not come straight from this machine, which a server without
     /// authentication (`auth = "none"`, loopback only) requires.
     HostNotAllowed,
+    /// 404: no job of that id is the caller's.
+    JobNotFound,
+    /// 409: the job is not in a state that allows this (e.g. starting a job
+    /// whose file was not uploaded, or one already started).
+    JobConflict,
+    /// 503: this deployment runs no job queue (`[jobs]` is not configured).
+    JobsUnavailable,
 }
 
 impl ErrorCode {
@@ -76,7 +83,7 @@ impl ErrorCode {
             | ErrorCode::AdminOnly
             | ErrorCode::ForbiddenGroup
             | ErrorCode::HostNotAllowed => 403,
-            ErrorCode::NotFound | ErrorCode::CertificateNotFound => 404,
+            ErrorCode::NotFound | ErrorCode::CertificateNotFound | ErrorCode::JobNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::BodyTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
@@ -86,7 +93,9 @@ impl ErrorCode {
             | ErrorCode::InvalidThingName
             | ErrorCode::TooManyTargets
             | ErrorCode::TooManyCertificates => 422,
+            ErrorCode::JobConflict => 409,
             ErrorCode::InternalError => 500,
+            ErrorCode::JobsUnavailable => 503,
         }
     }
 
@@ -115,6 +124,9 @@ impl ErrorCode {
         ErrorCode::AdminOnly,
         ErrorCode::ForbiddenGroup,
         ErrorCode::HostNotAllowed,
+        ErrorCode::JobNotFound,
+        ErrorCode::JobConflict,
+        ErrorCode::JobsUnavailable,
     ];
 }
 
