@@ -24,7 +24,7 @@ pub enum AuthMode {
 }
 
 /// One place a certificate can be registered: an account and a region.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Target {
     /// Stable id used in requests (e.g. `dev-tokyo`).
@@ -50,6 +50,11 @@ pub struct Target {
     /// caller).
     #[serde(default)]
     pub admin_groups: Vec<String>,
+    /// The pace of factory jobs here, in registrations per second (each
+    /// makes one call of each AWS IoT API it uses); absent =
+    /// `jobs.callsPerSecond`. Raise it with the account's quotas.
+    #[serde(default)]
+    pub job_calls_per_second: Option<f64>,
 }
 
 /// A policy callers may attach, optionally created from a template when missing.
@@ -122,7 +127,7 @@ impl Default for Limits {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
     /// How callers are identified.
@@ -149,6 +154,9 @@ pub struct Config {
     /// The scheduled expiry report.
     #[serde(default)]
     pub expiry: ExpiryConfig,
+    /// Factory jobs: the queue, table and bucket, and the pace.
+    #[serde(default)]
+    pub jobs: JobsConfig,
     /// How the local server checks tokens (`auth = "jwt"` outside Lambda,
     /// where API Gateway's authorizer has not); unused in Lambda.
     #[serde(default)]
@@ -196,6 +204,57 @@ fn default_event_bus() -> String {
 
 fn default_max_listed() -> usize {
     500
+}
+
+/// `[jobs]`: factory jobs (`POST /v1/jobs`) and their workers.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// The SQS queue of job messages; absent = no jobs (503 `jobs_unavailable`).
+    /// `MARSHAL_JOBS_QUEUE_URL` overrides it.
+    pub queue_url: Option<String>,
+    /// The DynamoDB table of jobs, chunks and paces. `MARSHAL_JOBS_TABLE` overrides it.
+    pub table: String,
+    /// The S3 bucket of uploads and results. `MARSHAL_JOBS_BUCKET` overrides it.
+    pub bucket: Option<String>,
+    /// Certificates per chunk, the unit a worker takes (1 to 100).
+    pub chunk_size: usize,
+    /// The most certificates in one job.
+    pub max_certificates: u64,
+    /// The largest upload, in bytes.
+    pub max_upload_bytes: u64,
+    /// The default pace per target: registrations per second. AWS IoT Core
+    /// allows 10 RegisterCertificateWithoutCA and 10 UpdateCertificate calls
+    /// per second per account and region (AttachPolicy, AttachThingPrincipal
+    /// and CreateThing: 15), and each registration makes one of each, so 10.
+    pub calls_per_second: f64,
+    /// Pairs one worker registers at once within its pace.
+    pub pairs_in_flight: usize,
+    /// How long presigned URLs work, in seconds (60 to 3600).
+    pub url_seconds: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> JobsConfig {
+        JobsConfig {
+            queue_url: None,
+            table: "marshal-jobs".to_owned(),
+            bucket: None,
+            chunk_size: 25,
+            max_certificates: 1_000_000,
+            max_upload_bytes: 256 * 1024 * 1024,
+            calls_per_second: 10.0,
+            pairs_in_flight: 8,
+            url_seconds: 900,
+        }
+    }
+}
+
+impl JobsConfig {
+    /// The pace of jobs in `target`, registrations per second.
+    pub fn pace_of(&self, target: &Target) -> f64 {
+        target.job_calls_per_second.unwrap_or(self.calls_per_second)
+    }
 }
 
 fn default_ledger_table() -> String {
@@ -251,6 +310,15 @@ impl Config {
         }
         if let Some(bus) = env("MARSHAL_EXPIRY_EVENT_BUS").filter(|t| !t.is_empty()) {
             self.expiry.event_bus = bus;
+        }
+        if let Some(table) = env("MARSHAL_JOBS_TABLE").filter(|t| !t.is_empty()) {
+            self.jobs.table = table;
+        }
+        if let Some(url) = env("MARSHAL_JOBS_QUEUE_URL").filter(|t| !t.is_empty()) {
+            self.jobs.queue_url = Some(url);
+        }
+        if let Some(bucket) = env("MARSHAL_JOBS_BUCKET").filter(|t| !t.is_empty()) {
+            self.jobs.bucket = Some(bucket);
         }
         if let Some(raw) = env("MARSHAL_REQUEST_DEADLINE_MS").filter(|t| !t.is_empty()) {
             self.limits.request_deadline_ms = raw.parse().map_err(|_| {
@@ -415,6 +483,7 @@ impl Config {
         for (field, table) in [
             ("ownershipTable", &self.ownership_table),
             ("ledgerTable", &self.ledger_table),
+            ("jobs.table", &self.jobs.table),
         ] {
             if !is_table_name(table) {
                 return fail(
@@ -439,10 +508,57 @@ impl Config {
                 "must be an EventBridge bus name or ARN".into(),
             );
         }
+        self.check_jobs()?;
         if self.ownership_table == self.ledger_table {
             return fail(
                 "ledgerTable".into(),
                 "must not be the ownership table: ledger events are append-only".into(),
+            );
+        }
+        Ok(())
+    }
+
+    fn check_jobs(&self) -> Result<(), ConfigError> {
+        let fail = |field: &str, why: &str| Err(ConfigError(format!("{field}: {why}")));
+        let jobs = &self.jobs;
+        let pace_ok = |p: f64| p.is_finite() && (0.1..=10_000.0).contains(&p);
+        if !pace_ok(jobs.calls_per_second) {
+            return fail("jobs.callsPerSecond", "must be 0.1 to 10000");
+        }
+        for (i, t) in self.targets.iter().enumerate() {
+            if t.job_calls_per_second.is_some_and(|p| !pace_ok(p)) {
+                return fail(
+                    &format!("targets[{i}].jobCallsPerSecond"),
+                    "must be 0.1 to 10000",
+                );
+            }
+        }
+        if !(1..=100).contains(&jobs.chunk_size) {
+            return fail(
+                "jobs.chunkSize",
+                "must be 1 to 100 (a chunk is one DynamoDB item of at most 400 KB)",
+            );
+        }
+        if jobs.max_certificates == 0 || jobs.max_upload_bytes == 0 || jobs.pairs_in_flight == 0 {
+            return fail(
+                "jobs",
+                "maxCertificates, maxUploadBytes and pairsInFlight must be greater than 0",
+            );
+        }
+        if !(60..=3600).contains(&jobs.url_seconds) {
+            return fail("jobs.urlSeconds", "must be 60 to 3600");
+        }
+        if jobs
+            .queue_url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("http"))
+        {
+            return fail("jobs.queueUrl", "must be an SQS queue URL (http or https)");
+        }
+        if [&self.ownership_table, &self.ledger_table].contains(&&jobs.table) {
+            return fail(
+                "jobs.table",
+                "must be a table of its own, not the ownership or ledger table",
             );
         }
         Ok(())

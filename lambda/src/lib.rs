@@ -22,6 +22,7 @@ pub mod static_page;
 /// In-memory ports for tests; not in release builds (feature `testing`).
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod worker;
 
 pub use routes::{router, router_verifying};
 

@@ -2,17 +2,15 @@
 //! runs under `lambda_http`; elsewhere axum serves it on `--listen`
 //! (default 127.0.0.1:8080), optionally with the built page from `--static-dir`.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use anyhow::{Context, bail};
 use aws_config::BehaviorVersion;
 use marshal_lambda::{
-    aws::{AwsRegistryProvider, DynamoLedger, DynamoOwnershipStore},
     config::{AuthMode, Config},
     jwt::{HttpKeySource, TokenVerifier},
     router, router_verifying,
     routes::loopback::{is_loopback_url, loopback_only},
-    service::Service,
     static_page,
 };
 
@@ -101,29 +99,10 @@ async fn main() -> anyhow::Result<()> {
         ),
         _ => None,
     };
-    let timeout = Duration::from_millis(config.limits.aws_call_timeout_ms);
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let provider = AwsRegistryProvider::new(base.clone(), timeout);
-    let ownership = DynamoOwnershipStore::new(&base, config.ownership_table.clone(), timeout);
-    ownership.check().await.with_context(|| {
-        format!(
-            "the ownership table \"{}\" (MARSHAL_OWNERSHIP_TABLE or ownershipTable) cannot be read",
-            ownership.table()
-        )
-    })?;
-    let ledger = DynamoLedger::new(&base, config.ledger_table.clone(), timeout);
-    ledger.check().await.with_context(|| {
-        format!(
-            "the ledger table \"{}\" (MARSHAL_LEDGER_TABLE or ledgerTable) cannot be read",
-            ledger.table()
-        )
-    })?;
-    let service = Service::new(
-        Arc::new(config),
-        Arc::new(provider),
-        Arc::new(ownership),
-        Arc::new(ledger),
-    );
+    let service = marshal_lambda::aws::service(config, &base)
+        .await
+        .map_err(anyhow::Error::msg)?;
     let app = match verifier {
         Some(verifier) => router_verifying(service, verifier),
         None => router(service),

@@ -32,6 +32,11 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/certificates/{id}/transfer"),
     ("post", "/v1/certificates/{id}/adopt"),
     ("post", "/v1/things/{name}/adopt"),
+    ("post", "/v1/jobs"),
+    ("get", "/v1/jobs/{id}"),
+    ("post", "/v1/jobs/{id}/start"),
+    ("post", "/v1/jobs/{id}/cancel"),
+    ("get", "/v1/jobs/{id}/results"),
 ];
 
 /// AWS IoT's rule for thing names (`shared::validate::thing_name`).
@@ -92,6 +97,25 @@ fn single(ok: Value, statuses: &[u16]) -> Value {
     responses.extend(errors(statuses));
     Value::Object(responses)
 }
+
+fn job_id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "description": "A job id from POST /v1/jobs: 32 lowercase hex digits (else 400 invalid_request); another caller's job is 404 job_not_found", "schema": { "type": "string", "pattern": crate::service::jobs::JOB_ID_PATTERN } })
+}
+
+/// `status` with `schema`, then the error statuses.
+fn answer(status: u16, ok: &str, schema: &str, statuses: &[u16]) -> Value {
+    let mut responses = Map::new();
+    responses.insert(
+        status.to_string(),
+        json!({ "description": ok, "content": content(schema) }),
+    );
+    responses.extend(errors(statuses));
+    Value::Object(responses)
+}
+
+// A job route: 404 for a job that is not the caller's, 503 where this
+// deployment runs no jobs, 500 when the jobs table fails.
+const JOB_ROUTE: [u16; 6] = [400, 401, 403, 404, 500, 503];
 
 fn id_param() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": "Certificate ID: 64 hex digits (SHA-256 of the DER), optionally `0x`-prefixed; anything else is 400 invalid_certificate_id", "schema": { "type": "string", "pattern": "^(0x)?[0-9a-fA-F]{64}$" } })
@@ -194,6 +218,15 @@ pub fn document(config: &Config) -> Value {
             "/v1/certificates/{id}/status": { "post": { "summary": "Set ACTIVE, INACTIVE or REVOKED (target admins only) in targets", "parameters": [id_param()], "requestBody": json_body("UpdateStatusRequest"), "responses": multi("Done in every target", "TargetOutcomes", &BODY_ROUTE) } },
             "/v1/certificates/{id}/transfer": { "post": { "summary": "Copy or move (make before break) to other targets", "parameters": [id_param()], "requestBody": json_body("TransferCertificateRequest"), "responses": multi("Every destination succeeded", "TransferCertificateResponse", &[400, 401, 403, 404, 413, 415, 422, 500]) } },
             "/v1/things/{name}/adopt": { "post": { "summary": "Target admins only: bring a thing made outside Marshal under Marshal's ownership records, so its owner can register a certificate onto it; nothing changes in AWS", "parameters": [{ "name": "name", "in": "path", "required": true, "description": "The thing's name: 1 to 128 of letters, digits, ':', '_', '-', else 422 invalid_thing_name", "schema": { "type": "string", "pattern": THING_NAME } }], "requestBody": json_body("AdoptRequest"), "responses": multi("Adopted (or already managed) in every target", "AdoptThingResponse", &BODY_ROUTE) } },
+            "/v1/jobs": { "post": {
+                "summary": "Create a registration job: its certificates in the body (a small job, queued at once), or `upload` for a file PUT to the returned URL and then `POST /v1/jobs/{id}/start`. Workers register each certificate × target at each registry's pace; poll GET /v1/jobs/{id}",
+                "requestBody": json_body("CreateJobRequest"),
+                "responses": answer(201, "Created (and, for a small job, queued)", "CreateJobResponse", &[400, 401, 403, 413, 415, 422, 500, 503])
+            } },
+            "/v1/jobs/{id}": { "get": { "summary": "A job's progress: counts per state and target, pace, rate and time left", "parameters": [job_id_param()], "responses": answer(200, "The job", "Job", &JOB_ROUTE) } },
+            "/v1/jobs/{id}/start": { "post": { "summary": "The file is uploaded: queue it to be read, checked (no key material, every certificate through preflight) and cut into chunks", "parameters": [job_id_param()], "responses": answer(202, "Queued", "Job", &[400, 401, 403, 404, 409, 500, 503]) } },
+            "/v1/jobs/{id}/cancel": { "post": { "summary": "No chunk starts any more (chunks under way finish); cancelling a cancelled job changes nothing, a finished or failed one is 409", "parameters": [job_id_param()], "responses": answer(200, "Cancelled", "Job", &[400, 401, 403, 404, 409, 500, 503]) } },
+            "/v1/jobs/{id}/results": { "get": { "summary": "A presigned URL of the results CSV so far: one row per certificate × target done", "parameters": [job_id_param()], "responses": answer(200, "Where to download", "JobResultsResponse", &JOB_ROUTE) } },
             "/v1/certificates/{id}/adopt": { "post": { "summary": "Target admins only: bring a certificate registered outside Marshal (and its things) under Marshal's ownership records; nothing changes in AWS", "parameters": [id_param()], "requestBody": json_body("AdoptRequest"), "responses": multi("Adopted (or already managed) in every target", "TargetOutcomes", &BODY_ROUTE) } }
         },
         "components": { "schemas": {
@@ -273,6 +306,44 @@ pub fn document(config: &Config) -> Value {
                     "certificateId": string, "kind": { "type": "string", "enum": ["deleted_outside", "status_changed", "attachments_changed", "registered_outside", "other"] }, "detail": string, "applied": boolean
                 } } }
             } } } } },
+            "CreateJobRequest": { "type": "object", "additionalProperties": false, "required": ["targets", "policy"],
+                "description": "Exactly one of certificates (an array) and upload (a format); the other absent or null, else 400",
+                "oneOf": [
+                    { "required": ["certificates"], "properties": { "certificates": { "type": "array" }, "upload": { "type": "null" } } },
+                    { "required": ["upload"], "properties": { "upload": { "type": "string" }, "certificates": { "type": "null" } } }
+                ],
+                "properties": {
+                    "targets": target_ids,
+                    "policy": { "type": "string", "description": "An allowed policy (GET /v1/config), else 403 policy_not_allowed" },
+                    "activate": { "type": "boolean", "default": true },
+                    "ownerGroup": owner_group,
+                    "certificates": { "type": ["array", "null"], "minItems": 1, "maxItems": limits.max_certificates_per_request,
+                        "description": format!("A small job: at least one (else 400), at most {} (else 422 too_many_certificates), checked as a registration's are", limits.max_certificates_per_request),
+                        "items": { "type": "object", "additionalProperties": false, "required": ["certificatePem"], "properties": {
+                            "certificatePem": { "type": "string", "pattern": "-----BEGIN CERTIFICATE-----", "description": "Exactly one PEM CERTIFICATE block and whitespace (else 422 certificate_invalid) that passes AWS IoT's preflight (else 422 preflight_failed)" },
+                            "thingName": thing_name
+                        } } },
+                    "upload": { "type": ["string", "null"], "enum": ["ndjson", "csv", null], "description": "A large job: the format of the file (NDJSON lines {thingName, certificatePem}, or CSV with the header thing_name,certificate_pem)" }
+                } },
+            "UploadInstructions": { "type": "object", "required": ["url", "method", "headers", "expiresAt", "maxBytes"], "properties": {
+                "url": string, "method": { "type": "string", "enum": ["PUT"] }, "headers": { "type": "array", "items": { "type": "array", "prefixItems": [string, string], "minItems": 2, "maxItems": 2 } },
+                "expiresAt": string, "maxBytes": integer
+            } },
+            "CreateJobResponse": { "type": "object", "required": ["job"], "properties": { "job": reference("Job"), "upload": reference("UploadInstructions") } },
+            "PairCounts": { "type": "object", "required": ["pending", "succeeded", "failed", "skipped"], "properties": { "pending": integer, "succeeded": integer, "failed": integer, "skipped": integer } },
+            "Job": { "type": "object", "required": ["id", "state", "createdBy", "createdAt", "targets", "policy", "activate", "certificates", "chunks", "chunksDone", "counts", "perTarget", "throttled"], "properties": {
+                "id": string,
+                "state": { "type": "string", "enum": ["awaiting_upload", "splitting", "running", "finished", "cancelled", "failed", "other"] },
+                "createdBy": string, "createdAt": string, "startedAt": string, "endedAt": string,
+                "targets": strings, "policy": string, "activate": boolean, "ownerGroup": string,
+                "certificates": integer, "chunks": integer, "chunksDone": integer,
+                "counts": reference("PairCounts"),
+                "perTarget": { "type": "array", "items": { "type": "object", "required": ["target", "counts", "budgetPerSecond"], "properties": { "target": string, "counts": reference("PairCounts"), "budgetPerSecond": { "type": "number" } } } },
+                "throttled": integer, "ratePerSecond": { "type": "number" }, "etaSeconds": integer,
+                "error": { "type": "object", "required": ["code", "message"], "properties": { "code": string, "message": string,
+                    "findings": { "type": "array", "items": { "type": "object", "required": ["index", "code", "severity", "message"], "properties": { "index": integer, "code": string, "severity": string, "message": string } } } } }
+            } },
+            "JobResultsResponse": { "type": "object", "required": ["url", "expiresAt", "rows", "complete"], "properties": { "url": string, "expiresAt": string, "rows": integer, "complete": boolean } },
             "TransferCertificateResponse": { "type": "object", "required": ["certificateId", "destinations"], "properties": { "certificateId": string, "destinations": { "type": "array", "items": reference("RegistrationResult") }, "source": reference("TargetOutcome") } }
         } }
     })

@@ -3,6 +3,7 @@
 
 mod body;
 mod certificates;
+mod jobs;
 mod ledger;
 pub mod loopback;
 mod meta;
@@ -70,6 +71,11 @@ fn build(service: Service, verifier: Option<Arc<TokenVerifier>>) -> Router {
         .route("/certificates/{id}/rotate", post(ledger::rotate))
         .route("/certificates/{id}/retire", post(ledger::retire))
         .route("/reconcile", post(ledger::reconcile))
+        .route("/jobs", post(jobs::create))
+        .route("/jobs/{id}", get(jobs::get))
+        .route("/jobs/{id}/start", post(jobs::start))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/results", get(jobs::results))
         .route(
             "/certificates/{id}",
             get(certificates::get).delete(certificates::delete),

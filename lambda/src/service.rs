@@ -4,6 +4,7 @@
 mod adopt;
 mod failure;
 mod inventory;
+pub mod jobs;
 pub mod ledger;
 mod manage;
 pub mod ownership;
@@ -33,6 +34,7 @@ pub struct Service {
     ledger: Arc<dyn ledger::LedgerStore>,
     thing_pattern: regex_lite::Regex,
     policies: registration::KnownPolicies,
+    jobs: Option<Arc<jobs::JobPorts>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -63,7 +65,14 @@ impl Service {
             ledger,
             thing_pattern,
             policies: registration::KnownPolicies::default(),
+            jobs: None,
         }
+    }
+
+    /// The service with factory jobs (`[jobs]` configured).
+    pub fn with_jobs(mut self, ports: jobs::JobPorts) -> Service {
+        self.jobs = Some(Arc::new(ports));
+        self
     }
 
     /// The configuration.

@@ -1,11 +1,13 @@
 //! `InMemoryRegistry`: a registry that keeps AWS IoT's rules in memory, for
 //! in-process router tests and for injecting failures at chosen steps; and
-//! `InMemoryOwnership` and `InMemoryLedger`, the ownership records and the
-//! ledger in memory.
+//! `InMemoryOwnership`, `InMemoryLedger` and `InMemoryJobs`, the ownership
+//! records, the ledger and the job ports in memory.
 
+mod jobs;
 mod ledger;
 mod ownership;
 
+pub use jobs::InMemoryJobs;
 pub use ledger::InMemoryLedger;
 pub use ownership::InMemoryOwnership;
 

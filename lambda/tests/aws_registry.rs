@@ -65,6 +65,7 @@ fn target(id: &str, account: &str, region: &str, role: bool, external_id: Option
         external_id: external_id.map(str::to_owned),
         allowed_groups: None,
         admin_groups: Vec::new(),
+        job_calls_per_second: None,
     }
 }
 

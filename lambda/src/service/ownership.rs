@@ -16,7 +16,7 @@ use std::fmt;
 
 use async_trait::async_trait;
 
-pub(crate) use lease::{Held, LeaseClock, TakeError, again_while};
+pub(crate) use lease::{Held, LeaseClock, TakeError, again_while, unix_ms};
 
 use marshal_shared::api::CertificateStatus;
 
@@ -404,6 +404,7 @@ mod tests {
             external_id: None,
             allowed_groups: None,
             admin_groups: admins.iter().map(|g| (*g).to_owned()).collect(),
+            job_calls_per_second: None,
         }
     }
 

@@ -130,6 +130,16 @@ impl Service {
                 ),
             ));
         }
+        self.prepare_all(inputs, now)
+    }
+
+    /// [`Service::prepare_certificates`] without the per-request count: a
+    /// job's file, whose size its own limits bound.
+    pub(crate) fn prepare_all(
+        &self,
+        inputs: &[CertificateInput],
+        now: OffsetDateTime,
+    ) -> Result<Vec<PreparedCertificate>, ApiError> {
         let mut prepared = Vec::with_capacity(inputs.len());
         let mut findings = Vec::new();
         for (index, input) in inputs.iter().enumerate() {

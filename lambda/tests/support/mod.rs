@@ -15,7 +15,7 @@ use marshal_lambda::{
     config::{Config, Format},
     router,
     service::Service,
-    testing::{InMemoryLedger, InMemoryOwnership, InMemoryProvider},
+    testing::{InMemoryJobs, InMemoryLedger, InMemoryOwnership, InMemoryProvider},
 };
 use marshal_shared::{CertificateRequest, Credentials, KeyType, OffsetDateTime, generate};
 use serde_json::{Value, json};
@@ -72,6 +72,9 @@ pub struct World {
     pub provider: InMemoryProvider,
     pub ownership: InMemoryOwnership,
     pub ledger: InMemoryLedger,
+    pub jobs: InMemoryJobs,
+    /// The use cases behind `app`, for what no route does (a job's worker).
+    pub service: Service,
     pub app: axum::Router,
 }
 
@@ -88,16 +91,20 @@ pub fn world_with(config: &str) -> World {
     let config = Config::parse(config, Format::Toml).unwrap();
     let ownership = InMemoryOwnership::new();
     let ledger = InMemoryLedger::new();
+    let jobs = InMemoryJobs::new();
     let service = Service::new(
         Arc::new(config),
         Arc::new(provider.clone()),
         Arc::new(ownership.clone()),
         Arc::new(ledger.clone()),
-    );
+    )
+    .with_jobs(jobs.ports());
     World {
         provider,
         ownership,
         ledger,
+        jobs,
+        service: service.clone(),
         app: router(service),
     }
 }
@@ -348,5 +355,6 @@ pub fn tokyo() -> marshal_lambda::config::Target {
         external_id: None,
         allowed_groups: None,
         admin_groups: Vec::new(),
+        job_calls_per_second: None,
     }
 }

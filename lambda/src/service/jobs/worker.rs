@@ -1,0 +1,689 @@
+//! The worker's half: one queue message at a time, split or chunk. Every
+//! step can run twice (SQS delivers at least once) and changes nothing the
+//! second time: the split only moves a job out of `splitting` once, and a
+//! chunk is marked done in the transaction that counts it.
+
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
+
+use futures::{StreamExt, stream};
+use marshal_shared::{
+    OffsetDateTime,
+    api::{ErrorCode, JobState, LedgerAction, TargetError, TargetErrorCode},
+    find_key_material,
+};
+
+use super::{
+    ChunkCertificate, ChunkRecord, Done, JobMessage, JobPorts, JobRecord, ResultRow, Transition,
+    job_error, now_ms,
+    pace::{Pace, Take},
+    upload::{self, UploadProblem},
+    upload_key,
+};
+use crate::{
+    config::Target,
+    error::ApiError,
+    service::{
+        Service,
+        ownership::{LeaseClock, StoreError},
+        registration::{Acting, ReadyTarget, owner_of, register_pair},
+    },
+};
+
+/// What to do with a message after the work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkOutcome {
+    /// Done (or nothing to do): delete it.
+    Done,
+    /// Not finished: leave it for redelivery.
+    Again,
+}
+
+/// Most findings a failed job reports.
+const MAX_FINDINGS: usize = 100;
+
+impl Service {
+    /// Handles one queue message before `deadline`.
+    pub async fn work(&self, body: &str, deadline: Instant) -> WorkOutcome {
+        let Some(ports) = self.jobs.as_deref() else {
+            tracing::error!("a job message arrived but [jobs] is not configured");
+            return WorkOutcome::Again;
+        };
+        let message: JobMessage = match serde_json::from_str(body) {
+            Ok(message) => message,
+            Err(e) => {
+                // Retrying cannot make it readable; the DLQ is for failures.
+                tracing::error!(error = %e, "dropped a job message that is not one");
+                return WorkOutcome::Done;
+            }
+        };
+        let result = match &message {
+            JobMessage::Split { job } => self.split(ports, job).await.map(|()| WorkOutcome::Done),
+            JobMessage::Chunk { job, chunk } => self.work_chunk(ports, job, *chunk, deadline).await,
+        };
+        result.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, message = ?message, "job work left for redelivery");
+            WorkOutcome::Again
+        })
+    }
+
+    /// Reads a job's upload, checks every certificate, and queues the chunks;
+    /// or fails the job, registering nothing.
+    async fn split(&self, ports: &JobPorts, id: &str) -> Result<(), String> {
+        let Some(job) = ports.store.get(id).await.map_err(|e| e.to_string())? else {
+            tracing::warn!(job = %id, "split of a job that does not exist");
+            return Ok(());
+        };
+        // Split already, cancelled, or a job whose certificates came in the body.
+        let (JobState::Splitting, Some(format)) = (job.state, job.format) else {
+            return Ok(());
+        };
+        let Some(files) = ports.files.as_ref() else {
+            return Err("[jobs] bucket is not configured".into());
+        };
+        let max = self.config.jobs.max_upload_bytes;
+        let bytes = match files.read(&upload_key(id), max).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => {
+                return self
+                    .fail(
+                        ports,
+                        &job,
+                        job_error(
+                            "upload_missing",
+                            "nothing was uploaded to the job's URL before it was started",
+                        ),
+                    )
+                    .await;
+            }
+            Err(super::FileError::TooLarge(size)) => {
+                return self
+                    .fail(
+                        ports,
+                        &job,
+                        job_error(
+                            "upload_too_large",
+                            format!("the file has {size} bytes; the limit is {max}"),
+                        ),
+                    )
+                    .await;
+            }
+            Err(super::FileError::Unavailable(e)) => return Err(e),
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            return self
+                .fail(
+                    ports,
+                    &job,
+                    job_error("upload_invalid", "the file is not UTF-8 text"),
+                )
+                .await;
+        };
+        if let Some(found) = find_key_material(&text) {
+            tracing::warn!(job = %id, kind = found.describe(), "job upload carries key material");
+            return self
+                .fail(
+                    ports,
+                    &job,
+                    job_error(
+                        "key_material_refused",
+                        format!(
+                            "the file carries private key material ({}); nothing was registered. \
+                         Upload certificates only, and keep keys on the devices.",
+                            found.describe()
+                        ),
+                    ),
+                )
+                .await;
+        }
+        let parsed = match upload::parse(format, &text) {
+            Ok(parsed) => parsed,
+            Err(UploadProblem { line, message }) => {
+                return self
+                    .fail(
+                        ports,
+                        &job,
+                        job_error("upload_invalid", format!("line {line}: {message}")),
+                    )
+                    .await;
+            }
+        };
+        if parsed.is_empty() {
+            return self
+                .fail(
+                    ports,
+                    &job,
+                    job_error("upload_invalid", "the file holds no certificates"),
+                )
+                .await;
+        }
+        if parsed.len() as u64 > self.config.jobs.max_certificates {
+            return self
+                .fail(
+                    ports,
+                    &job,
+                    job_error(
+                        "too_many_certificates",
+                        format!(
+                            "{} certificates; a job may hold {}",
+                            parsed.len(),
+                            self.config.jobs.max_certificates
+                        ),
+                    ),
+                )
+                .await;
+        }
+        let (lines, inputs): (Vec<u64>, Vec<_>) = parsed.into_iter().unzip();
+        let prepared = match self.prepare_all(&inputs, OffsetDateTime::now_utc()) {
+            Ok(prepared) => prepared,
+            Err(e) => return self.fail(ports, &job, refusal(e, &lines)).await,
+        };
+        let certificates = prepared
+            .into_iter()
+            .map(ChunkCertificate::from_prepared)
+            .collect();
+        self.queue_chunks(ports, &job, certificates).await?;
+        tracing::info!(job = %id, certificates = inputs.len(), "job split and queued");
+        Ok(())
+    }
+
+    async fn fail(
+        &self,
+        ports: &JobPorts,
+        job: &JobRecord,
+        error: marshal_shared::api::JobError,
+    ) -> Result<(), String> {
+        tracing::info!(job = %job.id, code = %error.code, "job failed before registering anything");
+        ports
+            .store
+            .transition(
+                &job.id,
+                &[JobState::Splitting],
+                JobState::Failed,
+                &Transition {
+                    ended_ms: Some(now_ms()),
+                    error: Some(error),
+                    ..Transition::default()
+                },
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Registers one chunk, paced; `Again` when time ran out first.
+    async fn work_chunk(
+        &self,
+        ports: &JobPorts,
+        id: &str,
+        index: u64,
+        deadline: Instant,
+    ) -> Result<WorkOutcome, String> {
+        let store = ports.store.as_ref();
+        let Some(job) = store.get(id).await.map_err(|e| e.to_string())? else {
+            tracing::warn!(job = %id, "chunk of a job that does not exist");
+            return Ok(WorkOutcome::Done);
+        };
+        let Some(chunk) = store.chunk(id, index).await.map_err(|e| e.to_string())? else {
+            tracing::warn!(job = %id, chunk = index, "a chunk that does not exist");
+            return Ok(WorkOutcome::Done);
+        };
+        if chunk.results.is_some() {
+            return Ok(WorkOutcome::Done);
+        }
+        let rows = if matches!(job.state, JobState::Splitting | JobState::Running) {
+            match self.register_chunk(ports, &job, &chunk, deadline).await? {
+                Some(rows) => rows,
+                None => return Ok(WorkOutcome::Again),
+            }
+        } else {
+            skipped(&job, &chunk)
+        };
+        let done: Vec<Done> = job
+            .targets
+            .iter()
+            .map(|target| {
+                let mut d = Done::default();
+                for row in rows.iter().filter(|r| &r.target == target) {
+                    match row.outcome.as_str() {
+                        "registered" => d.succeeded += 1,
+                        "skipped" => d.skipped += 1,
+                        _ => d.failed += 1,
+                    }
+                }
+                d
+            })
+            .collect();
+        let finished = store
+            .finish_chunk(id, index, &rows, &done)
+            .await
+            .map_err(|e| e.to_string())?;
+        if finished {
+            self.finish_if_done(ports, id).await?;
+        }
+        Ok(WorkOutcome::Done)
+    }
+
+    /// Moves a running job whose chunks are all done to `finished`.
+    async fn finish_if_done(&self, ports: &JobPorts, id: &str) -> Result<(), String> {
+        let Some(job) = ports.store.get(id).await.map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        if job.chunks_done >= job.chunks && job.state == JobState::Running {
+            ports
+                .store
+                .transition(
+                    id,
+                    &[JobState::Running],
+                    JobState::Finished,
+                    &Transition {
+                        ended_ms: Some(now_ms()),
+                        ..Transition::default()
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(job = %id, "job finished");
+        }
+        Ok(())
+    }
+
+    /// The chunk's rows, or `None` when time ran out before every pair was done.
+    async fn register_chunk(
+        &self,
+        ports: &JobPorts,
+        job: &JobRecord,
+        chunk: &ChunkRecord,
+        deadline: Instant,
+    ) -> Result<Option<Vec<ResultRow>>, String> {
+        let caller = job.caller.acting(format!("job-{}-{}", job.id, chunk.index));
+        // The job acts as its creator did: their allow-lists at submission,
+        // checked again against today's configuration.
+        let policy = self.allowed_policy(&job.policy).cloned();
+        let owner = owner_of(&caller, job.owner_group.as_deref());
+        let mut ready: Vec<Result<(Target, ReadyTarget), TargetError>> = Vec::new();
+        for target_id in &job.targets {
+            let target = self
+                .config
+                .targets
+                .iter()
+                .find(|t| &t.id == target_id && caller.may_use(t));
+            let opened = match (target, &policy) {
+                (None, _) => Err(refused("the job's creator may no longer use this target")),
+                (_, Err(e)) => Err(refused(&e.message)),
+                (Some(target), Ok(policy)) => self
+                    .ready_target(target, &caller, policy)
+                    .await
+                    .map(|r| (target.clone(), r)),
+            };
+            if let Err(e) = &opened
+                && e.code == TargetErrorCode::AwsThrottled
+            {
+                return Ok(None);
+            }
+            ready.push(opened);
+        }
+        let owner = match owner {
+            Ok(owner) => owner,
+            Err(e) => {
+                let error = refused(&e.message);
+                return Ok(Some(failed_rows(job, chunk, &error)));
+            }
+        };
+        let policy_name = job.policy.clone();
+        let acting = Acting {
+            caller: &caller,
+            owner: &owner,
+            clock: &LeaseClock::until(deadline),
+            store: self.ownership.as_ref(),
+            deadline,
+            pair_budget: self.pair_budget(),
+            ledger: self.ledger.as_ref(),
+            action: LedgerAction::Register,
+            replaces: None,
+        };
+        let throttled = AtomicU64::new(0);
+        let watch = CancelWatch::default();
+        // Every pair of the chunk waits for its registry's token at first.
+        let reserve = Reserve::default();
+        for target in ready.iter().flatten().map(|(t, _)| t) {
+            reserve
+                .expect(
+                    &format!("{}#{}", target.account_id, target.region),
+                    chunk.certificates.len(),
+                )
+                .await;
+        }
+        let (acting, throttled, policy_name, watch, reserve) =
+            (&acting, &throttled, &policy_name, &watch, &reserve);
+        let mut pairs = Vec::new();
+        for cert in &chunk.certificates {
+            for (target_id, opened) in job.targets.iter().zip(&ready) {
+                pairs.push(async move {
+                    let prepared = cert.prepared();
+                    let outcome = match opened {
+                        Err(e) => Err(e.clone()),
+                        Ok((target, ready)) => loop {
+                            let key = format!("{}#{}", target.account_id, target.region);
+                            let budget = self.config.jobs.pace_of(target);
+                            // Waiting for the pace, the cancel is looked at again every second.
+                            loop {
+                                if watch.cancelled(ports, &job.id).await {
+                                    return Some(skipped_row(cert, target_id));
+                                }
+                                match self.take_token(ports, reserve, &key, budget).await {
+                                    Ok(None) => break,
+                                    Ok(Some(wait)) => {
+                                        if Instant::now() + wait + self.pair_budget() > deadline {
+                                            return None;
+                                        }
+                                        tokio::time::sleep(wait.min(CANCEL_CHECK)).await;
+                                    }
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "the pace could not be read");
+                                        return None;
+                                    }
+                                }
+                            }
+                            match register_pair(ready, &prepared, policy_name, job.activate, acting)
+                                .await
+                            {
+                                Err(e) if e.code == TargetErrorCode::AwsThrottled => {
+                                    throttled.fetch_add(1, Ordering::Relaxed);
+                                    reserve.forfeit(&key).await;
+                                    self.slow_down(ports, &key, budget).await;
+                                }
+                                Err(e) if e.code == TargetErrorCode::NotAttempted => return None,
+                                other => break other,
+                            }
+                        },
+                    };
+                    Some(row(cert, target_id, outcome))
+                });
+            }
+        }
+        let rows: Vec<Option<ResultRow>> = stream::iter(pairs)
+            .buffer_unordered(self.config.jobs.pairs_in_flight)
+            .collect()
+            .await;
+        let throttled = throttled.load(Ordering::Relaxed);
+        if throttled > 0
+            && let Err(e) = ports.store.add_throttled(&job.id, throttled).await
+        {
+            tracing::warn!(error = %e, "the throttling count could not be added");
+        }
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Takes one registration's token for `key`: from this chunk's reserve,
+    /// else from the registry's shared pace, a few at once (`want`: the
+    /// pairs still waiting for it here, capped to a quarter second of the
+    /// budget), so workers do not queue on one item for every pair. `None`
+    /// when taken, else how long to wait before asking again.
+    async fn take_token(
+        &self,
+        ports: &JobPorts,
+        reserve: &Reserve,
+        key: &str,
+        budget: f64,
+    ) -> Result<Option<Duration>, StoreError> {
+        if reserve.take(key).await {
+            return Ok(None);
+        }
+        let want = reserve
+            .waiting(key)
+            .await
+            .clamp(1, (budget / 4.0).ceil().max(1.0) as u32);
+        loop {
+            let now = now_ms();
+            let (pace, version) = match ports.store.pace(key).await? {
+                Some((pace, version)) => (pace, Some(version)),
+                None => (Pace::fresh(budget, now), None),
+            };
+            match pace.take_up_to(budget, now, want) {
+                Take::Granted(next, got) => match ports.store.set_pace(key, &next, version).await {
+                    Ok(()) => {
+                        reserve.add(key, got - 1).await;
+                        return Ok(None);
+                    }
+                    // Another worker took some meanwhile: read again, a moment later.
+                    Err(StoreError::Conflict) => jitter(20).await,
+                    Err(e) => return Err(e),
+                },
+                Take::Wait(ms) => return Ok(Some(Duration::from_millis(ms))),
+            }
+        }
+    }
+
+    /// A throttling reply from the registry: everyone's pace there slows.
+    async fn slow_down(&self, ports: &JobPorts, key: &str, budget: f64) {
+        for _ in 0..5 {
+            let now = now_ms();
+            let read = ports.store.pace(key).await;
+            let Ok(current) = read else { return };
+            let (pace, version) = match current {
+                Some((pace, version)) => (pace, Some(version)),
+                None => (Pace::fresh(budget, now), None),
+            };
+            match ports
+                .store
+                .set_pace(key, &pace.throttled(budget, now), version)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(registry = %key, "throttled by AWS: slowing down");
+                    return;
+                }
+                Err(StoreError::Conflict) => jitter(20).await,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// How often a chunk under way looks whether its job was cancelled.
+const CANCEL_CHECK: Duration = Duration::from_secs(1);
+
+/// Whether the job was cancelled, read at most every [`CANCEL_CHECK`]: a
+/// cancel stops the pairs of chunks under way too, not only new chunks.
+#[derive(Debug, Default)]
+struct CancelWatch {
+    /// When the job was last read, and whether it was cancelled then.
+    last: tokio::sync::Mutex<Option<(Instant, bool)>>,
+}
+
+impl CancelWatch {
+    async fn cancelled(&self, ports: &JobPorts, id: &str) -> bool {
+        let mut last = self.last.lock().await;
+        match *last {
+            Some((_, true)) => return true,
+            Some((at, false)) if at.elapsed() < CANCEL_CHECK => return false,
+            _ => {}
+        }
+        // A failed read counts as not cancelled: the work goes on as before.
+        let cancelled = matches!(
+            ports.store.get(id).await,
+            Ok(Some(job)) if job.state == JobState::Cancelled
+        );
+        *last = Some((Instant::now(), cancelled));
+        cancelled
+    }
+}
+
+/// Tokens this chunk took from a registry's pace beyond the one it needed,
+/// and how many of its pairs still wait for one, per registry.
+#[derive(Debug, Default)]
+struct Reserve {
+    /// (tokens held, pairs waiting) per registry key.
+    held: tokio::sync::Mutex<std::collections::HashMap<String, (u32, u32)>>,
+}
+
+impl Reserve {
+    async fn expect(&self, key: &str, pairs: usize) {
+        let mut held = self.held.lock().await;
+        held.entry(key.to_owned()).or_default().1 += u32::try_from(pairs).unwrap_or(u32::MAX);
+    }
+
+    /// Takes a held token (a pair goes ahead).
+    async fn take(&self, key: &str) -> bool {
+        let mut held = self.held.lock().await;
+        let entry = held.entry(key.to_owned()).or_default();
+        if entry.0 > 0 {
+            entry.0 -= 1;
+            entry.1 = entry.1.saturating_sub(1);
+            true
+        } else {
+            false
+        }
+    }
+
+    async fn waiting(&self, key: &str) -> u32 {
+        self.held.lock().await.get(key).map_or(1, |e| e.1)
+    }
+
+    /// A throttling reply: the tokens held for `key` are given up, and the
+    /// pair that met it waits again.
+    async fn forfeit(&self, key: &str) {
+        let mut held = self.held.lock().await;
+        let entry = held.entry(key.to_owned()).or_default();
+        entry.0 = 0;
+        entry.1 += 1;
+    }
+
+    /// One pair went ahead on a fresh token and `extra` more were taken.
+    async fn add(&self, key: &str, extra: u32) {
+        let mut held = self.held.lock().await;
+        let entry = held.entry(key.to_owned()).or_default();
+        entry.0 += extra;
+        entry.1 = entry.1.saturating_sub(1);
+    }
+}
+
+/// Sleeps up to `ms` milliseconds, at random.
+async fn jitter(ms: u64) {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    tokio::time::sleep(Duration::from_millis(u64::from(byte[0]) * ms / 255 + 1)).await;
+}
+
+/// A pair refused before any AWS call.
+fn refused(message: &str) -> TargetError {
+    TargetError {
+        code: TargetErrorCode::AwsAccessDenied,
+        message: message.to_owned(),
+    }
+}
+
+fn code_text(code: TargetErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn row(
+    cert: &ChunkCertificate,
+    target: &str,
+    outcome: Result<marshal_shared::api::Registration, TargetError>,
+) -> ResultRow {
+    let mut row = ResultRow {
+        index: cert.index,
+        thing: cert.thing.clone(),
+        certificate_id: cert.id.clone(),
+        target: target.to_owned(),
+        outcome: String::new(),
+        status: None,
+        arn: None,
+        endpoint: None,
+        error_code: None,
+        error_message: None,
+    };
+    match outcome {
+        Ok(registration) => {
+            row.outcome = "registered".into();
+            row.status = Some(registration.status.as_str().to_owned());
+            row.arn = Some(registration.certificate_arn);
+            row.endpoint = Some(registration.endpoint);
+        }
+        Err(error) => {
+            row.outcome = "failed".into();
+            row.error_code = Some(code_text(error.code));
+            row.error_message = Some(error.message);
+        }
+    }
+    row
+}
+
+fn failed_rows(job: &JobRecord, chunk: &ChunkRecord, error: &TargetError) -> Vec<ResultRow> {
+    chunk
+        .certificates
+        .iter()
+        .flat_map(|cert| {
+            job.targets
+                .iter()
+                .map(move |target| row(cert, target, Err(error.clone())))
+        })
+        .collect()
+}
+
+fn skipped_row(cert: &ChunkCertificate, target: &str) -> ResultRow {
+    let mut row = row(
+        cert,
+        target,
+        Err(TargetError {
+            code: TargetErrorCode::NotAttempted,
+            message: "the job was cancelled before this certificate's turn".into(),
+        }),
+    );
+    row.outcome = "skipped".into();
+    row
+}
+
+fn skipped(job: &JobRecord, chunk: &ChunkRecord) -> Vec<ResultRow> {
+    let mut rows = failed_rows(
+        job,
+        chunk,
+        &TargetError {
+            code: TargetErrorCode::NotAttempted,
+            message: "the job was cancelled before this chunk started".into(),
+        },
+    );
+    for row in &mut rows {
+        row.outcome = "skipped".into();
+    }
+    rows
+}
+
+/// A refusal of the whole file, with certificate positions turned into lines.
+fn refusal(error: ApiError, lines: &[u64]) -> marshal_shared::api::JobError {
+    let line = |i: usize| lines.get(i).copied().unwrap_or(0);
+    let code = match error.code {
+        ErrorCode::PreflightFailed => "preflight_failed",
+        ErrorCode::InvalidThingName => "invalid_thing_name",
+        _ => "certificate_invalid",
+    };
+    let positions = regex_lite::Regex::new(r"certificates\[(\d+)\]")
+        .unwrap_or_else(|_| unreachable!("a fixed pattern"));
+    let message = positions
+        .replace_all(&error.message, |c: &regex_lite::Captures<'_>| {
+            c[1].parse::<usize>()
+                .map_or_else(|_| c[0].to_owned(), |i| format!("line {}", line(i)))
+        })
+        .into_owned();
+    let findings = error
+        .findings
+        .into_iter()
+        .take(MAX_FINDINGS)
+        .map(|mut f| {
+            f.message = format!("line {}: {}", line(f.index), f.message);
+            f
+        })
+        .collect();
+    marshal_shared::api::JobError {
+        code: code.to_owned(),
+        message,
+        findings,
+    }
+}

@@ -1,0 +1,234 @@
+//! The job ports in memory: the table (jobs, chunks, paces, with the same
+//! conditional rules as DynamoDB), a queue whose messages a test delivers
+//! itself (as often as it likes), and the files.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+};
+
+use async_trait::async_trait;
+use marshal_shared::api::JobState;
+
+use crate::service::{
+    jobs::{
+        ChunkRecord, Done, FileError, JobFiles, JobMessage, JobPorts, JobQueue, JobRecord,
+        JobStore, Pace, Presigned, ResultRow, Transition,
+    },
+    ownership::StoreError,
+};
+
+#[derive(Debug, Default)]
+struct State {
+    jobs: HashMap<String, JobRecord>,
+    chunks: HashMap<String, BTreeMap<u64, ChunkRecord>>,
+    paces: HashMap<String, (Pace, u64)>,
+    queue: Vec<JobMessage>,
+    files: HashMap<String, Vec<u8>>,
+}
+
+/// Every job port in memory, shared by every clone.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryJobs {
+    state: Arc<Mutex<State>>,
+}
+
+impl InMemoryJobs {
+    /// Empty.
+    pub fn new() -> InMemoryJobs {
+        InMemoryJobs::default()
+    }
+
+    /// The ports, to give to `Service::with_jobs`.
+    pub fn ports(&self) -> JobPorts {
+        JobPorts {
+            store: Arc::new(self.clone()),
+            queue: Arc::new(self.clone()),
+            files: Some(Arc::new(self.clone())),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes every queued message (as JSON bodies), in order.
+    pub fn drain(&self) -> Vec<String> {
+        std::mem::take(&mut self.state().queue)
+            .iter()
+            .filter_map(|m| serde_json::to_string(m).ok())
+            .collect()
+    }
+
+    /// Puts a file where an upload URL points (`uploads/<job id>`).
+    pub fn upload(&self, job: &str, bytes: &[u8]) {
+        self.state()
+            .files
+            .insert(format!("uploads/{job}"), bytes.to_vec());
+    }
+
+    /// A file's bytes.
+    pub fn file(&self, key: &str) -> Option<Vec<u8>> {
+        self.state().files.get(key).cloned()
+    }
+}
+
+#[async_trait]
+impl JobStore for InMemoryJobs {
+    async fn create(&self, job: &JobRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if state.jobs.contains_key(&job.id) {
+            return Err(StoreError::Conflict);
+        }
+        state.jobs.insert(job.id.clone(), job.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        Ok(self.state().jobs.get(id).cloned())
+    }
+
+    async fn transition(
+        &self,
+        id: &str,
+        from: &[JobState],
+        to: JobState,
+        set: &Transition,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(job) = state.jobs.get_mut(id).filter(|j| from.contains(&j.state)) else {
+            return Ok(false);
+        };
+        job.state = to;
+        job.started_ms = set.started_ms.or(job.started_ms);
+        job.ended_ms = set.ended_ms.or(job.ended_ms);
+        job.certificates = set.certificates.unwrap_or(job.certificates);
+        job.chunks = set.chunks.unwrap_or(job.chunks);
+        if set.error.is_some() {
+            job.error.clone_from(&set.error);
+        }
+        Ok(true)
+    }
+
+    async fn put_chunks(&self, id: &str, chunks: &[ChunkRecord]) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let stored = state.chunks.entry(id.to_owned()).or_default();
+        for chunk in chunks {
+            if stored.get(&chunk.index).is_none_or(|c| c.results.is_none()) {
+                stored.insert(chunk.index, chunk.clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn chunk(&self, id: &str, index: u64) -> Result<Option<ChunkRecord>, StoreError> {
+        Ok(self
+            .state()
+            .chunks
+            .get(id)
+            .and_then(|c| c.get(&index))
+            .cloned())
+    }
+
+    async fn finish_chunk(
+        &self,
+        id: &str,
+        index: u64,
+        results: &[ResultRow],
+        done: &[Done],
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(chunk) = state.chunks.get_mut(id).and_then(|c| c.get_mut(&index)) else {
+            return Ok(false);
+        };
+        if chunk.results.is_some() {
+            return Ok(false);
+        }
+        chunk.results = Some(results.to_vec());
+        if let Some(job) = state.jobs.get_mut(id) {
+            job.chunks_done += 1;
+            for (counts, add) in job.done.iter_mut().zip(done) {
+                counts.succeeded += add.succeeded;
+                counts.failed += add.failed;
+                counts.skipped += add.skipped;
+            }
+        }
+        Ok(true)
+    }
+
+    async fn chunks(&self, id: &str) -> Result<Vec<ChunkRecord>, StoreError> {
+        Ok(self
+            .state()
+            .chunks
+            .get(id)
+            .map(|c| c.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn add_throttled(&self, id: &str, count: u64) -> Result<(), StoreError> {
+        if let Some(job) = self.state().jobs.get_mut(id) {
+            job.throttled += count;
+        }
+        Ok(())
+    }
+
+    async fn pace(&self, key: &str) -> Result<Option<(Pace, u64)>, StoreError> {
+        Ok(self.state().paces.get(key).copied())
+    }
+
+    async fn set_pace(
+        &self,
+        key: &str,
+        pace: &Pace,
+        version: Option<u64>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let current = state.paces.get(key).map(|(_, v)| *v);
+        if current != version {
+            return Err(StoreError::Conflict);
+        }
+        state
+            .paces
+            .insert(key.to_owned(), (*pace, version.map_or(1, |v| v + 1)));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobQueue for InMemoryJobs {
+    async fn send(&self, messages: &[JobMessage]) -> Result<(), String> {
+        self.state().queue.extend_from_slice(messages);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobFiles for InMemoryJobs {
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: &str,
+        _seconds: u64,
+    ) -> Result<Presigned, String> {
+        Ok(Presigned {
+            url: format!("memory://{key}"),
+            headers: vec![("content-type".into(), content_type.into())],
+        })
+    }
+
+    async fn read(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>, FileError> {
+        match self.state().files.get(key) {
+            Some(bytes) if bytes.len() as u64 > max => Err(FileError::TooLarge(bytes.len() as u64)),
+            other => Ok(other.cloned()),
+        }
+    }
+
+    async fn write(&self, key: &str, bytes: Vec<u8>, _content_type: &str) -> Result<(), String> {
+        self.state().files.insert(key.to_owned(), bytes);
+        Ok(())
+    }
+
+    async fn download_url(&self, key: &str, _seconds: u64) -> Result<String, String> {
+        Ok(format!("memory://{key}"))
+    }
+}
