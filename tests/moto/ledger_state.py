@@ -7,6 +7,9 @@ writes one JSON answer on stdout:
   (source "marshal") to it; answers {"queueUrl": ...}.
 - {"action": "receive", "region": R, "queueUrl": U}: every message now in
   the queue (deleted once read), each body parsed: {"messages": [...]}.
+- {"action": "depth", "region": R, "queueUrl": U}: the messages in the
+  queue, visible or in flight (ApproximateNumberOfMessages + ...NotVisible):
+  {"messages": N}.
 - {"action": "ledger", "region": R, "table": T, "certificateId": C}: the
   ledger items of certificate C, oldest first, with each "event" parsed:
   {"items": [...]}.
@@ -60,6 +63,10 @@ def main():
                 messages.append(json.loads(m["Body"]))
                 sqs.delete_message(QueueUrl=request["queueUrl"], ReceiptHandle=m["ReceiptHandle"])
         answer = {"messages": messages}
+    elif action == "depth":
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        attributes = client("sqs").get_queue_attributes(QueueUrl=request["queueUrl"], AttributeNames=names)["Attributes"]
+        answer = {"messages": sum(int(attributes[n]) for n in names)}
     elif action == "ledger":
         dynamodb = client("dynamodb")
         items = []

@@ -31,6 +31,12 @@ hub account also gets the API's DynamoDB table of ownership records (key
 default `marshal-ledger` in the same region; keys `pk` and `sk`), on demand,
 as template.yaml creates them. `"targets"` may be empty.
 
+With `"jobs": {"table": "marshal-jobs", "queue": "marshal-jobs", "bucket":
+"marshal-jobs", "region": "..."}` the hub also gets what factory jobs use:
+the jobs table (keys `pk`, `sk`), the queue with its dead-letter queue
+(`<queue>-dlq`, after 5 receives) and the bucket; the summary gives
+`jobs.queueUrl`.
+
 The caller's own credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
 dummy values by default) act as the "hub" account: moto maps unknown access
 keys to 123456789012. Each target is reached the way the API reaches it, by
@@ -80,6 +86,9 @@ def main():
         summary["ownershipTable"] = ensure_table(hub, args.endpoint, table["name"], table["region"], OWNERSHIP_SCHEMA)
         ledger = spec.get("ledgerTable", {"name": "marshal-ledger", "region": table["region"]})
         summary["ledgerTable"] = ensure_table(hub, args.endpoint, ledger["name"], ledger["region"], LEDGER_SCHEMA)
+    jobs = spec.get("jobs")
+    if jobs:
+        summary["jobs"] = ensure_jobs(hub, args.endpoint, jobs)
     roles_done = {}
     for target in spec["targets"]:
         account, region, role_arn = target["accountId"], target["region"], target["roleArn"]
@@ -143,6 +152,33 @@ LEDGER_SCHEMA = {
     "AttributeDefinitions": string_attributes("pk", "sk"),
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
 }
+
+
+def ensure_jobs(hub, endpoint, jobs):
+    """The jobs table, queue (with its DLQ) and bucket, as template.yaml makes them."""
+    region = jobs["region"]
+    table = ensure_table(hub, endpoint, jobs["table"], region, LEDGER_SCHEMA)
+    sqs = client(hub, "sqs", region, endpoint)
+    # CreateQueue with the same attributes is idempotent.
+    dlq_url = sqs.create_queue(QueueName=jobs["queue"] + "-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=jobs["queue"],
+        Attributes={
+            "VisibilityTimeout": "60",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        },
+    )["QueueUrl"]
+    s3 = client(hub, "s3", region, endpoint)
+    try:
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=jobs["bucket"])
+        else:
+            s3.create_bucket(Bucket=jobs["bucket"], CreateBucketConfiguration={"LocationConstraint": region})
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    return {"table": table, "queueUrl": queue_url, "dlqUrl": dlq_url, "bucket": jobs["bucket"]}
 
 
 def ensure_table(hub, endpoint, name, region, schema):

@@ -43,6 +43,11 @@ pub fn expiry_bin() -> PathBuf {
     built_bin("marshal-expiry")
 }
 
+/// The `marshal-worker` binary (the factory-job worker) of this build.
+pub fn worker_bin() -> PathBuf {
+    built_bin("marshal-worker")
+}
+
 fn built_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
     let profile_dir = exe
@@ -71,7 +76,7 @@ pub struct Api {
 /// What the API printed (stdout and stderr, whole lines), and whether a
 /// failure message has shown it already.
 #[derive(Debug, Default)]
-struct Log {
+pub(crate) struct Log {
     bytes: Mutex<Vec<u8>>,
     shown: AtomicBool,
 }
@@ -122,27 +127,7 @@ impl Api {
         if let Some(dir) = static_dir {
             cmd.arg("--static-dir").arg(dir);
         }
-        for name in [
-            "MARSHAL_CONFIG",
-            "MARSHAL_CONFIG_JSON",
-            "AWS_LAMBDA_RUNTIME_API",
-            "AWS_PROFILE",
-            "AWS_SESSION_TOKEN",
-            "AWS_ENDPOINT_URL_IOT",
-            "AWS_ENDPOINT_URL_STS",
-            "AWS_ENDPOINT_URL_IOT_DATA_PLANE",
-            "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-            // The binary's own default filter: info, with the SDK's chatter off.
-            "RUST_LOG",
-        ] {
-            cmd.env_remove(name);
-        }
-        let mut child = cmd
-            .env("AWS_ENDPOINT_URL", aws_endpoint)
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-            .env("AWS_REGION", HUB_REGION)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+        let mut child = with_aws_env(&mut cmd, aws_endpoint)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -324,6 +309,31 @@ impl fmt::Display for Exchange {
     }
 }
 
+/// `cmd` talking to `aws_endpoint` (moto) as the hub, with nothing of this
+/// machine's AWS or Marshal settings leaking in: for the API and the worker.
+pub fn with_aws_env<'a>(cmd: &'a mut Command, aws_endpoint: &str) -> &'a mut Command {
+    for name in [
+        "MARSHAL_CONFIG",
+        "MARSHAL_CONFIG_JSON",
+        "AWS_LAMBDA_RUNTIME_API",
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_IOT",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_IOT_DATA_PLANE",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        // The binary's own default filter: info, with the SDK's chatter off.
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.env("AWS_ENDPOINT_URL", aws_endpoint)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+        .env("AWS_REGION", HUB_REGION)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
@@ -335,7 +345,7 @@ pub fn free_port() -> u16 {
 
 /// Copies a child's output into `log` line by line (so stdout and stderr
 /// do not interleave mid-line), keeping the last [`LOG_LIMIT`] bytes.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>, log: &Arc<Log>) {
+pub(crate) fn drain<R: Read + Send + 'static>(pipe: Option<R>, log: &Arc<Log>) {
     let Some(pipe) = pipe else { return };
     let log = Arc::clone(log);
     thread::spawn(move || {
@@ -354,7 +364,7 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>, log: &Arc<Log>) {
 }
 
 impl Log {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
         String::from_utf8_lossy(&bytes).into_owned()
     }

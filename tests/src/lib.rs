@@ -10,6 +10,7 @@ pub mod api;
 pub mod fake_broker;
 pub mod fault_proxy;
 pub mod http;
+pub mod jobs;
 pub mod mosquitto;
 pub mod moto;
 pub mod moto_state;

@@ -140,6 +140,25 @@ pub fn seed_with_device_policy(endpoint: &str, targets: &[Target], policy: &str)
     seed(endpoint, &spec)
 }
 
+/// `job_state.py`'s verdict on a large job's certificates (id, thing):
+/// per target, those missing, duplicated, not ACTIVE, without `policy`,
+/// and of a sample of `sample`, those not attached to their thing alone.
+pub fn job_state(
+    endpoint: &str,
+    targets: &[Target],
+    policy: &str,
+    certificates: &[(&str, &str)],
+    sample: usize,
+) -> Value {
+    let input = json!({
+        "targets": targets.iter().map(Target::spec).collect::<Vec<_>>(),
+        "policy": policy,
+        "certificates": certificates,
+        "sample": sample,
+    });
+    run_script("job_state.py", endpoint, &input)
+}
+
 /// What `targets` hold now, describing only `certificate_ids` in detail.
 pub fn inspect(endpoint: &str, targets: &[Target], certificate_ids: &[&str]) -> AwsState {
     let input = json!({

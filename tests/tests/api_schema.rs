@@ -103,7 +103,11 @@ fn the_api_answers_as_its_openapi_document_says() {
     let moto = Moto::start();
     let targets = targets();
     moto_state::seed_with_device_policy(&moto.endpoint(), &targets, POLICY);
-    let api = Api::start(&config_toml(&targets), &moto.endpoint());
+    // Jobs configured (their queue, table and bucket), no worker: what is
+    // queued stays queued, and nothing reaches AWS IoT.
+    let jobs = marshal_tests::jobs::seed(&moto.endpoint());
+    let config = config_toml(&targets) + &marshal_tests::jobs::config(&jobs, "");
+    let api = Api::start(&config, &moto.endpoint());
 
     let reports = report_dir();
     std::fs::create_dir_all(&reports)

@@ -111,13 +111,48 @@ const API_CALLS: &[ApiCall] = &[
     call(
         "get_item",
         "dynamodb:GetItem",
-        Scope::Tables(&[OWNERSHIP_TABLE]),
+        Scope::Tables(&[OWNERSHIP_TABLE, JOBS_TABLE]),
     ),
     call(
         "put_item",
         "dynamodb:PutItem",
-        Scope::Tables(&[OWNERSHIP_TABLE, LEDGER_TABLE]),
+        Scope::Tables(&[OWNERSHIP_TABLE, LEDGER_TABLE, JOBS_TABLE]),
     ),
+    // Jobs: state changes and counts, and a chunk marked done in the
+    // transaction that counts it (TransactWriteItems needs the actions of
+    // its items, here UpdateItem).
+    call(
+        "update_item",
+        "dynamodb:UpdateItem",
+        Scope::Tables(&[JOBS_TABLE]),
+    ),
+    call(
+        "transact_write_items",
+        "dynamodb:UpdateItem",
+        Scope::Tables(&[JOBS_TABLE]),
+    ),
+    // The job queue: the API and the split send, the worker's event
+    // source (or the local poller) receives and deletes.
+    call(
+        "send_message_batch",
+        "sqs:SendMessage",
+        Scope::Own(&[JOBS_QUEUE]),
+    ),
+    call(
+        "receive_message",
+        "sqs:ReceiveMessage",
+        Scope::Own(&[JOBS_QUEUE]),
+    ),
+    call(
+        "delete_message_batch",
+        "sqs:DeleteMessage",
+        Scope::Own(&[JOBS_QUEUE]),
+    ),
+    // Job files: the upload URL and results written and handed out by the
+    // API, the upload read by the split (HeadObject is s3:GetObject).
+    call("put_object", "s3:PutObject", Scope::Own(JOB_FILES)),
+    call("get_object", "s3:GetObject", Scope::Own(JOB_FILES)),
+    call("head_object", "s3:GetObject", Scope::Own(JOB_FILES)),
     call(
         "delete_item",
         "dynamodb:DeleteItem",
@@ -135,9 +170,14 @@ const API_CALLS: &[ApiCall] = &[
     call(
         "query",
         "dynamodb:Query",
-        Scope::Tables(&[INVENTORY_INDEX, LEDGER_TABLE]),
+        Scope::Tables(&[INVENTORY_INDEX, LEDGER_TABLE, JOBS_TABLE]),
     ),
 ];
+
+/// The jobs' table, queue and files (the bucket's two prefixes).
+const JOBS_TABLE: &str = "JobsTable";
+const JOBS_QUEUE: &str = "JobsQueue";
+const JOB_FILES: &[&str] = &["${JobsBucket.Arn}/uploads/*", "${JobsBucket.Arn}/results/*"];
 
 /// Where `lambda/src/aws/` makes SDK calls: `<receiver><operation>(`, in any
 /// of its files. A client kept under another name needs its receiver here.

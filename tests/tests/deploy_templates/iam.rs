@@ -36,12 +36,19 @@ pub(crate) enum Scope {
     /// Exactly this `{"Fn::Sub": "..."}` (an ARN of the stack's own account
     /// and region, named by a parameter).
     Sub(&'static str),
+    /// Only these resources of the same template: `"<name>"` as
+    /// `{"Fn::GetAtt": ["<name>", "Arn"]}`, `"${...}"` as exactly that
+    /// `{"Fn::Sub": "..."}` (e.g. a prefix of the template's bucket).
+    Own(&'static [&'static str]),
 }
 
 impl Scope {
     /// Only the hub's own role may be granted it.
     fn hub_only(self) -> bool {
-        matches!(self, Scope::Parameter(_) | Scope::Tables(_) | Scope::Sub(_))
+        matches!(
+            self,
+            Scope::Parameter(_) | Scope::Tables(_) | Scope::Sub(_) | Scope::Own(_)
+        )
     }
 }
 
@@ -64,6 +71,10 @@ pub(crate) struct ApiCall {
 
 /// What the function needs besides the API's calls: writing its own logs.
 const PLUMBING: &[&str] = &["logs:CreateLogStream", "logs:PutLogEvents"];
+
+/// What Lambda's SQS event source does with the worker's role besides the
+/// receive and delete the local poller makes too: read the queue's settings.
+const EVENT_SOURCE: &[&str] = &["sqs:GetQueueAttributes"];
 
 /// What a template is for, which decides the rules its roles follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -346,6 +357,16 @@ impl Checker<'_> {
                     );
                 }
                 self.granted.insert(action);
+            } else if EVENT_SOURCE.contains(&action.as_str()) {
+                let own_queue = resources.iter().all(|r| {
+                    r.pointer("/Fn::GetAtt/1").and_then(Value::as_str) == Some("Arn")
+                        && r.pointer("/Fn::GetAtt/0")
+                            .and_then(Value::as_str)
+                            .is_some_and(|name| name.ends_with("Queue"))
+                });
+                if !own_queue {
+                    self.find(at, format!("{action} beyond the stack's own queue"));
+                }
             } else if PLUMBING.contains(&action.as_str()) {
                 let own_log_group = resources.iter().all(|r| {
                     r.pointer("/Fn::GetAtt/1").and_then(Value::as_str) == Some("Arn")
@@ -416,6 +437,16 @@ impl Checker<'_> {
                     fits,
                     format!(" (only the DynamoDB tables and indexes {names:?} of this template)"),
                 );
+            }
+            Scope::Own(names) => {
+                let fits = names.iter().any(|name| {
+                    if name.starts_with("${") {
+                        resource.get("Fn::Sub") == Some(&serde_json::json!(name))
+                    } else {
+                        resource.get("Fn::GetAtt") == Some(&serde_json::json!([name, "Arn"]))
+                    }
+                });
+                return only_if(fits, format!(" (only {names:?} of this template)"));
             }
             Scope::Cert => "cert",
             Scope::PolicyNames => "policy",
