@@ -28,8 +28,10 @@ use marshal_shared::debug_text::looks_like_debug;
 use crate::tls_failure::{self, Peer, find_rustls_error};
 use crate::{cli::ApiArgs, outcome::Failure};
 
+mod jobs;
 mod query;
 
+pub(crate) use jobs::JobId;
 pub(crate) use query::InventoryQuery;
 
 /// Where the token comes from when `--token-stdin` is not given.

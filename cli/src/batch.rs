@@ -15,6 +15,7 @@ use std::{
 
 use marshal_shared::{
     Certificate, OffsetDateTime,
+    api::CertificateInput,
     preflight::{self, Severity},
 };
 use regex_lite::Regex;
@@ -79,6 +80,15 @@ impl Item {
         self.thing
             .clone()
             .or_else(|| self.certificate.as_ref().and_then(Certificate::common_name))
+    }
+
+    /// What a request or a job's file carries for it: `Certificate::to_pem()`
+    /// and the thing name, nothing else, so no key read beside it can leave.
+    pub(crate) fn input(&self) -> Option<CertificateInput> {
+        self.certificate.as_ref().map(|c| CertificateInput {
+            certificate_pem: c.to_pem(),
+            thing_name: self.thing_name(),
+        })
     }
 
     fn error(&mut self, code: &str, message: String) {

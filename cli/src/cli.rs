@@ -38,8 +38,11 @@ pub(crate) enum Command {
     /// List the targets (account × region) and policies the Marshal API lets you use.
     Targets(TargetsArgs),
     /// Register certificates without a CA into targets through the Marshal API
-    /// (one file, several, or a factory batch).
+    /// (one file, several, or a factory batch; `--job` for large batches).
     Register(RegisterArgs),
+    /// Show a factory job (`marshal register --job`), follow it to its end,
+    /// cancel it, and download its results CSV.
+    Job(JobArgs),
     /// Show a certificate in every target you may see: registered or not,
     /// status, attached policies and things.
     Status(StatusArgs),
@@ -268,9 +271,68 @@ pub(crate) struct RegisterArgs {
     #[arg(long)]
     pub(crate) skip_invalid: bool,
     /// Write a results CSV here (thing, certificate ID, status and endpoint per
-    /// target); default with --batch: marshal-results.csv.
+    /// target); default with --batch: marshal-results.csv, with --job:
+    /// marshal-job-<ID>-results.csv (the job's own CSV: one row per certificate
+    /// and target). Replaced if it exists: it is this run's output.
     #[arg(long, value_name = "PATH")]
     pub(crate) results: Option<PathBuf>,
+    /// Register as one job on the server, for large batches: the certificates
+    /// (never a key) are uploaded as one file, workers register them at each
+    /// target's pace, and this command follows the job to its end. It prints
+    /// the job's id first: Ctrl-C stops following, not the job; `marshal job
+    /// ID` follows it again. Exit status as for `marshal job`.
+    #[arg(long)]
+    pub(crate) job: bool,
+    /// With --job: start the job, print its id and state, and return without
+    /// following it.
+    #[arg(long, requires = "job")]
+    pub(crate) no_wait: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = "\
+Examples:
+  marshal register --batch factory/ --target a-tokyo,b-virginia --job
+  marshal job 0123456789abcdef0123456789abcdef            # follow it again
+  marshal job 0123456789abcdef0123456789abcdef --no-wait  # where it is now
+  marshal job 0123456789abcdef0123456789abcdef --cancel
+
+Following shows progress on stderr (a bar in a terminal, a line per tenth in
+logs): registrations done of certificates x targets, the pace, the time left,
+how often AWS throttled (throttling slows a job down; it never fails a
+registration) and each target's counts. Ctrl-C stops following; the job goes
+on. Once the job has ended, its results CSV is downloaded: one row per
+certificate and target (index, thing_name, certificate_id, target, outcome,
+status, certificate_arn, endpoint, error_code, error_message). A cancelled
+job finishes the chunks under way and skips the rest (outcome `skipped`).
+Only the job's creator sees it.
+
+Exit status: 0 the job finished and every registration succeeded (with
+--no-wait: it is under way and nothing has failed so far); 1 a registration
+failed, the job failed (its error and findings are shown), was cancelled or
+never got its file, or the API or the job's storage refused or cannot be
+reached; 2 bad usage, an id that is not a job id, or a results file that
+exists with other contents (--force).")]
+pub(crate) struct JobArgs {
+    #[command(flatten)]
+    pub(crate) api: ApiArgs,
+    /// The job's id (32 hex digits), as `marshal register --job` printed it.
+    #[arg(value_name = "ID")]
+    pub(crate) id: String,
+    /// Cancel the job first: no chunk starts any more (those under way
+    /// finish), the rest is skipped. Then show it as by default.
+    #[arg(long)]
+    pub(crate) cancel: bool,
+    /// Show the job as it is now and return, without following it.
+    #[arg(long)]
+    pub(crate) no_wait: bool,
+    /// Write the results CSV here [default: marshal-job-<ID>-results.csv, once
+    /// the job has ended]. With --no-wait, the rows so far.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) results: Option<PathBuf>,
+    /// Replace a results file that exists with other contents.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// A certificate by ID, or by a file holding it.

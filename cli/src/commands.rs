@@ -5,6 +5,7 @@ mod convert;
 mod history;
 mod inspect;
 mod inventory;
+mod job;
 mod keygen;
 mod online;
 mod policy;
@@ -34,6 +35,7 @@ pub(crate) fn run(command: Command) -> Result<Report, Failure> {
         Command::Policy(args) => policy::run(&args),
         Command::Targets(args) => online::targets(&args),
         Command::Register(args) => register::run(&args),
+        Command::Job(args) => job::run(&args),
         Command::Status(args) => online::status(&args),
         Command::Activate(args) => online::change(&args, CertificateStatus::Active),
         Command::Deactivate(args) => online::change(&args, CertificateStatus::Inactive),

@@ -1,4 +1,4 @@
-//! The ledger commands' syntax: what clap accepts and refuses before any
+//! The online commands' syntax (ledger, jobs): what clap accepts and refuses before any
 //! request is made.
 
 use clap::{Parser, error::ErrorKind};
@@ -137,4 +137,43 @@ fn history_takes_one_certificate() {
 fn the_syntax_is_consistent() {
     use clap::CommandFactory;
     Cli::command().debug_assert();
+}
+
+#[test]
+fn jobs_are_followed_cancelled_or_shown_and_no_wait_needs_a_job() {
+    let Ok(Command::Job(args)) = parse(&[
+        "job",
+        "0123456789abcdef0123456789abcdef",
+        "--cancel",
+        "--no-wait",
+        "--results",
+        "out.csv",
+        "--force",
+    ]) else {
+        panic!("job with every flag was refused");
+    };
+    assert_eq!(args.id, "0123456789abcdef0123456789abcdef");
+    assert!(args.cancel && args.no_wait && args.force);
+    assert_eq!(
+        args.results.as_deref(),
+        Some(std::path::Path::new("out.csv"))
+    );
+
+    let Ok(Command::Register(args)) = parse(&[
+        "register",
+        "--target",
+        "a",
+        "--batch",
+        "dir",
+        "--job",
+        "--no-wait",
+    ]) else {
+        panic!("register --job --no-wait was refused");
+    };
+    assert!(args.job && args.no_wait);
+    assert_eq!(
+        refused(&["register", "--target", "a", "--batch", "dir", "--no-wait"]),
+        ErrorKind::MissingRequiredArgument
+    );
+    assert_eq!(refused(&["job"]), ErrorKind::MissingRequiredArgument);
 }

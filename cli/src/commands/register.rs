@@ -3,6 +3,8 @@
 //! the batch goes out in requests the API's limits allow; a results CSV says
 //! what happened to each device in each target. The API is idempotent, so
 //! running the same batch again is safe and changes nothing that is done.
+//! With `--job` the same checked batch becomes one job on the server
+//! (`commands/job`), for batches too large to wait on request by request.
 
 use std::{
     collections::BTreeMap,
@@ -12,7 +14,7 @@ use std::{
 
 use marshal_shared::{
     OffsetDateTime,
-    api::{CertificateInput, CreateRegistrationRequest, GetConfigResponse, RegistrationResult},
+    api::{CreateRegistrationRequest, GetConfigResponse, RegistrationResult},
 };
 use regex_lite::Regex;
 use serde_json::json;
@@ -76,6 +78,22 @@ pub(crate) fn run(args: &RegisterArgs) -> Result<Report, Failure> {
             "nothing_to_send",
             format!("{problems}no certificate can be registered"),
         ));
+    }
+
+    if args.job {
+        return super::job::Submission {
+            api: &args.api,
+            client: &client,
+            items: &items,
+            problems: &problems,
+            targets,
+            policy,
+            activate: !args.inactive,
+            owner_group: args.owner_group.clone(),
+            results: args.results.clone(),
+            follow: !args.no_wait,
+        }
+        .run();
     }
 
     let plan = Plan {
@@ -159,16 +177,7 @@ impl Plan<'_> {
         'chunks: for chunk in &chunks {
             for group in &target_groups {
                 let request = CreateRegistrationRequest {
-                    certificates: chunk
-                        .iter()
-                        .filter_map(|&i| {
-                            let item = &items[i];
-                            item.certificate.as_ref().map(|c| CertificateInput {
-                                certificate_pem: c.to_pem(),
-                                thing_name: item.thing_name(),
-                            })
-                        })
-                        .collect(),
+                    certificates: chunk.iter().filter_map(|&i| items[i].input()).collect(),
                     targets: group.to_vec(),
                     policy: self.policy.to_owned(),
                     activate: self.activate,
