@@ -106,6 +106,31 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
             ]))
         },
     )?;
+    // A factory job of 10,000 certificates × 2 targets against a modelled
+    // AWS IoT budget of 10 calls per second per account and API, its
+    // worker killed halfway; then a batch through `register --batch`
+    // against the same budget, for comparison.
+    steps.run(
+        "bench factory job 10,000 × 2 (against moto behind a throttle model)",
+        || {
+            run(project
+                .cargo(&[
+                    "test",
+                    "--release",
+                    "-p",
+                    "marshal-tests",
+                    "--test",
+                    "api_jobs_pace",
+                    "--",
+                    "--include-ignored",
+                    "--nocapture",
+                    "--test-threads",
+                    "1",
+                ])
+                .env("MARSHAL_JOB_PACE_CERTIFICATES", "10000")
+                .env("MARSHAL_JOB_BATCH_CERTIFICATES", "1000"))
+        },
+    )?;
     // The fan-out alone, with AWS answering in parallel (in memory).
     steps.run(
         "bench API fan-out (release, in-memory AWS, 25 ms per call)",

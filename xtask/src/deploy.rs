@@ -26,15 +26,19 @@ const TEMPLATES: &[&str] = &["template.yaml", "deploy/target-role.yaml"];
 const LINT_REGION: &str = "us-east-1";
 
 /// Where `cargo lambda build` leaves the functions' zips, under the target
-/// dir: the API and the expiry report.
-const LAMBDA_ZIPS: [&str; 2] = [
+/// dir: the API, the expiry report and the job worker.
+const LAMBDA_ZIPS: [&str; 3] = [
     "lambda/marshal-lambda/bootstrap.zip",
     "lambda/marshal-expiry/bootstrap.zip",
+    "lambda/marshal-worker/bootstrap.zip",
 ];
 
-/// The aim for the function's zip (Lambda itself takes 50 MB): a build above
-/// it fails, so growth is a decision rather than an accident.
-const ZIP_BUDGET_BYTES: u64 = 8 * 1024 * 1024;
+/// The aim for each function's zip (Lambda itself takes 50 MB): a build
+/// above it fails, so growth is a decision rather than an accident. 10 MiB
+/// since factory jobs: the API and the worker link the S3 and SQS clients
+/// (the API was 7.28 MiB at 8 MiB before them); a cold start reads the zip,
+/// and 10 MiB still loads in well under the 100 ms of a registration.
+const ZIP_BUDGET_BYTES: u64 = 10 * 1024 * 1024;
 
 /// `cargo xtask deploy-check`: the deploy steps of `cargo xtask test` alone.
 pub(crate) fn check(project: &Project) -> Result<()> {

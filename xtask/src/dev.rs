@@ -84,6 +84,8 @@ const HUB_REGION: &str = "ap-northeast-1";
 /// The API's ownership table (the configuration's default name), made in the
 /// hub account by the seed.
 const OWNERSHIP_TABLE: &str = "marshal-ownership";
+/// The jobs table, queue and bucket of `[jobs]` in both dev configurations.
+const JOBS: &str = "marshal-jobs";
 /// Importing moto takes a few seconds on a cold cache.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long moto and the API get to exit on their own after Ctrl-C.
@@ -188,6 +190,7 @@ pub(crate) fn dev(project: &Project, options: &Options) -> Result<()> {
 struct Binaries {
     api: PathBuf,
     cli: PathBuf,
+    worker: PathBuf,
 }
 
 impl Binaries {
@@ -203,6 +206,7 @@ impl Binaries {
         Ok(Binaries {
             api: bin("marshal-lambda")?,
             cli: bin("marshal")?,
+            worker: bin("marshal-worker")?,
         })
     }
 }
@@ -236,7 +240,7 @@ fn start_and_watch(
     services.wait_until_answers(options.moto_port, "/moto-api/", None, START_TIMEOUT, &STOP)?;
 
     println!("\n==> seed moto: role {ROLE_NAME} per account, policy {POLICY} per target");
-    seed(project, &bins.cli, &endpoint)?;
+    let queue_url = seed(project, &bins.cli, &endpoint)?;
 
     let api = format!("http://127.0.0.1:{}", options.port);
     let (config, page, issuer) = match options.oidc_port {
@@ -257,9 +261,24 @@ fn start_and_watch(
         .arg(&page)
         .current_dir(&project.root);
     fake_aws_env(&mut cmd, &endpoint);
+    // The queue's URL names moto's port, so it comes from the seed.
+    cmd.env("MARSHAL_JOBS_QUEUE_URL", &queue_url);
     ensure_port_free(options.port, "--port")?;
     services.start("API", &mut cmd, Output::Inherit)?;
     services.wait_until_answers(options.port, "/v1/health", Some(200), START_TIMEOUT, &STOP)?;
+
+    let worker_log = logs.join("worker.log");
+    println!(
+        "\n==> job worker polling {queue_url} (log: {})",
+        worker_log.display()
+    );
+    let mut cmd = Command::new(&bins.worker);
+    cmd.args(["--poll", "--config"])
+        .arg(&config)
+        .current_dir(&project.root)
+        .env("MARSHAL_JOBS_QUEUE_URL", &queue_url);
+    fake_aws_env(&mut cmd, &endpoint);
+    services.start("job worker", &mut cmd, Output::File(worker_log))?;
 
     print_banner(&api, &endpoint, &logs, &bins.cli, issuer.as_deref());
     services.watch(&STOP)
@@ -357,8 +376,9 @@ fn fake_aws_env(cmd: &mut Command, endpoint: &str) {
 }
 
 /// Runs `tests/moto/seed.py` with each target's policy document as the
-/// `marshal policy` CLI makes it (least privilege, never `iot:*`).
-fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
+/// `marshal policy` CLI makes it (least privilege, never `iot:*`); and the
+/// jobs' table, queue and bucket. Returns the jobs queue's URL.
+fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<String> {
     let mut targets = Vec::new();
     for target in TARGETS {
         let document = capture(Command::new(cli).args([
@@ -380,7 +400,7 @@ fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
         ));
     }
     let spec = format!(
-        r#"{{"targets":[{}],"ownershipTable":{{"name":"{OWNERSHIP_TABLE}","region":"{HUB_REGION}"}}}}"#,
+        r#"{{"targets":[{}],"ownershipTable":{{"name":"{OWNERSHIP_TABLE}","region":"{HUB_REGION}"}},"jobs":{{"table":"{JOBS}","queue":"{JOBS}","bucket":"{JOBS}","region":"{HUB_REGION}"}}}}"#,
         targets.join(",")
     );
 
@@ -411,11 +431,20 @@ fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<()> {
     accounts.sort_unstable();
     accounts.dedup();
     println!(
-        "seeded   {} targets in accounts {} (role {ROLE_NAME}, ExternalId {EXTERNAL_ID}, policy {POLICY})",
+        "seeded   {} targets in accounts {} (role {ROLE_NAME}, ExternalId {EXTERNAL_ID}, policy {POLICY}), \
+         jobs table, queue and bucket {JOBS}",
         TARGETS.len(),
         accounts.join(", ")
     );
-    Ok(())
+    queue_url(&String::from_utf8_lossy(&output.stdout))
+        .with_context(|| format!("{} gave no jobs.queueUrl", script.display()))
+}
+
+/// The jobs queue's URL in seed.py's summary (`"queueUrl": "..."`).
+fn queue_url(summary: &str) -> Option<String> {
+    let (_, rest) = summary.split_once("\"queueUrl\": \"")?;
+    let (url, _) = rest.split_once('"')?;
+    url.starts_with("http://127.0.0.1:").then(|| url.to_owned())
 }
 
 fn print_banner(api: &str, moto: &str, logs: &Path, cli: &Path, issuer: Option<&str>) {
@@ -450,7 +479,8 @@ Marshal is running locally (Ctrl-C stops everything):
 
   page    {api}/      (open it in a browser)
   API     {api}/v1   {auth}
-{sign_in}  moto    {moto}     fake AWS IoT + STS, log in {logs}
+{sign_in}  moto    {moto}     fake AWS IoT, STS, DynamoDB, SQS, S3; logs in {logs}
+  worker  factory jobs (marshal register --batch DIR --job), log worker.log
   targets {targets}
           (accounts 111111111111 and 222222222222 × ap-northeast-1 and us-east-1)
   policy  {POLICY}
