@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use marshal_shared::api::{
-    CreateRegistrationRequest, CreateRegistrationResponse, ErrorBody, GetConfigResponse,
+    CreateRegistrationRequest, CreateRegistrationResponse, ErrorBody, GetConfigResponse, Job,
 };
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -340,4 +340,118 @@ pub(crate) async fn retire_certificate(
 fn canonical(id: &str) -> Result<String, ApiFailure> {
     crate::state::manage::parse_certificate_id(id)
         .map_err(|_| unreachable("not a certificate ID; nothing was sent"))
+}
+
+/// `POST /v1/jobs`: 201 with the job, and for an upload job where to put
+/// its file.
+pub(crate) async fn create_job(
+    request: &marshal_shared::api::CreateJobRequest,
+) -> Result<marshal_shared::api::CreateJobResponse, ApiFailure> {
+    let body = serde_json::to_string(request).map_err(unreachable)?;
+    call("POST", "/v1/jobs", Some(body), &[201]).await
+}
+
+/// `GET /v1/jobs/{id}`, `POST …/start` (202) and `POST …/cancel`: the job
+/// as it stands. `id` comes from an answer of the server: it goes into the
+/// path only if it is a job id.
+pub(crate) async fn job(id: &str, action: JobCall) -> Result<Job, ApiFailure> {
+    if !marshal_shared::validate::is_job_id(id) {
+        return Err(unreachable("not a job id; nothing was sent"));
+    }
+    match action {
+        JobCall::Read => call("GET", &format!("/v1/jobs/{id}"), None, &[200]).await,
+        JobCall::Start => {
+            let path = format!("/v1/jobs/{id}/start");
+            call("POST", &path, Some("{}".to_owned()), &[202]).await
+        }
+        JobCall::Cancel => {
+            let path = format!("/v1/jobs/{id}/cancel");
+            call("POST", &path, Some("{}".to_owned()), &[200]).await
+        }
+    }
+}
+
+/// What [`job`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobCall {
+    Read,
+    Start,
+    Cancel,
+}
+
+/// `GET /v1/jobs/{id}/results`, then the CSV behind its presigned URL.
+pub(crate) async fn job_results(id: &str) -> Result<String, ApiFailure> {
+    if !marshal_shared::validate::is_job_id(id) {
+        return Err(unreachable("not a job id; nothing was sent"));
+    }
+    let answer: marshal_shared::api::JobResultsResponse =
+        call("GET", &format!("/v1/jobs/{id}/results"), None, &[200]).await?;
+    let (_, text) = transfer("GET", &answer.url, &[], None).await?;
+    Ok(text)
+}
+
+/// PUTs a job's file where `POST /v1/jobs` said, with exactly the headers
+/// it said (they are signed). The URL is presigned: no token goes with it.
+pub(crate) async fn upload_job_file(
+    upload: &marshal_shared::api::UploadInstructions,
+    file: &str,
+) -> Result<(), ApiFailure> {
+    if file.len() as u64 > upload.max_bytes {
+        return Err(unreachable(format!(
+            "the job file is {} bytes, more than the {} this deployment accepts",
+            file.len(),
+            upload.max_bytes
+        )));
+    }
+    transfer(&upload.method, &upload.url, &upload.headers, Some(file)).await?;
+    Ok(())
+}
+
+/// A request to a presigned URL of the job bucket: no token, `headers` as
+/// given; any 2xx is success, anything else a failure in words (S3's error
+/// body is XML, not the API's).
+async fn transfer(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> Result<(u16, String), ApiFailure> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(unreachable("the server gave no usable file URL"));
+    }
+    let init = RequestInit::new();
+    init.set_method(method);
+    let request_headers = Headers::new().map_err(js_failure)?;
+    for (name, value) in headers {
+        request_headers.set(name, value).map_err(js_failure)?;
+    }
+    init.set_headers(&request_headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(js_failure)?;
+    let window = web_sys::window().ok_or_else(|| unreachable("no window"))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| {
+            unreachable(format!(
+                "the job bucket cannot be reached ({})",
+                describe(e)
+            ))
+        })?
+        .dyn_into()
+        .map_err(js_failure)?;
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(js_failure)?)
+        .await
+        .map_err(js_failure)?
+        .as_string()
+        .unwrap_or_default();
+    if (200..300).contains(&status) {
+        Ok((status, text))
+    } else {
+        Err(unreachable(format!(
+            "the job bucket answered HTTP {status}"
+        )))
+    }
 }

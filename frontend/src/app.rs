@@ -128,6 +128,7 @@ pub(crate) fn app() -> Html {
                             count,
                             ms,
                             zip,
+                            job_file,
                         } => Action::BatchDone {
                             run,
                             result: Rc::new(BatchResult {
@@ -135,6 +136,7 @@ pub(crate) fn app() -> Html {
                                 count,
                                 ms,
                                 zip,
+                                job_file: Rc::from(job_file),
                             }),
                         },
                         WorkerMessage::BatchFailed(message) => Action::BatchFailed { run, message },

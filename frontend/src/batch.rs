@@ -108,6 +108,9 @@ pub struct BatchZip {
     dir: String,
     manifest: String,
     certificates: String,
+    /// The certificates as a job file (`POST /v1/jobs`, NDJSON): public
+    /// parts only, so the page may send it.
+    job_file: String,
     count: usize,
 }
 
@@ -119,6 +122,7 @@ impl BatchZip {
             dir: format!("marshal-batch-{total}"),
             manifest: "thing_name,certificate_id,certificate,private_key\n".to_owned(),
             certificates: String::new(),
+            job_file: String::new(),
             count: 0,
         }
     }
@@ -145,12 +149,13 @@ impl BatchZip {
         certificate: &Certificate,
         key: &PrivateKey,
     ) -> Result<(), ZipError> {
+        let pem = certificate.to_pem();
         let cert_path = format!("certs/{name}.cert.pem");
         let key_path = format!("keys/{name}.private.key");
         let dir = &self.dir;
         self.zip.add(
             &format!("{dir}/{cert_path}"),
-            certificate.to_pem().as_bytes(),
+            pem.as_bytes(),
             FileMode::Public,
         )?;
         self.zip.add(
@@ -161,8 +166,16 @@ impl BatchZip {
         let id = certificate.id();
         let _ = writeln!(self.manifest, "{name},{id},{cert_path},{key_path}");
         let _ = writeln!(self.certificates, "{name},{cert_path}");
+        let line = serde_json::json!({ "thingName": name, "certificatePem": pem });
+        let _ = writeln!(self.job_file, "{line}");
         self.count += 1;
         Ok(())
+    }
+
+    /// The batch's certificates as a job file: one NDJSON line
+    /// `{"thingName", "certificatePem"}` per device, no key.
+    pub fn job_file(&self) -> &str {
+        &self.job_file
     }
 
     /// The finished zip (it holds private keys: straight to a download).

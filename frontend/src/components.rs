@@ -1,6 +1,7 @@
 //! The page's sections, each a function component over the shared state.
 
 mod batch;
+mod batch_job;
 mod credential_form;
 mod credential_view;
 mod import;

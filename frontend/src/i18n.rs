@@ -6,6 +6,7 @@ use marshal_shared::api::{ErrorCode, TargetErrorCode};
 
 pub mod auth;
 pub mod inventory;
+pub mod jobs;
 pub mod manage;
 pub mod rotate;
 

@@ -142,6 +142,12 @@ mod entry {
             format!("{}.zip", self.zip.name())
         }
 
+        /// The certificates as a job file (NDJSON, public parts only), for
+        /// registering the batch as a job; call before [`BatchRun::finish`].
+        pub fn job_file(&self) -> String {
+            self.zip.job_file().to_owned()
+        }
+
         /// The zip (it holds private keys: the page hands it to a download).
         pub fn finish(self) -> Result<Vec<u8>, String> {
             self.zip.finish().map_err(|e| e.to_string())

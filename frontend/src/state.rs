@@ -23,6 +23,7 @@ use crate::i18n::{Lang, Text};
 use crate::importing::{ImportProblem, PickedFile, import_files};
 
 pub mod inventory;
+pub mod job;
 pub mod manage;
 
 /// Everything the page shows.
@@ -55,6 +56,8 @@ pub struct BatchForm {
     pub status: BatchStatus,
     /// Id of the last batch started; answers for older ones are dropped.
     pub run: u64,
+    /// The finished batch registered as a job.
+    pub job: job::JobWatch,
 }
 
 /// Where the batch is.
@@ -82,6 +85,8 @@ pub struct BatchResult {
     pub ms: f64,
     /// Holds private keys: wiped when dropped.
     pub zip: Zeroizing<Vec<u8>>,
+    /// The certificates as an NDJSON job file: public parts only.
+    pub job_file: Rc<str>,
 }
 
 /// Batches are the same when they are the same run's zip.
@@ -444,6 +449,11 @@ pub enum Action {
     },
     /// The user stopped the running batch (its worker is gone).
     BatchCancelled,
+    /// The batch `run`'s job.
+    BatchJob {
+        run: u64,
+        action: job::JobAction,
+    },
     /// Try the same files again (after typing a password).
     RetryImport {
         now: OffsetDateTime,
@@ -662,6 +672,7 @@ impl State {
             Action::BatchStarted { run, total } => {
                 self.batch.run = run;
                 self.batch.status = BatchStatus::Running { done: 0, total };
+                self.batch.job = job::JobWatch::Idle;
             }
             Action::BatchProgress { run, done } => {
                 if let BatchStatus::Running { done: d, .. } = &mut self.batch.status
@@ -683,6 +694,11 @@ impl State {
             Action::BatchCancelled => {
                 if self.batch_running() {
                     self.batch.status = BatchStatus::Cancelled;
+                }
+            }
+            Action::BatchJob { run, action } => {
+                if run == self.batch.run && matches!(self.batch.status, BatchStatus::Done(_)) {
+                    self.batch.job.apply(action);
                 }
             }
         }

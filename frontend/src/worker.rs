@@ -28,6 +28,8 @@ pub(crate) enum WorkerMessage {
         count: usize,
         ms: f64,
         zip: Zeroizing<Vec<u8>>,
+        /// The certificates as an NDJSON job file (no keys).
+        job_file: String,
     },
     BatchFailed(String),
 }
@@ -135,6 +137,7 @@ fn read_message(data: &JsValue) -> WorkerMessage {
                 count: number("count") as usize,
                 ms: number("ms"),
                 zip: Zeroizing::new(zip.to_vec()),
+                job_file: get(data, "jobFile").as_string().unwrap_or_default(),
             },
             Err(_) => WorkerMessage::BatchFailed("the worker sent no zip".to_owned()),
         },

@@ -4,7 +4,7 @@
 // handler is installed before the module has loaded, so no job sent early
 // is lost. Messages in: {kind: 'generate', job} or {kind: 'batch', job};
 // out: {kind: 'generated', outcome}, {kind: 'progress', done, total},
-// {kind: 'batch', zip, fileName, count, ms} or {kind: 'batchFailed', message}.
+// {kind: 'batch', zip, fileName, jobFile, count, ms} or {kind: 'batchFailed', message}.
 import init, { generate_in_worker, BatchRun } from './marshal_frontend.js';
 
 const ready = init();
@@ -65,10 +65,11 @@ async function batch(jobJson) {
       }
     }
     const fileName = run.file_name();
+    const jobFile = run.job_file();
     const zip = run.finish();
     run = undefined; // finish() consumed it
     self.postMessage(
-      { kind: 'batch', zip, fileName, count: total, ms: performance.now() - started },
+      { kind: 'batch', zip, fileName, jobFile, count: total, ms: performance.now() - started },
       [zip.buffer],
     );
   } catch (error) {

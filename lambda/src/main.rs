@@ -100,6 +100,15 @@ async fn main() -> anyhow::Result<()> {
         _ => None,
     };
     let base = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    // Where the page sends job files: its connect-src must allow it.
+    let job_files = config.jobs.bucket.as_deref().and_then(|bucket| {
+        // As `S3JobFiles` addresses it: path-style under an endpoint URL.
+        static_page::job_files_source(
+            bucket,
+            base.endpoint_url(),
+            base.region().map(|r| r.as_ref()),
+        )
+    });
     let service = marshal_lambda::aws::service(config, &base)
         .await
         .map_err(anyhow::Error::msg)?;
@@ -114,9 +123,8 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"));
     };
     let app = match &args.static_dir {
-        Some(dir) => {
-            with_page(app, dir, auth).with_context(|| format!("--static-dir {}", dir.display()))?
-        }
+        Some(dir) => with_page(app, dir, auth, job_files.as_deref())
+            .with_context(|| format!("--static-dir {}", dir.display()))?,
         None => app,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -221,12 +229,13 @@ fn with_page(
     app: axum::Router,
     dir: &std::path::Path,
     auth: AuthMode,
+    job_files: Option<&str>,
 ) -> anyhow::Result<axum::Router> {
     use axum::http::{HeaderName, HeaderValue};
     use tower::ServiceBuilder;
     use tower_http::set_header::SetResponseHeaderLayer;
 
-    let [a, b, c, d, e, f] = static_page::page_headers(dir)?.map(|(name, value)| {
+    let [a, b, c, d, e, f] = static_page::page_headers(dir, job_files)?.map(|(name, value)| {
         HeaderValue::from_str(&value)
             .map(|value| SetResponseHeaderLayer::overriding(HeaderName::from_static(name), value))
             .with_context(|| format!("the page's {name} header: {value:?}"))

@@ -65,8 +65,13 @@ struct Auth {
 }
 
 /// The page's response headers for the built page in `dir`: a fixed set,
-/// with `connect-src` widened by `dir/config.json` when it exists.
-pub fn page_headers(dir: &Path) -> Result<[(&'static str, String); 6], PageConfigError> {
+/// with `connect-src` widened by `dir/config.json` when it exists, and by
+/// `job_files` (the origin of the job bucket's presigned URLs, see
+/// [`job_files_source`]) when jobs upload files.
+pub fn page_headers(
+    dir: &Path,
+    job_files: Option<&str>,
+) -> Result<[(&'static str, String); 6], PageConfigError> {
     let path = dir.join("config.json");
     let sources = match std::fs::read_to_string(&path) {
         Ok(text) => connect_sources(&text).map_err(|problem| match problem {
@@ -88,6 +93,12 @@ pub fn page_headers(dir: &Path) -> Result<[(&'static str, String); 6], PageConfi
             });
         }
     };
+    let mut sources = sources;
+    if let Some(origin) = job_files.and_then(http_origin)
+        && !sources.contains(&origin)
+    {
+        sources.push(origin);
+    }
     let [a, b, c, d, e] = OTHER_HEADERS.map(|(name, value)| (name, value.to_owned()));
     Ok([
         ("content-security-policy", content_security_policy(&sources)),
@@ -141,6 +152,22 @@ fn connect_sources(config_json: &str) -> Result<Vec<String>, SourceProblem> {
 
 /// `scheme://host[:port]` of an `http(s)://` URL whose host is a plain name
 /// or address: nothing that could end or extend a CSP directive.
+/// Where the page PUTs a job's file and GETs its results: the origin of
+/// the presigned URLs this server makes for `bucket`. With an S3 endpoint
+/// URL set (moto, locally) they are path-style URLs of that endpoint;
+/// otherwise virtual-hosted URLs of the bucket in `region`.
+pub fn job_files_source(
+    bucket: &str,
+    endpoint_url: Option<&str>,
+    region: Option<&str>,
+) -> Option<String> {
+    match (endpoint_url, region) {
+        (Some(endpoint), _) => http_origin(endpoint),
+        (None, Some(region)) => http_origin(&format!("https://{bucket}.s3.{region}.amazonaws.com")),
+        (None, None) => None,
+    }
+}
+
 fn http_origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if scheme != "http" && scheme != "https" {
@@ -164,7 +191,7 @@ mod tests {
     #[test]
     fn without_config_json_the_page_connects_to_itself_only() {
         let dir = scratch("none");
-        let headers = page_headers(&dir).unwrap();
+        let headers = page_headers(&dir, None).unwrap();
         assert_eq!(headers[0].0, "content-security-policy");
         assert!(
             headers[0].1.contains("connect-src 'self'; style-src"),
@@ -188,7 +215,7 @@ mod tests {
                "signInUrl":"http://127.0.0.1:4321/"}}"#,
         )
         .unwrap();
-        let csp = page_headers(&dir).unwrap()[0].1.clone();
+        let csp = page_headers(&dir, None).unwrap()[0].1.clone();
         assert!(
             csp.contains(
                 "connect-src 'self' https://abc.execute-api.ap-northeast-1.amazonaws.com \
@@ -196,6 +223,37 @@ mod tests {
             ),
             "{csp}"
         );
+    }
+
+    #[test]
+    fn the_job_buckets_origin_is_added_once() {
+        let dir = scratch("jobs");
+        std::fs::write(
+            dir.join("config.json"),
+            r#"{"apiUrl":"http://127.0.0.1:5000/"}"#,
+        )
+        .unwrap();
+        let local = job_files_source("b", Some("http://127.0.0.1:5000/"), Some("us-east-1"));
+        assert_eq!(local.as_deref(), Some("http://127.0.0.1:5000"));
+        let csp = page_headers(&dir, local.as_deref()).unwrap()[0].1.clone();
+        assert!(
+            csp.contains("connect-src 'self' http://127.0.0.1:5000; style-src"),
+            "{csp}"
+        );
+        let aws = job_files_source("marshal-jobs-1", None, Some("eu-west-1"));
+        assert_eq!(
+            aws.as_deref(),
+            Some("https://marshal-jobs-1.s3.eu-west-1.amazonaws.com")
+        );
+        let csp = page_headers(&dir, aws.as_deref()).unwrap()[0].1.clone();
+        assert!(
+            csp.contains(
+                "http://127.0.0.1:5000 https://marshal-jobs-1.s3.eu-west-1.amazonaws.com;"
+            ),
+            "{csp}"
+        );
+        assert_eq!(job_files_source("b", None, None), None);
+        assert_eq!(job_files_source("b", Some("file:///x"), None), None);
     }
 
     #[test]
@@ -257,10 +315,10 @@ mod tests {
     fn a_bad_config_json_is_a_clear_error() {
         let dir = scratch("bad");
         std::fs::write(dir.join("config.json"), r#"{"apiUrl":"ftp://x"}"#).unwrap();
-        let error = page_headers(&dir).unwrap_err().to_string();
+        let error = page_headers(&dir, None).unwrap_err().to_string();
         assert!(error.ends_with("config.json: apiUrl is \"ftp://x\", not an http(s) URL; the page could not connect to it"), "{error}");
         std::fs::write(dir.join("config.json"), "{").unwrap();
-        let error = page_headers(&dir).unwrap_err().to_string();
+        let error = page_headers(&dir, None).unwrap_err().to_string();
         assert!(
             error.contains("config.json: not the JSON object deploy-page writes"),
             "{error}"

@@ -1,7 +1,8 @@
 //! Factory jobs in process, as an attacker with a valid login would try
 //! them: a job is its creator's alone, it registers only what its creator
-//! could register by hand, a message delivered twice counts once, and a
-//! file carrying a key registers nothing.
+//! could register by hand, a message delivered twice counts once, a
+//! file carrying a key registers nothing, and work a failed queue lost is
+//! queued again.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -251,4 +252,101 @@ async fn a_file_with_a_key_registers_nothing_and_a_cancel_skips_the_rest() {
         json!({"pending": 0, "succeeded": 0, "failed": 0, "skipped": 1})
     );
     assert_eq!(snapshot(&w), before);
+}
+
+#[tokio::test]
+async fn what_a_failed_queue_lost_is_queued_again_and_done_once() {
+    let w = jwt_world();
+    // A small job whose chunk could not be queued: 500 naming the way out.
+    let cert = creds("job-lost-1");
+    w.jobs.fail_sends(1);
+    let created = w
+        .send_as(
+            &alice(),
+            "POST",
+            "/v1/jobs",
+            Some(&inline_job(&[&cert], &["a-tokyo", "a-virginia"])),
+        )
+        .await;
+    expect(&created, 500, Some("internal_error"));
+    let message = created.body["error"]["message"].as_str().unwrap().to_owned();
+    let id = message
+        .split_whitespace()
+        .nth(1)
+        .filter(|id| marshal_shared::validate::is_job_id(id))
+        .unwrap_or_else(|| panic!("no job id in {message:?}"))
+        .to_owned();
+    assert!(message.contains(&format!("POST /v1/jobs/{id}/start")), "{message}");
+    assert!(w.jobs.drain().is_empty());
+    let job = w
+        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
+        .await;
+    assert_eq!(job.body["state"], "running", "{}", job.body);
+    // Only its creator can queue it again.
+    let stranger = w
+        .send_as(&bob(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
+        .await;
+    expect(&stranger, 404, Some("job_not_found"));
+    let start = w
+        .send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
+        .await;
+    expect(&start, 202, None);
+    // Twice: the chunk is queued twice and done once.
+    expect(
+        &w.send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
+            .await,
+        202,
+        None,
+    );
+    run_worker(&w).await;
+    let job = w
+        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
+        .await;
+    assert_eq!(job.body["state"], "finished", "{}", job.body);
+    assert_eq!(
+        job.body["counts"],
+        json!({"pending": 0, "succeeded": 2, "failed": 0, "skipped": 0})
+    );
+    let again = w
+        .send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
+        .await;
+    expect(&again, 409, Some("job_conflict"));
+
+    // An uploaded job whose split could not queue its chunks: the split's
+    // redelivery queues them.
+    let certs: Vec<_> = (0..3).map(|i| creds(&format!("job-lost-file-{i}"))).collect();
+    let created = w
+        .send_as(
+            &alice(),
+            "POST",
+            "/v1/jobs",
+            Some(&json!({"upload": "ndjson", "targets": ["a-tokyo"], "policy": "MarshalDevice"})),
+        )
+        .await;
+    let id = created.body["job"]["id"].as_str().unwrap().to_owned();
+    let file: String = certs
+        .iter()
+        .map(|c| format!("{}\n", json!({"certificatePem": c.certificate.to_pem()})))
+        .collect();
+    w.jobs.upload(&id, file.as_bytes());
+    expect(
+        &w.send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
+            .await,
+        202,
+        None,
+    );
+    let split = w.jobs.drain();
+    assert_eq!(split.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    w.jobs.fail_sends(1);
+    assert_eq!(w.service.work(&split[0], deadline).await, WorkOutcome::Again);
+    assert!(w.jobs.drain().is_empty(), "nothing was queued");
+    // SQS delivers the split again once its visibility ends.
+    assert_eq!(w.service.work(&split[0], deadline).await, WorkOutcome::Done);
+    run_worker(&w).await;
+    let job = w
+        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
+        .await;
+    assert_eq!(job.body["state"], "finished", "{}", job.body);
+    assert_eq!(job.body["counts"]["succeeded"], 3, "{}", job.body);
 }

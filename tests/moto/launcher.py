@@ -12,12 +12,20 @@ several threads another write can land in between (two requests could both
 make a record "only if none exists"). Every DynamoDB read and write here runs
 under one lock.
 
+moto's server answers every request with permissive CORS headers of its
+own by default; here it does not (MOTO_DISABLE_GLOBAL_CORS), so a browser
+reaches a bucket only as its CORS configuration allows, as on AWS.
+
 Usage: python tests/moto/launcher.py PORT   (run by tests/src/moto.rs)
 """
 
 import functools
+import os
 import sys
 import threading
+
+# Read by moto.settings at import, so before any moto import.
+os.environ["MOTO_DISABLE_GLOBAL_CORS"] = "1"
 
 from moto.core.config import default_user_config
 from moto.dynamodb.models import DynamoDBBackend

@@ -34,7 +34,8 @@ as template.yaml creates them. `"targets"` may be empty.
 With `"jobs": {"table": "marshal-jobs", "queue": "marshal-jobs", "bucket":
 "marshal-jobs", "region": "..."}` the hub also gets what factory jobs use:
 the jobs table (keys `pk`, `sk`), the queue with its dead-letter queue
-(`<queue>-dlq`, after 5 receives) and the bucket; the summary gives
+(`<queue>-dlq`, after 5 receives) and the bucket; with `"pageOrigins": ["http://127.0.0.1:8080"]` the bucket
+gets the template's CORS rule for those page origins. The summary gives
 `jobs.queueUrl`.
 
 The caller's own credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY,
@@ -178,6 +179,23 @@ def ensure_jobs(hub, endpoint, jobs):
     except botocore.exceptions.ClientError as e:
         if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
             raise
+    origins = jobs.get("pageOrigins") or []
+    if origins:
+        # As the template's CorsConfiguration: the page PUTs job files and
+        # GETs results from its own origin only.
+        s3.put_bucket_cors(
+            Bucket=jobs["bucket"],
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedOrigins": origins,
+                        "AllowedMethods": ["PUT", "GET"],
+                        "AllowedHeaders": ["content-type", "x-amz-*"],
+                        "MaxAgeSeconds": 600,
+                    }
+                ]
+            },
+        )
     return {"table": table, "queueUrl": queue_url, "dlqUrl": dlq_url, "bucket": jobs["bucket"]}
 
 

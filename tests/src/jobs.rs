@@ -29,12 +29,19 @@ pub struct JobsSetup {
 
 /// Seeds the jobs table, queue and bucket in the hub account.
 pub fn seed(aws_endpoint: &str) -> JobsSetup {
+    seed_for_page(aws_endpoint, &[])
+}
+
+/// [`seed`], the bucket's CORS rule allowing the page at `page_origins`
+/// (as the template's does for its distribution).
+pub fn seed_for_page(aws_endpoint: &str, page_origins: &[&str]) -> JobsSetup {
     let summary = crate::moto_state::seed(
         aws_endpoint,
         &json!({
             "targets": [],
             "ownershipTable": {"name": api::OWNERSHIP_TABLE, "region": HUB_REGION},
-            "jobs": {"table": JOBS_NAME, "queue": JOBS_NAME, "bucket": JOBS_NAME, "region": HUB_REGION},
+            "jobs": {"table": JOBS_NAME, "queue": JOBS_NAME, "bucket": JOBS_NAME, "region": HUB_REGION,
+                     "pageOrigins": page_origins},
         }),
     );
     let text = |name: &str| {

@@ -209,6 +209,8 @@ struct StackOutputs {
     /// Only when the stack made the Cognito user pool.
     client_id: Option<String>,
     sign_in_url: Option<String>,
+    /// The job bucket's origin (stacks from before jobs have none).
+    job_files: Option<String>,
 }
 
 /// The outputs read, in the order `describe-stacks --output text` prints them.
@@ -219,6 +221,7 @@ const OUTPUT_KEYS: &[&str] = &[
     "JwtIssuerUrl",
     "UserPoolClientId",
     "SignInUrl",
+    "JobsFilesOrigin",
 ];
 
 /// Builds the page (`cargo xtask page`), points it at the stack's API and
@@ -289,6 +292,8 @@ pub(crate) fn page_signing_in_at(
         issuer: issuer.to_owned(),
         client_id: Some(client_id.to_owned()),
         sign_in_url: Some(issuer.to_owned()),
+        // The local server adds its own job bucket's origin to its header.
+        job_files: None,
     };
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index)
@@ -366,6 +371,7 @@ fn parse_outputs(text: &str) -> Result<StackOutputs> {
         issuer: required(3)?,
         client_id: values[4].clone(),
         sign_in_url: values[5].clone(),
+        job_files: values[6].clone(),
     })
 }
 
@@ -381,14 +387,18 @@ fn origin(url: &str) -> Result<&str> {
     Ok(&url[..scheme.len() + 3 + host.len()])
 }
 
-/// The page's HTML with this stack's API and sign-in origins added to the
+/// The page's HTML with this stack's API, sign-in and job bucket origins added to the
 /// `connect-src` of its `<meta>` Content-Security-Policy (the page allows
 /// only its own origin; here the API is elsewhere). The distribution's
 /// header policy allows the region's `execute-api` hosts; browsers enforce
 /// both, so the page reaches exactly this API.
 fn with_connect_sources(html: &str, outputs: &StackOutputs) -> Result<String> {
     let sign_in = outputs.sign_in_url.as_deref().unwrap_or(&outputs.issuer);
-    let sources = format!("{} {}", origin(&outputs.api_url)?, origin(sign_in)?);
+    let mut sources = format!("{} {}", origin(&outputs.api_url)?, origin(sign_in)?);
+    if let Some(files) = &outputs.job_files {
+        sources.push(' ');
+        sources.push_str(origin(files)?);
+    }
     let lower = html.to_ascii_lowercase();
     let Some(meta) = lower.find("http-equiv=\"content-security-policy\"") else {
         bail!(
@@ -433,7 +443,7 @@ mod tests {
         parse_outputs(
             "bucket-1\tE123\thttps://abc.execute-api.ap-northeast-1.amazonaws.com\t\
              https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_X\tclient\t\
-             https://marshal-1.auth.ap-northeast-1.amazoncognito.com\n",
+             https://marshal-1.auth.ap-northeast-1.amazoncognito.com\tNone\n",
         )
         .unwrap()
     }
@@ -447,9 +457,11 @@ mod tests {
         );
         assert_eq!(o.client_id.as_deref(), Some("client"));
         let external =
-            parse_outputs("b\td\thttps://api\thttps://idp.example.com/x\tNone\tNone\n").unwrap();
+            parse_outputs("b\td\thttps://api\thttps://idp.example.com/x\tNone\tNone\tNone\n")
+                .unwrap();
         assert_eq!((external.client_id, external.sign_in_url), (None, None));
-        assert!(parse_outputs("None\td\ta\ti\tNone\tNone").is_err());
+        assert_eq!(external.job_files, None);
+        assert!(parse_outputs("None\td\ta\ti\tNone\tNone\tNone").is_err());
         assert!(parse_outputs("b\td").is_err());
     }
 
@@ -489,14 +501,16 @@ mod tests {
     fn without_a_user_pool_the_issuers_origin_is_the_sign_in_source() {
         let external = parse_outputs(
             "b\td\thttps://abc.execute-api.eu-west-1.amazonaws.com\t\
-             https://idp.example.com/oauth2/default\tNone\tNone\n",
+             https://idp.example.com/oauth2/default\tNone\tNone\t\
+             https://marshal-jobs-1.s3.eu-west-1.amazonaws.com\n",
         )
         .unwrap();
         let html = "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self'\">";
         assert_eq!(
             with_connect_sources(html, &external).unwrap(),
             "<meta http-equiv=\"Content-Security-Policy\" content=\"connect-src 'self' \
-             https://abc.execute-api.eu-west-1.amazonaws.com https://idp.example.com\">"
+             https://abc.execute-api.eu-west-1.amazonaws.com https://idp.example.com \
+             https://marshal-jobs-1.s3.eu-west-1.amazonaws.com\">"
         );
     }
 

@@ -240,7 +240,7 @@ fn start_and_watch(
     services.wait_until_answers(options.moto_port, "/moto-api/", None, START_TIMEOUT, &STOP)?;
 
     println!("\n==> seed moto: role {ROLE_NAME} per account, policy {POLICY} per target");
-    let queue_url = seed(project, &bins.cli, &endpoint)?;
+    let queue_url = seed(project, &bins.cli, &endpoint, options.port)?;
 
     let api = format!("http://127.0.0.1:{}", options.port);
     let (config, page, issuer) = match options.oidc_port {
@@ -378,7 +378,7 @@ fn fake_aws_env(cmd: &mut Command, endpoint: &str) {
 /// Runs `tests/moto/seed.py` with each target's policy document as the
 /// `marshal policy` CLI makes it (least privilege, never `iot:*`); and the
 /// jobs' table, queue and bucket. Returns the jobs queue's URL.
-fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<String> {
+fn seed(project: &Project, cli: &Path, endpoint: &str, page_port: u16) -> Result<String> {
     let mut targets = Vec::new();
     for target in TARGETS {
         let document = capture(Command::new(cli).args([
@@ -400,7 +400,7 @@ fn seed(project: &Project, cli: &Path, endpoint: &str) -> Result<String> {
         ));
     }
     let spec = format!(
-        r#"{{"targets":[{}],"ownershipTable":{{"name":"{OWNERSHIP_TABLE}","region":"{HUB_REGION}"}},"jobs":{{"table":"{JOBS}","queue":"{JOBS}","bucket":"{JOBS}","region":"{HUB_REGION}"}}}}"#,
+        r#"{{"targets":[{}],"ownershipTable":{{"name":"{OWNERSHIP_TABLE}","region":"{HUB_REGION}"}},"jobs":{{"table":"{JOBS}","queue":"{JOBS}","bucket":"{JOBS}","region":"{HUB_REGION}","pageOrigins":["http://127.0.0.1:{page_port}","http://localhost:{page_port}"]}}}}"#,
         targets.join(",")
     );
 

@@ -5,6 +5,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use yew::prelude::*;
 
+use super::batch_job::JobPanel;
 use super::event_input;
 use crate::batch::BatchProblem;
 use crate::download::save_bytes;
@@ -109,6 +110,7 @@ pub(crate) fn batch_section(props: &BatchSectionProps) -> Html {
                     </p>
                     <button type="button" class="primary" id="batch-download" {onclick}>{ Text::BatchDownload.get(lang) }</button>
                     <p class="warning">{ Text::SaveKeyNow.get(lang) }</p>
+                    <JobPanel state={state.clone()} result={result.clone()} />
                 </div>
             }
         }

@@ -492,6 +492,7 @@ fn a_batch_uses_the_form_settings_and_drops_stale_answers() {
             count,
             ms: 12.0,
             zip: Zeroizing::new(vec![1, 2, 3]),
+            job_file: Rc::from(""),
         })
     };
     let state = [

@@ -439,7 +439,16 @@ impl Service {
                     .collect();
                 self.queue_chunks(ports, &job, certificates)
                     .await
-                    .map_err(|e| unavailable("the job could not be queued", &e))?;
+                    .map_err(|e| {
+                        unavailable(
+                            &format!(
+                                "job {} was stored but not all of it could be queued \
+                                 (POST /v1/jobs/{}/start queues the rest)",
+                                job.id, job.id
+                            ),
+                            &e,
+                        )
+                    })?;
                 None
             }
             (None, Some(format)) => {
@@ -527,6 +536,25 @@ impl Service {
         ports.queue.send(&messages).await
     }
 
+    /// Queues again every chunk of a running job that is not done yet; how
+    /// many. For a send that failed part-way: a chunk queued twice is done
+    /// once (its results are written in the transaction that counts it).
+    pub(crate) async fn requeue_pending(&self, ports: &JobPorts, id: &str) -> Result<u64, String> {
+        let chunks = ports.store.chunks(id).await.map_err(|e| e.to_string())?;
+        let messages: Vec<JobMessage> = chunks
+            .iter()
+            .filter(|c| c.results.is_none())
+            .map(|c| JobMessage::Chunk {
+                job: id.to_owned(),
+                chunk: c.index,
+            })
+            .collect();
+        if !messages.is_empty() {
+            ports.queue.send(&messages).await?;
+        }
+        Ok(messages.len() as u64)
+    }
+
     /// The caller's job of that id, or 404 (also for someone else's).
     async fn own_job(&self, caller: &Caller, id: &str) -> Result<(&JobPorts, JobRecord), ApiError> {
         let ports = self.job_ports()?;
@@ -553,16 +581,39 @@ impl Service {
     }
 
     /// `POST /v1/jobs/{id}/start`: the upload is there; queue it to be split.
+    /// Called again on a job that is splitting or running, it queues again
+    /// what may have been lost (a queue that failed after the job moved on):
+    /// the split, or every chunk not done. Work queued twice is done once.
     pub async fn start_job(&self, caller: &Caller, id: &str) -> Result<Job, ApiError> {
         let (ports, job) = self.own_job(caller, id).await?;
-        if job.state != JobState::AwaitingUpload {
-            return Err(ApiError::new(
-                ErrorCode::JobConflict,
-                format!(
-                    "the job is {}: only a job awaiting its upload can be started",
-                    job.state.as_str()
-                ),
-            ));
+        match job.state {
+            JobState::AwaitingUpload => {}
+            JobState::Splitting => {
+                ports
+                    .queue
+                    .send(&[JobMessage::Split { job: id.to_owned() }])
+                    .await
+                    .map_err(|e| unavailable("the job could not be queued", &e))?;
+                tracing::info!(job = %id, "split queued again");
+                return self.job(caller, id).await;
+            }
+            JobState::Running => {
+                let count = self
+                    .requeue_pending(ports, id)
+                    .await
+                    .map_err(|e| unavailable("the job could not be queued", &e))?;
+                tracing::info!(job = %id, chunks = count, "pending chunks queued again");
+                return self.job(caller, id).await;
+            }
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::JobConflict,
+                    format!(
+                        "the job is {}: only a job awaiting its upload can be started",
+                        job.state.as_str()
+                    ),
+                ));
+            }
         }
         let moved = ports
             .store

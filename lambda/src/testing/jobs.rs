@@ -24,6 +24,8 @@ struct State {
     chunks: HashMap<String, BTreeMap<u64, ChunkRecord>>,
     paces: HashMap<String, (Pace, u64)>,
     queue: Vec<JobMessage>,
+    /// Sends left to refuse (a queue that is down).
+    failing_sends: usize,
     files: HashMap<String, Vec<u8>>,
 }
 
@@ -58,6 +60,11 @@ impl InMemoryJobs {
             .iter()
             .filter_map(|m| serde_json::to_string(m).ok())
             .collect()
+    }
+
+    /// Refuses the next `count` sends, queueing nothing of them.
+    pub fn fail_sends(&self, count: usize) {
+        self.state().failing_sends = count;
     }
 
     /// Puts a file where an upload URL points (`uploads/<job id>`).
@@ -197,7 +204,12 @@ impl JobStore for InMemoryJobs {
 #[async_trait]
 impl JobQueue for InMemoryJobs {
     async fn send(&self, messages: &[JobMessage]) -> Result<(), String> {
-        self.state().queue.extend_from_slice(messages);
+        let mut state = self.state();
+        if state.failing_sends > 0 {
+            state.failing_sends -= 1;
+            return Err("SendMessageBatch: the queue is unavailable (test)".into());
+        }
+        state.queue.extend_from_slice(messages);
         Ok(())
     }
 }

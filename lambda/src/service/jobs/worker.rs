@@ -76,9 +76,17 @@ impl Service {
             tracing::warn!(job = %id, "split of a job that does not exist");
             return Ok(());
         };
-        // Split already, cancelled, or a job whose certificates came in the body.
-        let (JobState::Splitting, Some(format)) = (job.state, job.format) else {
-            return Ok(());
+        let format = match (job.state, job.format) {
+            (JobState::Splitting, Some(format)) => format,
+            // Split, and this message came again: the delivery that split it
+            // may have failed while queueing the chunks.
+            (JobState::Running, Some(_)) => {
+                let count = self.requeue_pending(ports, id).await?;
+                tracing::info!(job = %id, chunks = count, "split delivered again: pending chunks queued again");
+                return Ok(());
+            }
+            // Cancelled, ended, or a job whose certificates came in the body.
+            _ => return Ok(()),
         };
         let Some(files) = ports.files.as_ref() else {
             return Err("[jobs] bucket is not configured".into());
