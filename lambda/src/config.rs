@@ -221,7 +221,9 @@ pub struct JobsConfig {
     pub chunk_size: usize,
     /// The most certificates in one job.
     pub max_certificates: u64,
-    /// The largest upload, in bytes.
+    /// The largest upload, in bytes. It is read a row at a time; 2 GiB
+    /// holds a million certificates with room (an RSA-2048 one is a line
+    /// of about 1.2 KB).
     pub max_upload_bytes: u64,
     /// The default pace per target: registrations per second. AWS IoT Core
     /// allows 10 RegisterCertificateWithoutCA and 10 UpdateCertificate calls
@@ -242,7 +244,7 @@ impl Default for JobsConfig {
             bucket: None,
             chunk_size: 25,
             max_certificates: 1_000_000,
-            max_upload_bytes: 256 * 1024 * 1024,
+            max_upload_bytes: 2 * 1024 * 1024 * 1024,
             calls_per_second: 10.0,
             pairs_in_flight: 8,
             url_seconds: 900,

@@ -240,6 +240,18 @@ fn with_page(
             .map(|value| SetResponseHeaderLayer::overriding(HeaderName::from_static(name), value))
             .with_context(|| format!("the page's {name} header: {value:?}"))
     });
+    // index.html with its <meta> policy allowing what the header allows.
+    let mut files = axum::Router::new();
+    if let Some(html) = static_page::index_html(dir, job_files)? {
+        let index = move || {
+            let html = html.clone();
+            async move { axum::response::Html(html) }
+        };
+        files = files
+            .route("/", axum::routing::get(index.clone()))
+            .route("/index.html", axum::routing::get(index));
+    }
+    let files = files.fallback_service(tower_http::services::ServeDir::new(dir));
     Ok(app.fallback_service(
         ServiceBuilder::new()
             .layer(axum::middleware::from_fn_with_state(auth, loopback_only))
@@ -249,7 +261,7 @@ fn with_page(
             .layer(d?)
             .layer(e?)
             .layer(f?)
-            .service(tower_http::services::ServeDir::new(dir)),
+            .service(files),
     ))
 }
 

@@ -72,6 +72,62 @@ pub fn page_headers(
     dir: &Path,
     job_files: Option<&str>,
 ) -> Result<[(&'static str, String); 6], PageConfigError> {
+    let sources = sources_of(dir, job_files)?;
+    let [a, b, c, d, e] = OTHER_HEADERS.map(|(name, value)| (name, value.to_owned()));
+    Ok([
+        ("content-security-policy", content_security_policy(&sources)),
+        a,
+        b,
+        c,
+        d,
+        e,
+    ])
+}
+
+/// The page's `index.html` with the same sources in its `<meta>` policy's
+/// `connect-src` as in the header (browsers enforce both; deploy-page
+/// widens the deployed page's `<meta>` the same way); `None` without one.
+pub fn index_html(dir: &Path, job_files: Option<&str>) -> Result<Option<String>, PageConfigError> {
+    let path = dir.join("index.html");
+    let html = match std::fs::read_to_string(&path) {
+        Ok(html) => html,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(PageConfigError::Unreadable {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let sources = sources_of(dir, job_files)?;
+    Ok(Some(widen_meta(&html, &sources)))
+}
+
+/// `html` with each of `sources` its `<meta>` policy's `connect-src 'self'`
+/// lacks added after it.
+fn widen_meta(html: &str, sources: &[String]) -> String {
+    const DIRECTIVE: &str = "connect-src 'self'";
+    let lower = html.to_ascii_lowercase();
+    let Some(meta) = lower.find("http-equiv=\"content-security-policy\"") else {
+        return html.to_owned();
+    };
+    let tag_end = lower[meta..].find('>').map_or(html.len(), |i| meta + i);
+    let Some(at) = lower[meta..tag_end].find(DIRECTIVE).map(|i| meta + i) else {
+        return html.to_owned();
+    };
+    let end = at + DIRECTIVE.len();
+    let directive_end = html[end..].find([';', '"']).map_or(html.len(), |i| end + i);
+    let present: Vec<&str> = html[end..directive_end].split_whitespace().collect();
+    let mut added = String::new();
+    for source in sources.iter().filter(|s| !present.contains(&s.as_str())) {
+        added.push(' ');
+        added.push_str(source);
+    }
+    format!("{}{added}{}", &html[..end], &html[end..])
+}
+
+/// `connect-src` beyond `'self'`: `config.json`'s origins, then `job_files`.
+fn sources_of(dir: &Path, job_files: Option<&str>) -> Result<Vec<String>, PageConfigError> {
     let path = dir.join("config.json");
     let sources = match std::fs::read_to_string(&path) {
         Ok(text) => connect_sources(&text).map_err(|problem| match problem {
@@ -99,15 +155,7 @@ pub fn page_headers(
     {
         sources.push(origin);
     }
-    let [a, b, c, d, e] = OTHER_HEADERS.map(|(name, value)| (name, value.to_owned()));
-    Ok([
-        ("content-security-policy", content_security_policy(&sources)),
-        a,
-        b,
-        c,
-        d,
-        e,
-    ])
+    Ok(sources)
 }
 
 /// The policy with `sources` added to `connect-src 'self'`.
@@ -254,6 +302,41 @@ mod tests {
         );
         assert_eq!(job_files_source("b", None, None), None);
         assert_eq!(job_files_source("b", Some("file:///x"), None), None);
+    }
+
+    #[test]
+    fn the_index_meta_policy_gains_what_the_header_has() {
+        let dir = scratch("meta");
+        assert_eq!(index_html(&dir, None).unwrap(), None);
+        std::fs::write(
+            dir.join("index.html"),
+            "<!-- connect-src 'self' only -->\n<meta http-equiv=\"Content-Security-Policy\" \
+             content=\"default-src 'none'; connect-src 'self' http://127.0.0.1:5000; img-src 'self'\">",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("config.json"),
+            r#"{"apiUrl":"http://127.0.0.1:5000/"}"#,
+        )
+        .unwrap();
+        let html = index_html(&dir, Some("http://127.0.0.1:7000/bucket"))
+            .unwrap()
+            .unwrap();
+        // The comment is not a policy; the API's origin is there once.
+        assert!(
+            html.starts_with("<!-- connect-src 'self' only -->"),
+            "{html}"
+        );
+        assert!(
+            html.contains(
+                "connect-src 'self' http://127.0.0.1:7000 http://127.0.0.1:5000; img-src 'self'"
+            ),
+            "{html}"
+        );
+        assert_eq!(
+            widen_meta("<p>no policy</p>", &["http://x".into()]),
+            "<p>no policy</p>"
+        );
     }
 
     #[test]

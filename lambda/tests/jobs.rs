@@ -22,6 +22,24 @@ fn inline_job(certs: &[&marshal_shared::Credentials], targets: &[&str]) -> Value
     })
 }
 
+/// `POST /v1/jobs/{id}/start` as `who`.
+async fn start(w: &World, who: &Who, id: &str) -> Reply {
+    w.send_as(
+        who,
+        "POST",
+        &format!("/v1/jobs/{id}/start"),
+        Some(&json!({})),
+    )
+    .await
+}
+
+/// The job as its creator (alice) reads it.
+async fn job_of(w: &World, id: &str) -> Value {
+    w.send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
+        .await
+        .body
+}
+
 /// Delivers every queued message to the worker (again when it says so)
 /// until the queue is empty.
 async fn run_worker(w: &World) {
@@ -73,12 +91,9 @@ async fn a_job_is_its_creators_alone() {
     }
     // Bob's tries changed nothing: the job runs and alice sees it.
     run_worker(&w).await;
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    expect(&job, 200, None);
-    assert_eq!(job.body["state"], "finished", "{}", job.body);
-    assert_eq!(job.body["counts"]["succeeded"], 1);
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "finished", "{}", job);
+    assert_eq!(job["counts"]["succeeded"], 1);
 }
 
 #[tokio::test]
@@ -114,10 +129,11 @@ async fn a_job_registers_only_what_its_creator_could() {
     run_worker(&w).await;
     let job = w
         .send_as(&bob(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "finished", "{}", job.body);
+        .await
+        .body;
+    assert_eq!(job["state"], "finished", "{}", job);
     assert_eq!(
-        job.body["counts"],
+        job["counts"],
         json!({"pending": 0, "succeeded": 0, "failed": 1, "skipped": 0})
     );
     let results = w.jobs.file(&format!("results/{id}.csv"));
@@ -162,16 +178,14 @@ async fn a_message_delivered_twice_counts_once() {
             WorkOutcome::Done
         );
     }
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
+    let job = job_of(&w, &id).await;
     assert_eq!(
-        job.body["counts"],
+        job["counts"],
         json!({"pending": 0, "succeeded": 6, "failed": 0, "skipped": 0}),
         "{}",
-        job.body
+        job
     );
-    assert_eq!(job.body["chunksDone"], 1);
+    assert_eq!(job["chunksDone"], 1);
     // Nonsense on the queue is dropped, not retried for ever.
     assert_eq!(
         w.service.work("{\"kind\":\"nope\"}", deadline).await,
@@ -183,37 +197,13 @@ async fn a_message_delivered_twice_counts_once() {
 async fn a_file_with_a_key_registers_nothing_and_a_cancel_skips_the_rest() {
     let w = jwt_world();
     let cert = creds("job-file-1");
-    let created = w
-        .send_as(
-            &alice(),
-            "POST",
-            "/v1/jobs",
-            Some(&json!({"upload": "ndjson", "targets": ["a-tokyo"], "policy": "MarshalDevice"})),
-        )
-        .await;
-    expect(&created, 201, None);
-    let id = created.body["job"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(created.body["upload"]["method"], "PUT");
-    let line = json!({"thingName": "job-file-1", "certificatePem": cert.certificate.to_pem() + cert.private_key.to_pkcs8_pem().as_str()});
-    w.jobs.upload(&id, format!("{line}\n").as_bytes());
     let before = snapshot(&w);
-    expect(
-        &w.send_as(
-            &alice(),
-            "POST",
-            &format!("/v1/jobs/{id}/start"),
-            Some(&json!({})),
-        )
-        .await,
-        202,
-        None,
-    );
+    let line = json!({"thingName": "job-file-1", "certificatePem": cert.certificate.to_pem() + cert.private_key.to_pkcs8_pem().as_str()});
+    let id = upload_job(&w, &format!("{line}\n")).await;
     run_worker(&w).await;
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "failed", "{}", job.body);
-    assert_eq!(job.body["error"]["code"], "key_material_refused");
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "failed", "{}", job);
+    assert_eq!(job["error"]["code"], "key_material_refused");
     assert_eq!(
         snapshot(&w),
         before,
@@ -243,12 +233,10 @@ async fn a_file_with_a_key_registers_nothing_and_a_cancel_skips_the_rest() {
         None,
     );
     run_worker(&w).await;
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "cancelled");
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "cancelled");
     assert_eq!(
-        job.body["counts"],
+        job["counts"],
         json!({"pending": 0, "succeeded": 0, "failed": 0, "skipped": 1})
     );
     assert_eq!(snapshot(&w), before);
@@ -269,52 +257,80 @@ async fn what_a_failed_queue_lost_is_queued_again_and_done_once() {
         )
         .await;
     expect(&created, 500, Some("internal_error"));
-    let message = created.body["error"]["message"].as_str().unwrap().to_owned();
+    let message = created.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let id = message
         .split_whitespace()
         .nth(1)
         .filter(|id| marshal_shared::validate::is_job_id(id))
         .unwrap_or_else(|| panic!("no job id in {message:?}"))
         .to_owned();
-    assert!(message.contains(&format!("POST /v1/jobs/{id}/start")), "{message}");
-    assert!(w.jobs.drain().is_empty());
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "running", "{}", job.body);
-    // Only its creator can queue it again.
-    let stranger = w
-        .send_as(&bob(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
-        .await;
-    expect(&stranger, 404, Some("job_not_found"));
-    let start = w
-        .send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
-        .await;
-    expect(&start, 202, None);
-    // Twice: the chunk is queued twice and done once.
-    expect(
-        &w.send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
-            .await,
-        202,
-        None,
+    assert!(
+        message.contains(&format!("POST /v1/jobs/{id}/start")),
+        "{message}"
     );
+    assert!(w.jobs.drain().is_empty());
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "running", "{}", job);
+    // Only its creator can queue it again.
+    let stranger = start(&w, &bob(), &id).await;
+    expect(&stranger, 404, Some("job_not_found"));
+    let started = start(&w, &alice(), &id).await;
+    expect(&started, 202, None);
+    // Twice: the chunk is queued twice and done once.
+    expect(&start(&w, &alice(), &id).await, 202, None);
     run_worker(&w).await;
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "finished", "{}", job.body);
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "finished", "{}", job);
     assert_eq!(
-        job.body["counts"],
+        job["counts"],
         json!({"pending": 0, "succeeded": 2, "failed": 0, "skipped": 0})
     );
-    let again = w
-        .send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
-        .await;
+    let again = start(&w, &alice(), &id).await;
     expect(&again, 409, Some("job_conflict"));
 
     // An uploaded job whose split could not queue its chunks: the split's
     // redelivery queues them.
-    let certs: Vec<_> = (0..3).map(|i| creds(&format!("job-lost-file-{i}"))).collect();
+    let certs: Vec<_> = (0..3)
+        .map(|i| creds(&format!("job-lost-file-{i}")))
+        .collect();
+    let file: String = certs.iter().map(line).collect();
+    let id = upload_job(&w, &file).await;
+    let split = w.jobs.drain();
+    assert_eq!(split.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    w.jobs.fail_sends(1);
+    assert_eq!(
+        w.service.work(&split[0], deadline).await,
+        WorkOutcome::Again
+    );
+    assert!(w.jobs.drain().is_empty(), "nothing was queued");
+    // SQS delivers the split again once its visibility ends.
+    assert_eq!(w.service.work(&split[0], deadline).await, WorkOutcome::Done);
+    run_worker(&w).await;
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "finished", "{}", job);
+    assert_eq!(job["counts"]["succeeded"], 3, "{}", job);
+}
+
+/// A world whose jobs cut files into chunks of 30 (a size that does not
+/// divide the split's segments of 1,000 certificates).
+fn chunks_of_30() -> World {
+    world_with(&format!(
+        "{}\n[jobs]\nchunkSize = 30\ncallsPerSecond = 10000\n",
+        jwt_config()
+    ))
+}
+
+/// An NDJSON line of `cert`.
+fn line(cert: &marshal_shared::Credentials) -> String {
+    format!("{}\n", json!({"certificatePem": cert.certificate.to_pem()}))
+}
+
+/// Creates an upload job into a-tokyo, uploads `file` and starts it; its id.
+async fn upload_job(w: &World, file: &str) -> String {
     let created = w
         .send_as(
             &alice(),
@@ -323,30 +339,153 @@ async fn what_a_failed_queue_lost_is_queued_again_and_done_once() {
             Some(&json!({"upload": "ndjson", "targets": ["a-tokyo"], "policy": "MarshalDevice"})),
         )
         .await;
+    expect(&created, 201, None);
+    assert_eq!(created.body["upload"]["method"], "PUT");
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
-    let file: String = certs
-        .iter()
-        .map(|c| format!("{}\n", json!({"certificatePem": c.certificate.to_pem()})))
-        .collect();
     w.jobs.upload(&id, file.as_bytes());
-    expect(
-        &w.send_as(&alice(), "POST", &format!("/v1/jobs/{id}/start"), Some(&json!({})))
-            .await,
-        202,
-        None,
+    expect(&start(&w, &alice(), &id).await, 202, None);
+    id
+}
+
+#[tokio::test]
+async fn a_file_is_split_a_segment_at_a_time_and_checked_whole_before_anything_runs() {
+    let w = chunks_of_30();
+    let certs: Vec<_> = (0..1_100).map(|i| creds(&format!("seg-{i:04}"))).collect();
+    let before = snapshot(&w);
+
+    // Line 1,050 repeats line 5: found across segments, nothing registered.
+    let mut file: String = certs[..1_049].iter().map(line).collect();
+    file.push_str(&line(&certs[4]));
+    let id = upload_job(&w, &file).await;
+    run_worker(&w).await;
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "failed", "{}", job);
+    assert_eq!(job["error"]["code"], "preflight_failed", "{}", job);
+    let finding = &job["error"]["findings"][0];
+    assert_eq!(finding["index"], 1_049, "{}", job);
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 1050: certificate "),
+        "{finding}"
     );
+    assert!(
+        finding["message"].as_str().unwrap().ends_with("(line 5)"),
+        "{finding}"
+    );
+    assert_eq!(
+        snapshot(&w),
+        before,
+        "a refused file changed AWS or the records"
+    );
+
+    // A key on the last line, after a thousand good ones: nothing runs.
+    let mut file: String = certs[..1_010].iter().map(line).collect();
+    let key = &certs[1_010];
+    file.push_str(&format!(
+        "{}\n",
+        json!({"certificatePem": key.certificate.to_pem() + key.private_key.to_pkcs8_pem().as_str()})
+    ));
+    let id = upload_job(&w, &file).await;
+    run_worker(&w).await;
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["error"]["code"], "key_material_refused", "{}", job);
+    assert!(
+        job["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 1011: "),
+        "{}",
+        job
+    );
+    assert_eq!(snapshot(&w), before);
+
+    // All 1,100: 37 chunks (33 of the first segment's 1,000, then 110 in
+    // four), every certificate once, in its line's place.
+    let file: String = certs.iter().map(line).collect();
+    let id = upload_job(&w, &file).await;
+    run_worker(&w).await;
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "finished", "{}", job);
+    assert_eq!(
+        (job["certificates"].as_u64(), job["chunks"].as_u64()),
+        (Some(1_100), Some(37))
+    );
+    assert_eq!(
+        job["counts"],
+        json!({"pending": 0, "succeeded": 1_100, "failed": 0, "skipped": 0})
+    );
+    let results = w
+        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}/results"), None)
+        .await;
+    expect(&results, 200, None);
+    let csv = String::from_utf8(w.jobs.file(&format!("results/{id}.csv")).unwrap()).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1_100);
+    for (i, (row, cert)) in rows.iter().zip(&certs).enumerate() {
+        assert!(
+            row.starts_with(&format!(
+                "{i},seg-{i:04},{},a-tokyo,registered",
+                cert.certificate.id()
+            )),
+            "{row}"
+        );
+    }
+}
+
+/// The process's peak resident memory so far, in MiB (Linux).
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `cargo xtask bench`: the split of a large file (100,000 certificates,
+/// `MARSHAL_SPLIT_CERTIFICATES`) in memory, timed, with the peak memory it
+/// added: what the worker needs per certificate before any registration.
+#[tokio::test]
+#[ignore = "benchmark: cargo xtask bench"]
+async fn bench_split_of_a_large_file() {
+    let count: usize = std::env::var("MARSHAL_SPLIT_CERTIFICATES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let w = chunks_of_30();
+    let made = Instant::now();
+    let file: String = (0..count)
+        .map(|i| line(&creds(&format!("bench-{i:07}"))))
+        .collect();
+    println!(
+        "split bench: {count} certificates made in {:.1} s, file {:.1} MiB",
+        made.elapsed().as_secs_f64(),
+        file.len() as f64 / 1_048_576.0
+    );
+    let id = upload_job(&w, &file).await;
+    drop(file);
     let split = w.jobs.drain();
     assert_eq!(split.len(), 1);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    w.jobs.fail_sends(1);
-    assert_eq!(w.service.work(&split[0], deadline).await, WorkOutcome::Again);
-    assert!(w.jobs.drain().is_empty(), "nothing was queued");
-    // SQS delivers the split again once its visibility ends.
+    let before = peak_mib();
+    let started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(3_600);
     assert_eq!(w.service.work(&split[0], deadline).await, WorkOutcome::Done);
-    run_worker(&w).await;
-    let job = w
-        .send_as(&alice(), "GET", &format!("/v1/jobs/{id}"), None)
-        .await;
-    assert_eq!(job.body["state"], "finished", "{}", job.body);
-    assert_eq!(job.body["counts"]["succeeded"], 3, "{}", job.body);
+    let seconds = started.elapsed().as_secs_f64();
+    let after = peak_mib();
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "running", "{}", job);
+    assert_eq!(job["certificates"], count);
+    println!(
+        "split bench: {count} certificates read, checked and stored in {seconds:.2} s \
+         ({:.0} per second, {:.1} µs each); {} chunks queued; peak memory {before:.0} MiB \
+         before, {after:.0} MiB after (the file itself is in the in-memory bucket)",
+        count as f64 / seconds,
+        seconds * 1e6 / count as f64,
+        job["chunks"]
+    );
 }

@@ -85,7 +85,7 @@ fn a_batch_made_in_the_page_is_registered_as_a_job_inline_and_uploaded() {
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2 * count, "{csv}");
         for row in &rows {
-            assert_eq!(&row[4], "succeeded", "{csv}");
+            assert_eq!(&row[4], "registered", "{csv}");
             if &row[3] == "a-tokyo" {
                 ids.push(row[2].to_owned());
                 things.push(row[1].to_owned());
@@ -116,12 +116,16 @@ fn a_batch_made_in_the_page_is_registered_as_a_job_inline_and_uploaded() {
             request["url"]
         );
     }
-    assert_eq!(
-        result["consoleErrors"],
-        serde_json::json!([]),
-        "{}",
-        explain()
-    );
+    // config.json is absent on purpose (the page's own origin is the API).
+    let errors: Vec<&Value> = result["consoleErrors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|e| !text(e).contains("/config.json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(errors.is_empty(), "{errors:?}\n{}", explain());
     for key in ["axeReady", "axeFinished"] {
         let serious = page::serious_violations(&result[key]);
         assert!(

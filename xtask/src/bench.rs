@@ -131,6 +131,24 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
                 .env("MARSHAL_JOB_BATCH_CERTIFICATES", "1000"))
         },
     )?;
+    // A job's file read, checked and stored as chunks, in memory: the
+    // worker's time and memory per certificate before any registration.
+    steps.run(
+        "bench split of 100,000 certificates (release, in memory)",
+        || {
+            run(&mut project.cargo(&[
+                "test",
+                "--release",
+                "-p",
+                "marshal-lambda",
+                "--test",
+                "jobs",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ]))
+        },
+    )?;
     // The fan-out alone, with AWS answering in parallel (in memory).
     steps.run(
         "bench API fan-out (release, in-memory AWS, 25 ms per call)",

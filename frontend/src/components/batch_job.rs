@@ -248,7 +248,10 @@ fn targets_line(state: &State, config: &GetConfigResponse, lang: Lang) -> String
         .collect();
     let mut line = format!("{}: {}", JobText::Into.get(lang), names.join(", "));
     if let Some(policy) = &state.register.policy {
-        line.push_str(&format!(" · {policy}"));
+        line.push_str(&format!(
+            " · {}: {policy}",
+            crate::i18n::Text::Policy.get(lang)
+        ));
     }
     line
 }

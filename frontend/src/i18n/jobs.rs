@@ -56,8 +56,8 @@ impl JobText {
                 "このバッチをジョブとして登録",
             ),
             Hint => (
-                "The server's workers register every certificate (never a key) into the targets and with the policy chosen in Register above, paced to each account's AWS IoT limits. You may close this page: the job goes on, and `marshal job ID` follows it.",
-                "サーバーのワーカーが、上の「登録」で選んだ登録先とポリシーで、すべての証明書（鍵は送りません）を各アカウントの AWS IoT の上限に合わせて登録します。このページを閉じてもジョブは続き、`marshal job ID` で追えます。",
+                "The server's workers register every certificate (never a key) into the targets and with the policy chosen in Register above, paced to each account's AWS IoT limits. You may close this page: the job goes on without it.",
+                "サーバーのワーカーが、上の「登録」で選んだ登録先とポリシーで、すべての証明書（鍵は送りません）を各アカウントの AWS IoT の上限に合わせて登録します。このページを閉じてもジョブは続きます。",
             ),
             Into => ("Into", "登録先"),
             Submit => ("Register as a job", "ジョブとして登録"),

@@ -27,14 +27,16 @@ use super::{
 };
 use crate::service::{
     jobs::{
-        ChunkRecord, Done, FileError, JobCaller, JobFiles, JobMessage, JobQueue, JobRecord,
-        JobStore, Pace, Presigned, ResultRow, Transition,
+        ChunkRecord, Done, FileError, FileReader, JobCaller, JobFiles, JobMessage, JobQueue,
+        JobRecord, JobStore, Pace, Presigned, ResultRow, Transition,
     },
     ownership::StoreError,
 };
 
 /// Chunks written at once while a job is split.
 const PUTS_IN_FLIGHT: usize = 16;
+/// SendMessageBatch calls under way at once.
+const SENDS_IN_FLIGHT: usize = 8;
 
 /// The jobs table through aws-sdk-dynamodb.
 #[derive(Debug, Clone)]
@@ -542,6 +544,9 @@ pub fn sqs_client(base: &SdkConfig, call_timeout: Duration) -> Sqs {
 #[async_trait]
 impl JobQueue for SqsJobQueue {
     async fn send(&self, messages: &[JobMessage]) -> Result<(), String> {
+        // A job of a million certificates is 40,000 chunks: batches of ten
+        // (SQS's most), several under way at once.
+        let mut calls = Vec::with_capacity(messages.len().div_ceil(10));
         for batch in messages.chunks(10) {
             let mut call = self.client.send_message_batch().queue_url(&self.url);
             for (i, message) in batch.iter().enumerate() {
@@ -554,20 +559,26 @@ impl JobQueue for SqsJobQueue {
                         .map_err(|e| e.to_string())?,
                 );
             }
-            let output = call
-                .send()
-                .await
-                .map_err(|e| classify("SendMessageBatch", e).message)?;
-            if let Some(failed) = output.failed().first() {
-                return Err(format!(
-                    "SQS refused {} of {} messages: {}",
-                    output.failed().len(),
-                    batch.len(),
-                    failed.message().unwrap_or(failed.code())
-                ));
-            }
+            calls.push(async move {
+                let output = call
+                    .send()
+                    .await
+                    .map_err(|e| classify("SendMessageBatch", e).message)?;
+                match output.failed().first() {
+                    Some(failed) => Err(format!(
+                        "SQS refused {} of {} messages: {}",
+                        output.failed().len(),
+                        batch.len(),
+                        failed.message().unwrap_or(failed.code())
+                    )),
+                    None => Ok(()),
+                }
+            });
         }
-        Ok(())
+        stream::iter(calls)
+            .buffer_unordered(SENDS_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 }
 
@@ -624,41 +635,26 @@ impl JobFiles for S3JobFiles {
         })
     }
 
-    async fn read(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>, FileError> {
-        let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await;
-        let size = match head {
-            Ok(head) => u64::try_from(head.content_length().unwrap_or(0)).unwrap_or(0),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
-            Err(e) => return Err(FileError::Unavailable(classify("HeadObject", e).message)),
-        };
-        if size > max {
-            return Err(FileError::TooLarge(size));
-        }
-        let object = self
+    async fn open(&self, key: &str, max: u64) -> Result<Option<FileReader>, FileError> {
+        let object = match self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(key)
             .send()
             .await
-            .map_err(|e| FileError::Unavailable(classify("GetObject", e).message))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| FileError::Unavailable(format!("reading the upload: {e}")))?
-            .into_bytes();
-        // Replaced meanwhile by a larger file: the limit still holds.
-        if bytes.len() as u64 > max {
-            return Err(FileError::TooLarge(bytes.len() as u64));
+        {
+            Ok(object) => object,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(FileError::Unavailable(classify("GetObject", e).message)),
+        };
+        let size = u64::try_from(object.content_length().unwrap_or(0)).unwrap_or(0);
+        if size > max {
+            return Err(FileError::TooLarge(size));
         }
-        Ok(Some(bytes.to_vec()))
+        // Read as it arrives: a file of a million certificates is never
+        // in memory whole.
+        Ok(Some(Box::new(object.body.into_async_read())))
     }
 
     async fn write(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), String> {

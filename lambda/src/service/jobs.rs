@@ -274,6 +274,9 @@ pub trait JobQueue: Send + Sync {
     async fn send(&self, messages: &[JobMessage]) -> Result<(), String>;
 }
 
+/// A file read as it comes, never held whole.
+pub type FileReader = Box<dyn tokio::io::AsyncBufRead + Send + Unpin>;
+
 /// Why a file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileError {
@@ -302,8 +305,8 @@ pub trait JobFiles: Send + Sync {
         content_type: &str,
         seconds: u64,
     ) -> Result<Presigned, String>;
-    /// The file, if it exists and is at most `max` bytes.
-    async fn read(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>, FileError>;
+    /// The file as a stream, if it exists and is at most `max` bytes.
+    async fn open(&self, key: &str, max: u64) -> Result<Option<FileReader>, FileError>;
     /// Writes a file.
     async fn write(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), String>;
     /// A URL to `GET` `key` for `seconds`.
@@ -505,6 +508,18 @@ impl Service {
             .put_chunks(&job.id, &chunks)
             .await
             .map_err(|e| e.to_string())?;
+        self.start_running(ports, job, total, count).await
+    }
+
+    /// Moves a job whose `chunks` (`total` certificates) are stored from
+    /// splitting to running, then queues them.
+    pub(crate) async fn start_running(
+        &self,
+        ports: &JobPorts,
+        job: &JobRecord,
+        total: u64,
+        count: u64,
+    ) -> Result<(), String> {
         // Counts first, then the messages: a chunk done before the job says
         // how many there are could not tell that it was the last.
         let moved = ports

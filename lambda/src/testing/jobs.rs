@@ -12,8 +12,8 @@ use marshal_shared::api::JobState;
 
 use crate::service::{
     jobs::{
-        ChunkRecord, Done, FileError, JobFiles, JobMessage, JobPorts, JobQueue, JobRecord,
-        JobStore, Pace, Presigned, ResultRow, Transition,
+        ChunkRecord, Done, FileError, FileReader, JobFiles, JobMessage, JobPorts, JobQueue,
+        JobRecord, JobStore, Pace, Presigned, ResultRow, Transition,
     },
     ownership::StoreError,
 };
@@ -228,10 +228,11 @@ impl JobFiles for InMemoryJobs {
         })
     }
 
-    async fn read(&self, key: &str, max: u64) -> Result<Option<Vec<u8>>, FileError> {
+    async fn open(&self, key: &str, max: u64) -> Result<Option<FileReader>, FileError> {
         match self.state().files.get(key) {
             Some(bytes) if bytes.len() as u64 > max => Err(FileError::TooLarge(bytes.len() as u64)),
-            other => Ok(other.cloned()),
+            Some(bytes) => Ok(Some(Box::new(std::io::Cursor::new(bytes.clone())))),
+            None => Ok(None),
         }
     }
 

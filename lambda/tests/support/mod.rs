@@ -309,13 +309,18 @@ pub fn target_codes(reply: &Reply) -> Vec<String> {
 
 /// `CONFIG` behind the JWT authorizer, with `admins` administering every
 /// target and a fleet policy that Marshal may not attach.
-pub fn jwt_world() -> World {
-    let config = CONFIG
+/// [`CONFIG`] with JWT callers, and `admins` administering account 1.
+pub fn jwt_config() -> String {
+    CONFIG
         .replace("auth = \"none\"", "auth = \"jwt\"")
         .replace(
             "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"",
             "roleArn = \"arn:aws:iam::111111111111:role/MarshalTarget\"\nexternalId = \"marshal-test\"\nadminGroups = [\"admins\"]",
-        );
+        )
+}
+
+pub fn jwt_world() -> World {
+    let config = jwt_config();
     let w = world_with(&config);
     w.provider
         .create_policy("111111111111", "ap-northeast-1", "FleetPolicy");

@@ -4,6 +4,7 @@
 //! chunk is marked done in the transaction that counts it.
 
 use std::{
+    collections::HashMap,
     sync::atomic::{AtomicU64, Ordering},
     time::{Duration, Instant},
 };
@@ -44,6 +45,32 @@ pub enum WorkOutcome {
 /// Most findings a failed job reports.
 const MAX_FINDINGS: usize = 100;
 
+/// Certificates read and checked at a time: a file of any size is held
+/// [`SEGMENT`] certificates (and one chunk's remainder) at a time.
+const SEGMENT: usize = 1000;
+
+/// A split under way.
+struct Split<R> {
+    records: upload::Records<R>,
+    now: OffsetDateTime,
+    /// Every certificate so far (the first 128 bits of its ID, enough to
+    /// tell a million apart) and the line it came on.
+    seen: HashMap<u128, u64>,
+    /// Checked, not yet in a chunk.
+    pending: Vec<ChunkCertificate>,
+    /// Chunks stored.
+    chunks: u64,
+    /// Certificates read.
+    certificates: u64,
+}
+
+/// A certificate ID's first 32 hex digits as a number.
+fn id_key(id: &str) -> u128 {
+    id.get(..32)
+        .and_then(|prefix| u128::from_str_radix(prefix, 16).ok())
+        .unwrap_or_default()
+}
+
 impl Service {
     /// Handles one queue message before `deadline`.
     pub async fn work(&self, body: &str, deadline: Instant) -> WorkOutcome {
@@ -69,8 +96,11 @@ impl Service {
         })
     }
 
-    /// Reads a job's upload, checks every certificate, and queues the chunks;
-    /// or fails the job, registering nothing.
+    /// Reads a job's upload one certificate at a time, checks every one
+    /// (key material, preflight, duplicates across the whole file) and
+    /// stores them as chunks as it goes; only when the whole file passed
+    /// does the job run and its chunks get queued. Otherwise the job fails
+    /// and nothing is registered (chunks already stored stay unqueued).
     async fn split(&self, ports: &JobPorts, id: &str) -> Result<(), String> {
         let Some(job) = ports.store.get(id).await.map_err(|e| e.to_string())? else {
             tracing::warn!(job = %id, "split of a job that does not exist");
@@ -92,109 +122,165 @@ impl Service {
             return Err("[jobs] bucket is not configured".into());
         };
         let max = self.config.jobs.max_upload_bytes;
-        let bytes = match files.read(&upload_key(id), max).await {
-            Ok(Some(bytes)) => bytes,
+        let reader = match files.open(&upload_key(id), max).await {
+            Ok(Some(reader)) => reader,
             Ok(None) => {
-                return self
-                    .fail(
-                        ports,
-                        &job,
-                        job_error(
-                            "upload_missing",
-                            "nothing was uploaded to the job's URL before it was started",
-                        ),
-                    )
-                    .await;
+                let error = job_error(
+                    "upload_missing",
+                    "nothing was uploaded to the job's URL before it was started",
+                );
+                return self.fail(ports, &job, error).await;
             }
             Err(super::FileError::TooLarge(size)) => {
-                return self
-                    .fail(
-                        ports,
-                        &job,
-                        job_error(
-                            "upload_too_large",
-                            format!("the file has {size} bytes; the limit is {max}"),
-                        ),
-                    )
-                    .await;
+                let error = job_error(
+                    "upload_too_large",
+                    format!("the file has {size} bytes; the limit is {max}"),
+                );
+                return self.fail(ports, &job, error).await;
             }
             Err(super::FileError::Unavailable(e)) => return Err(e),
         };
-        let Ok(text) = String::from_utf8(bytes) else {
-            return self
-                .fail(
-                    ports,
-                    &job,
-                    job_error("upload_invalid", "the file is not UTF-8 text"),
-                )
-                .await;
+        let mut split = Split {
+            records: upload::Records::new(reader, format),
+            now: OffsetDateTime::now_utc(),
+            seen: HashMap::new(),
+            pending: Vec::new(),
+            chunks: 0,
+            certificates: 0,
         };
-        if let Some(found) = find_key_material(&text) {
-            tracing::warn!(job = %id, kind = found.describe(), "job upload carries key material");
-            return self
-                .fail(
-                    ports,
-                    &job,
-                    job_error(
-                        "key_material_refused",
-                        format!(
-                            "the file carries private key material ({}); nothing was registered. \
-                         Upload certificates only, and keep keys on the devices.",
-                            found.describe()
-                        ),
-                    ),
-                )
-                .await;
-        }
-        let parsed = match upload::parse(format, &text) {
-            Ok(parsed) => parsed,
-            Err(UploadProblem { line, message }) => {
-                return self
-                    .fail(
-                        ports,
-                        &job,
-                        job_error("upload_invalid", format!("line {line}: {message}")),
-                    )
-                    .await;
+        loop {
+            let segment = match self.next_segment(&mut split).await {
+                Ok(segment) => segment,
+                Err(error) => return self.fail(ports, &job, error).await,
+            };
+            let last = segment < SEGMENT;
+            let size = self.config.jobs.chunk_size;
+            let ready = if last {
+                split.pending.len()
+            } else {
+                split.pending.len() / size * size
+            };
+            let chunks: Vec<ChunkRecord> = split
+                .pending
+                .drain(..ready)
+                .collect::<Vec<_>>()
+                .chunks(size)
+                .map(|c| {
+                    split.chunks += 1;
+                    ChunkRecord {
+                        index: split.chunks - 1,
+                        certificates: c.to_vec(),
+                        results: None,
+                    }
+                })
+                .collect();
+            ports
+                .store
+                .put_chunks(id, &chunks)
+                .await
+                .map_err(|e| e.to_string())?;
+            if last {
+                break;
             }
-        };
-        if parsed.is_empty() {
-            return self
-                .fail(
-                    ports,
-                    &job,
-                    job_error("upload_invalid", "the file holds no certificates"),
-                )
-                .await;
+            // A long split notices a cancel between segments.
+            let now = ports.store.get(id).await.map_err(|e| e.to_string())?;
+            if now.is_none_or(|j| j.state != JobState::Splitting) {
+                tracing::info!(job = %id, "split stopped: the job was cancelled");
+                return Ok(());
+            }
         }
-        if parsed.len() as u64 > self.config.jobs.max_certificates {
-            return self
-                .fail(
-                    ports,
-                    &job,
-                    job_error(
-                        "too_many_certificates",
-                        format!(
-                            "{} certificates; a job may hold {}",
-                            parsed.len(),
-                            self.config.jobs.max_certificates
-                        ),
-                    ),
-                )
-                .await;
+        if split.certificates == 0 {
+            let error = job_error("upload_invalid", "the file holds no certificates");
+            return self.fail(ports, &job, error).await;
         }
-        let (lines, inputs): (Vec<u64>, Vec<_>) = parsed.into_iter().unzip();
-        let prepared = match self.prepare_all(&inputs, OffsetDateTime::now_utc()) {
-            Ok(prepared) => prepared,
-            Err(e) => return self.fail(ports, &job, refusal(e, &lines)).await,
-        };
-        let certificates = prepared
-            .into_iter()
-            .map(ChunkCertificate::from_prepared)
-            .collect();
-        self.queue_chunks(ports, &job, certificates).await?;
-        tracing::info!(job = %id, certificates = inputs.len(), "job split and queued");
+        self.start_running(ports, &job, split.certificates, split.chunks)
+            .await?;
+        tracing::info!(job = %id, certificates = split.certificates, chunks = split.chunks, "job split and queued");
         Ok(())
+    }
+
+    /// Reads up to [`SEGMENT`] certificates, checks them and adds them to
+    /// `split.pending`; how many were read (fewer at the end of the file).
+    async fn next_segment<R: tokio::io::AsyncBufRead + Unpin>(
+        &self,
+        split: &mut Split<R>,
+    ) -> Result<usize, marshal_shared::api::JobError> {
+        let mut lines = Vec::with_capacity(SEGMENT);
+        let mut inputs = Vec::with_capacity(SEGMENT);
+        while inputs.len() < SEGMENT {
+            let record = match split.records.next().await {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
+                Err(UploadProblem { line, message }) => {
+                    return Err(job_error(
+                        "upload_invalid",
+                        format!("line {line}: {message}"),
+                    ));
+                }
+            };
+            if let Some(found) = find_key_material(&record.raw) {
+                tracing::warn!(
+                    line = record.line,
+                    kind = found.describe(),
+                    "job upload carries key material"
+                );
+                return Err(job_error(
+                    "key_material_refused",
+                    format!(
+                        "line {}: the file carries private key material ({}); nothing was \
+                         registered. Upload certificates only, and keep keys on the devices.",
+                        record.line,
+                        found.describe()
+                    ),
+                ));
+            }
+            lines.push(record.line);
+            inputs.push(record.input);
+        }
+        let offset = split.certificates;
+        split.certificates += inputs.len() as u64;
+        let most = self.config.jobs.max_certificates;
+        if split.certificates > most {
+            // At the end of the file the count is the file's.
+            let count = split.certificates;
+            let message = if inputs.len() < SEGMENT {
+                format!("{count} certificates; a job may hold {most}")
+            } else {
+                format!("at least {count} certificates; a job may hold {most}")
+            };
+            return Err(job_error("too_many_certificates", message));
+        }
+        let prepared = self.prepare_all(&inputs, split.now).map_err(|e| {
+            let mut error = refusal(e, &lines);
+            for finding in &mut error.findings {
+                finding.index += offset as usize;
+            }
+            error
+        })?;
+        for p in prepared {
+            let line = lines.get(p.index).copied().unwrap_or(0);
+            if let Some(first) = split.seen.insert(id_key(&p.id), line) {
+                let finding = marshal_shared::api::IndexedFinding {
+                    index: offset as usize + p.index,
+                    code: "duplicate_in_batch".into(),
+                    severity: "error".into(),
+                    message: format!(
+                        "line {line}: certificate {} appears earlier in the file (line {first})",
+                        p.id
+                    ),
+                };
+                let mut error = job_error(
+                    "preflight_failed",
+                    "1 problem(s) found before contacting AWS; nothing was registered",
+                );
+                error.findings.push(finding);
+                return Err(error);
+            }
+            let mut certificate = ChunkCertificate::from_prepared(p);
+            certificate.index += offset;
+            split.pending.push(certificate);
+        }
+        Ok(inputs.len())
     }
 
     async fn fail(
