@@ -343,7 +343,7 @@ async fn upload_job(w: &World, file: &str) -> String {
     assert_eq!(created.body["upload"]["method"], "PUT");
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
     w.jobs.upload(&id, file.as_bytes());
-    expect(&start(&w, &alice(), &id).await, 202, None);
+    expect(&start(w, &alice(), &id).await, 202, None);
     id
 }
 
