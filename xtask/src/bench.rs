@@ -128,6 +128,7 @@ fn run_steps(project: &Project, steps: &mut Steps) -> Result<()> {
                     "1",
                 ])
                 .env("MARSHAL_JOB_PACE_CERTIFICATES", "10000")
+                .env("MARSHAL_JOB_PACE_ASSERT", "1")
                 .env("MARSHAL_JOB_BATCH_CERTIFICATES", "1000"))
         },
     )?;
