@@ -152,7 +152,6 @@ const API_CALLS: &[ApiCall] = &[
     // API, the upload read by the split (HeadObject is s3:GetObject).
     call("put_object", "s3:PutObject", Scope::Own(JOB_FILES)),
     call("get_object", "s3:GetObject", Scope::Own(JOB_FILES)),
-    call("head_object", "s3:GetObject", Scope::Own(JOB_FILES)),
     call(
         "delete_item",
         "dynamodb:DeleteItem",
