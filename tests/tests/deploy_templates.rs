@@ -149,7 +149,7 @@ const API_CALLS: &[ApiCall] = &[
         Scope::Own(&[JOBS_QUEUE]),
     ),
     // Job files: the upload URL and results written and handed out by the
-    // API, the upload read by the split (HeadObject is s3:GetObject).
+    // API, the upload streamed by the split.
     call("put_object", "s3:PutObject", Scope::Own(JOB_FILES)),
     call("get_object", "s3:GetObject", Scope::Own(JOB_FILES)),
     call(
