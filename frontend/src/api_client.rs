@@ -177,42 +177,21 @@ async fn fetch(
             .map_err(ApiFailure::SignIn)?;
         Ok::<_, ApiFailure>((config.api_url(path), authorization))
     })?;
-    let init = RequestInit::new();
-    init.set_method(method);
-    let headers = Headers::new().map_err(js_failure)?;
-    headers
-        .set("Accept", "application/json")
-        .map_err(js_failure)?;
+    let mut headers = vec![("Accept", "application/json")];
     if let Some(authorization) = &authorization {
-        headers
-            .set("Authorization", authorization)
-            .map_err(js_failure)?;
+        headers.push(("Authorization", authorization));
     }
-    if let Some(body) = &body {
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(js_failure)?;
-        init.set_body(&JsValue::from_str(body));
+    if body.is_some() {
+        headers.push(("Content-Type", "application/json"));
     }
-    init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(&url, &init).map_err(js_failure)?;
-    let window = web_sys::window().ok_or_else(|| unreachable("no window"))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+    let (status, text) = exchange(method, &url, &headers, body.as_deref())
         .await
-        .map_err(js_failure)?
-        .dyn_into()
         .map_err(js_failure)?;
-    let status = response.status();
     if status == 401 {
         // API Gateway's JWT authorizer: the token is missing, expired or
         // revoked. The session ends; the page says so.
         return Err(ApiFailure::SignIn(change_session(Session::rejected)));
     }
-    let text = JsFuture::from(response.text().map_err(js_failure)?)
-        .await
-        .map_err(js_failure)?
-        .as_string()
-        .unwrap_or_default();
     if ok.contains(&status) {
         return Ok((status, text));
     }
@@ -225,6 +204,36 @@ async fn fetch(
         }),
         Err(_) => Err(unreachable(format!("HTTP {status} from {path}"))),
     }
+}
+
+/// One request from the browser with exactly `headers`: its status and
+/// the text of its body.
+async fn exchange(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<(u16, String), JsValue> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let request_headers = Headers::new()?;
+    for (name, value) in headers {
+        request_headers.set(name, value)?;
+    }
+    init.set_headers(&request_headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = Request::new_with_str_and_init(url, &init)?;
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await?
+        .dyn_into()?;
+    let text = JsFuture::from(response.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    Ok((response.status(), text))
 }
 
 fn unreachable(detail: impl ToString) -> ApiFailure {
@@ -419,34 +428,16 @@ async fn transfer(
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(unreachable("the server gave no usable file URL"));
     }
-    let init = RequestInit::new();
-    init.set_method(method);
-    let request_headers = Headers::new().map_err(js_failure)?;
-    for (name, value) in headers {
-        request_headers.set(name, value).map_err(js_failure)?;
-    }
-    init.set_headers(&request_headers);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(js_failure)?;
-    let window = web_sys::window().ok_or_else(|| unreachable("no window"))?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|e| {
-            unreachable(format!(
-                "the job bucket cannot be reached ({})",
-                describe(e)
-            ))
-        })?
-        .dyn_into()
-        .map_err(js_failure)?;
-    let status = response.status();
-    let text = JsFuture::from(response.text().map_err(js_failure)?)
-        .await
-        .map_err(js_failure)?
-        .as_string()
-        .unwrap_or_default();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let (status, text) = exchange(method, url, &headers, body).await.map_err(|e| {
+        unreachable(format!(
+            "the job bucket cannot be reached ({})",
+            describe(e)
+        ))
+    })?;
     if (200..300).contains(&status) {
         Ok((status, text))
     } else {

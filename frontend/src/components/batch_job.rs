@@ -35,7 +35,7 @@ pub(crate) fn job_panel(props: &JobPanelProps) -> Html {
     let run = state.batch.run;
     // The watch in flight stops when the batch changes or the page is left.
     let watching = use_mut_ref(|| Rc::new(Cell::new(0u64)));
-    let results_error = use_state(|| None::<String>);
+    let results_error = use_state(|| None::<crate::state::ApiFailure>);
     {
         let watching = watching.clone();
         use_effect_with(run, move |_| move || watching.borrow().set(u64::MAX));
@@ -145,8 +145,9 @@ pub(crate) fn job_panel(props: &JobPanelProps) -> Html {
                                 "text/csv;charset=utf-8",
                                 &csv,
                             )
-                            .err(),
-                            Err(failure) => Some(failure_words(&failure)),
+                            .err()
+                            .map(|detail| crate::state::ApiFailure::Unreachable { detail }),
+                            Err(failure) => Some(failure),
                         };
                         results_error.set(saved);
                     });
@@ -215,8 +216,11 @@ pub(crate) fn job_panel(props: &JobPanelProps) -> Html {
                             </button>
                         }
                     </div>
-                    if let Some(error) = &*results_error {
-                        <p class="status error" role="alert">{ format!("{} {error}", JobText::ResultsFailed.get(lang)) }</p>
+                    if let Some(failure) = &*results_error {
+                        <div class="status error" role="alert">
+                            <p>{ JobText::ResultsFailed.get(lang) }</p>
+                            { failure_text(failure, lang) }
+                        </div>
                     }
                     <p class="hint">{ JobText::Reattach.get(lang) }{ " " }<code>{ format!("marshal job {}", job.id) }</code></p>
                 </div>
@@ -261,17 +265,6 @@ fn step_text(step: JobStep) -> JobText {
         JobStep::Creating => JobText::Creating,
         JobStep::Uploading => JobText::Uploading,
         JobStep::Starting => JobText::Starting,
-    }
-}
-
-/// A failure as one line (for the results download, shown inline).
-fn failure_words(failure: &crate::state::ApiFailure) -> String {
-    match failure {
-        crate::state::ApiFailure::Refused { message, .. } => message.clone(),
-        crate::state::ApiFailure::Unreachable { detail } => detail.clone(),
-        crate::state::ApiFailure::SignIn(_) | crate::state::ApiFailure::PageConfig => {
-            "sign in again".to_owned()
-        }
     }
 }
 

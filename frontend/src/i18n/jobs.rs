@@ -23,7 +23,6 @@ pub enum JobText {
     Running,
     Finished,
     Cancelled,
-    JobFailed,
     Pairs,
     Succeeded,
     Failed,
@@ -89,7 +88,6 @@ impl JobText {
             Running => ("registering", "登録中"),
             Finished => ("finished", "完了"),
             Cancelled => ("cancelled", "キャンセル済み"),
-            JobFailed => ("failed", "失敗"),
             Pairs => (
                 "certificate × target pairs done",
                 "件（証明書 × 登録先）完了",

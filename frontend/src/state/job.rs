@@ -173,7 +173,7 @@ pub fn state_text(state: JobState) -> JobText {
         JobState::Running => JobText::Running,
         JobState::Finished => JobText::Finished,
         JobState::Cancelled => JobText::Cancelled,
-        JobState::Failed => JobText::JobFailed,
+        JobState::Failed => JobText::Failed,
         JobState::Other => JobText::Running,
     }
 }

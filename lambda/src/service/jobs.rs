@@ -357,6 +357,19 @@ fn not_found() -> ApiError {
     ApiError::new(ErrorCode::JobNotFound, "no job of yours has that id")
 }
 
+/// `certificates` cut into chunks of `size`, numbered from `first`.
+fn chunk_records(certificates: &[ChunkCertificate], size: usize, first: u64) -> Vec<ChunkRecord> {
+    certificates
+        .chunks(size)
+        .zip(first..)
+        .map(|(c, index)| ChunkRecord {
+            index,
+            certificates: c.to_vec(),
+            results: None,
+        })
+        .collect()
+}
+
 fn unavailable(what: &str, e: &dyn std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "{what}");
     ApiError::new(ErrorCode::InternalError, format!("{what}; try again later"))
@@ -493,15 +506,7 @@ impl Service {
         certificates: Vec<ChunkCertificate>,
     ) -> Result<(), String> {
         let total = certificates.len() as u64;
-        let chunks: Vec<ChunkRecord> = certificates
-            .chunks(self.config.jobs.chunk_size)
-            .enumerate()
-            .map(|(i, c)| ChunkRecord {
-                index: i as u64,
-                certificates: c.to_vec(),
-                results: None,
-            })
-            .collect();
+        let chunks = chunk_records(&certificates, self.config.jobs.chunk_size, 0);
         let count = chunks.len() as u64;
         ports
             .store

@@ -18,7 +18,7 @@ use marshal_shared::{
 
 use super::{
     ChunkCertificate, ChunkRecord, Done, JobMessage, JobPorts, JobRecord, ResultRow, Transition,
-    job_error, now_ms,
+    chunk_records, job_error, now_ms,
     pace::{Pace, Take},
     upload::{self, UploadProblem},
     upload_key,
@@ -160,20 +160,9 @@ impl Service {
             } else {
                 split.pending.len() / size * size
             };
-            let chunks: Vec<ChunkRecord> = split
-                .pending
-                .drain(..ready)
-                .collect::<Vec<_>>()
-                .chunks(size)
-                .map(|c| {
-                    split.chunks += 1;
-                    ChunkRecord {
-                        index: split.chunks - 1,
-                        certificates: c.to_vec(),
-                        results: None,
-                    }
-                })
-                .collect();
+            let ready: Vec<ChunkCertificate> = split.pending.drain(..ready).collect();
+            let chunks = chunk_records(&ready, size, split.chunks);
+            split.chunks += chunks.len() as u64;
             ports
                 .store
                 .put_chunks(id, &chunks)
