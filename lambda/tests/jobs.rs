@@ -22,6 +22,17 @@ fn inline_job(certs: &[&marshal_shared::Credentials], targets: &[&str]) -> Value
     })
 }
 
+/// `POST /v1/jobs` as `who`: `certs` into `targets`, in the body.
+async fn create_inline(
+    w: &World,
+    who: &Who,
+    certs: &[&marshal_shared::Credentials],
+    targets: &[&str],
+) -> Reply {
+    w.send_as(who, "POST", "/v1/jobs", Some(&inline_job(certs, targets)))
+        .await
+}
+
 /// `POST /v1/jobs/{id}/start` as `who`.
 async fn start(w: &World, who: &Who, id: &str) -> Reply {
     w.send_as(
@@ -64,14 +75,7 @@ async fn run_worker(w: &World) {
 async fn a_job_is_its_creators_alone() {
     let w = jwt_world();
     let cert = creds("job-own-1");
-    let created = w
-        .send_as(
-            &alice(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&[&cert], &["a-tokyo"])),
-        )
-        .await;
+    let created = create_inline(&w, &alice(), &[&cert], &["a-tokyo"]).await;
     expect(&created, 201, None);
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["job"]["createdBy"], "alice-sub");
@@ -101,14 +105,7 @@ async fn a_job_registers_only_what_its_creator_could() {
     let w = jwt_world();
     // A target bob's groups do not allow: refused before anything is stored.
     let cert = creds("job-right-1");
-    let reply = w
-        .send_as(
-            &bob(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&[&cert], &["b-virginia"])),
-        )
-        .await;
+    let reply = create_inline(&w, &bob(), &[&cert], &["b-virginia"]).await;
     expect(&reply, 403, Some("forbidden_target"));
     // Alice's certificate, already registered by her: bob's job cannot take it over.
     let reply = w
@@ -116,14 +113,7 @@ async fn a_job_registers_only_what_its_creator_could() {
         .await;
     expect(&reply, 200, None);
     let before = snapshot(&w);
-    let created = w
-        .send_as(
-            &bob(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&[&cert], &["a-tokyo"])),
-        )
-        .await;
+    let created = create_inline(&w, &bob(), &[&cert], &["a-tokyo"]).await;
     expect(&created, 201, None);
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
     run_worker(&w).await;
@@ -159,14 +149,7 @@ async fn a_message_delivered_twice_counts_once() {
     let w = jwt_world();
     let certs: Vec<_> = (0..3).map(|i| creds(&format!("job-twice-{i}"))).collect();
     let refs: Vec<&marshal_shared::Credentials> = certs.iter().collect();
-    let created = w
-        .send_as(
-            &alice(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&refs, &["a-tokyo", "a-virginia"])),
-        )
-        .await;
+    let created = create_inline(&w, &alice(), &refs, &["a-tokyo", "a-virginia"]).await;
     expect(&created, 201, None);
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
     let messages = w.jobs.drain();
@@ -212,14 +195,7 @@ async fn a_file_with_a_key_registers_nothing_and_a_cancel_skips_the_rest() {
 
     // Cancelled before its chunk ran: every pair skipped, nothing registered.
     let other = creds("job-file-2");
-    let created = w
-        .send_as(
-            &alice(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&[&other], &["a-tokyo"])),
-        )
-        .await;
+    let created = create_inline(&w, &alice(), &[&other], &["a-tokyo"]).await;
     let id = created.body["job"]["id"].as_str().unwrap().to_owned();
     expect(
         &w.send_as(
@@ -248,14 +224,7 @@ async fn what_a_failed_queue_lost_is_queued_again_and_done_once() {
     // A small job whose chunk could not be queued: 500 naming the way out.
     let cert = creds("job-lost-1");
     w.jobs.fail_sends(1);
-    let created = w
-        .send_as(
-            &alice(),
-            "POST",
-            "/v1/jobs",
-            Some(&inline_job(&[&cert], &["a-tokyo", "a-virginia"])),
-        )
-        .await;
+    let created = create_inline(&w, &alice(), &[&cert], &["a-tokyo", "a-virginia"]).await;
     expect(&created, 500, Some("internal_error"));
     let message = created.body["error"]["message"]
         .as_str()
