@@ -173,6 +173,10 @@ fn uploaded_files_in_ndjson_and_csv_are_registered() {
             .post_json(&format!("/v1/jobs/{id}/start"), &json!({}))
             .expect_status(202);
         assert_eq!(again["id"], id, "{again:#}");
+        // Once: every requeue reads the job's chunks and queues again the
+        // ones not done, so an owner cannot repeat it at will.
+        let third = api.post_json(&format!("/v1/jobs/{id}/start"), &json!({}));
+        third.expect_error(409, "job_conflict");
         let job = jobs::wait_for(
             &api,
             Some(&worker),

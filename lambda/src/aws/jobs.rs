@@ -171,6 +171,7 @@ fn job_from(item: &Item) -> Result<JobRecord, StoreError> {
         done,
         throttled: count(item, "throttled"),
         error,
+        requeued_ms: ms("requeued_ms"),
     })
 }
 
@@ -188,6 +189,19 @@ fn chunk_from(item: &Item) -> Result<ChunkRecord, StoreError> {
         certificates: from_json(item, "certificates")?,
         results,
     })
+}
+
+/// The condition `#state IN (…)` of `states`, their values added.
+fn state_in(states: &[JobState], values: &mut Item) -> String {
+    let allowed: Vec<String> = states
+        .iter()
+        .enumerate()
+        .map(|(i, state)| {
+            values.insert(format!(":from{i}"), s(state.as_str()));
+            format!(":from{i}")
+        })
+        .collect();
+    format!("#state IN ({})", allowed.join(", "))
 }
 
 fn is_conditional<E>(e: &aws_sdk_dynamodb::error::SdkError<E>) -> bool
@@ -288,11 +302,7 @@ impl JobStore for DynamoJobStore {
         if let Some(error) = &set.error {
             add("error", json(error)?);
         }
-        let mut allowed = Vec::new();
-        for (i, state) in from.iter().enumerate() {
-            values.insert(format!(":from{i}"), s(state.as_str()));
-            allowed.push(format!(":from{i}"));
-        }
+        let in_state = state_in(from, &mut values);
         let result = self
             .client
             .update_item()
@@ -300,8 +310,41 @@ impl JobStore for DynamoJobStore {
             .key("pk", job_pk(id))
             .key("sk", s("job"))
             .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(format!("#state IN ({})", allowed.join(", ")))
+            .condition_expression(in_state)
             .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(unavailable("UpdateItem", e)),
+        }
+    }
+
+    async fn claim_requeue(
+        &self,
+        id: &str,
+        states: &[JobState],
+        now_ms: i64,
+        after_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut values: Item = HashMap::from([
+            (":now".to_owned(), n(now_ms)),
+            (":after".to_owned(), n(after_ms)),
+        ]);
+        let in_state = state_in(states, &mut values);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", job_pk(id))
+            .key("sk", s("job"))
+            .update_expression("SET requeued_ms = :now")
+            .condition_expression(format!(
+                "{in_state} AND (attribute_not_exists(requeued_ms) OR requeued_ms <= :after)"
+            ))
+            .expression_attribute_names("#state", "state")
             .set_expression_attribute_values(Some(values))
             .send()
             .await;

@@ -116,6 +116,8 @@ pub struct JobRecord {
     pub throttled: u64,
     /// Why it failed.
     pub error: Option<JobError>,
+    /// When `start` last queued its work again (Unix ms).
+    pub requeued_ms: Option<i64>,
 }
 
 /// One certificate of a chunk, checked when the job was split.
@@ -236,6 +238,15 @@ pub trait JobStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Every chunk of the job, in order.
     async fn chunks(&self, id: &str) -> Result<Vec<ChunkRecord>, StoreError>;
+    /// Notes `now_ms` as the job's last requeue if it is in one of `states`
+    /// and was not requeued after `after_ms`; false if it was not noted.
+    async fn claim_requeue(
+        &self,
+        id: &str,
+        states: &[JobState],
+        now_ms: i64,
+        after_ms: i64,
+    ) -> Result<bool, StoreError>;
     /// Adds to the job's count of throttling replies.
     async fn add_throttled(&self, id: &str, count: u64) -> Result<(), StoreError>;
     /// A registry's pace and the version to write it back at.
@@ -357,6 +368,50 @@ fn not_found() -> ApiError {
     ApiError::new(ErrorCode::JobNotFound, "no job of yours has that id")
 }
 
+/// The least time between two requeues of a job by `start`: the longest a
+/// worker may still be on a delivery (its timeout). Each requeue reads every
+/// chunk and queues again every one not done, so an owner repeating `start`
+/// would otherwise multiply the job's reads and messages.
+const REQUEUE_INTERVAL_MS: i64 = 15 * 60 * 1000;
+
+/// Notes a requeue of `job` by `start`, or refuses it (409) within
+/// [`REQUEUE_INTERVAL_MS`] of the last one, or once the job moved on.
+async fn claim_requeue(ports: &JobPorts, job: &JobRecord) -> Result<(), ApiError> {
+    let now = now_ms();
+    let claimed = ports
+        .store
+        .claim_requeue(
+            &job.id,
+            &[JobState::Splitting, JobState::Running],
+            now,
+            now - REQUEUE_INTERVAL_MS,
+        )
+        .await
+        .map_err(|e| unavailable("the job could not be updated", &e))?;
+    if claimed {
+        return Ok(());
+    }
+    let latest = ports
+        .store
+        .get(&job.id)
+        .await
+        .map_err(|e| unavailable("the job could not be read", &e))?;
+    let message = match latest {
+        Some(latest) if matches!(latest.state, JobState::Splitting | JobState::Running) => {
+            let last = latest.requeued_ms.unwrap_or(now);
+            format!(
+                "the job's work was queued again at {}; it can be queued again from {} \
+                 (a worker may still be on what was queued)",
+                rfc3339(last),
+                rfc3339(last + REQUEUE_INTERVAL_MS)
+            )
+        }
+        Some(latest) => format!("the job is {} now", latest.state.as_str()),
+        None => "the job is gone".to_owned(),
+    };
+    Err(ApiError::new(ErrorCode::JobConflict, message))
+}
+
 /// `certificates` cut into chunks of `size`, numbered from `first`.
 fn chunk_records(certificates: &[ChunkCertificate], size: usize, first: u64) -> Vec<ChunkRecord> {
     certificates
@@ -439,6 +494,7 @@ impl Service {
             chunks_done: 0,
             done: vec![Done::default(); targets.len()],
             throttled: 0,
+            requeued_ms: None,
             error: None,
         };
         ports
@@ -609,6 +665,7 @@ impl Service {
         match job.state {
             JobState::AwaitingUpload => {}
             JobState::Splitting => {
+                claim_requeue(ports, &job).await?;
                 ports
                     .queue
                     .send(&[JobMessage::Split { job: id.to_owned() }])
@@ -618,6 +675,7 @@ impl Service {
                 return self.job(caller, id).await;
             }
             JobState::Running => {
+                claim_requeue(ports, &job).await?;
                 let count = self
                     .requeue_pending(ports, id)
                     .await

@@ -117,6 +117,25 @@ impl JobStore for InMemoryJobs {
         Ok(true)
     }
 
+    async fn claim_requeue(
+        &self,
+        id: &str,
+        states: &[JobState],
+        now_ms: i64,
+        after_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(job) = state
+            .jobs
+            .get_mut(id)
+            .filter(|j| states.contains(&j.state) && j.requeued_ms.is_none_or(|ms| ms <= after_ms))
+        else {
+            return Ok(false);
+        };
+        job.requeued_ms = Some(now_ms);
+        Ok(true)
+    }
+
     async fn put_chunks(&self, id: &str, chunks: &[ChunkRecord]) -> Result<(), StoreError> {
         let mut state = self.state();
         let stored = state.chunks.entry(id.to_owned()).or_default();
