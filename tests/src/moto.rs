@@ -87,9 +87,10 @@ impl Moto {
         );
     }
 
-    /// What moto has printed so far (the last 64 KiB): one line per request,
-    /// like `127.0.0.1 - - [date] "POST / HTTP/1.1" 200 -`, plus Python
-    /// tracebacks when moto itself fails.
+    /// What moto has printed so far (the last 64 KiB): one line per request
+    /// answered 4xx or 5xx, like `127.0.0.1 - - [date] "POST / HTTP/1.1"
+    /// 400 -` (the launcher leaves out the others), plus Python tracebacks
+    /// when moto itself fails.
     /// Colour codes (werkzeug colours 4xx and 5xx lines) are removed.
     pub fn log(&self) -> String {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
