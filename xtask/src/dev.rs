@@ -161,8 +161,11 @@ pub(crate) fn dev(project: &Project, options: &Options) -> Result<()> {
         ensure_port_free(port, "--oidc-port")?;
     }
     install(project)?;
-    println!("\n==> build the API and the CLI");
-    run(&mut project.cargo(&["build", "-p", "marshal-lambda", "-p", "marshal-cli"]))?;
+    println!("\n==> build the API, the worker and the CLI");
+    // The whole workspace's binaries, not `-p` selections: those resolve
+    // other features of the AWS SDK and so build it a second time beside
+    // what `cargo xtask test` builds.
+    run(&mut project.cargo(&["build", "--workspace", "--bins", "--locked"]))?;
     let bins = Binaries::of(project)?;
     println!("\n==> build the page");
     let page = crate::page::build(project)?;
