@@ -35,6 +35,8 @@ pub struct Service {
     thing_pattern: regex_lite::Regex,
     policies: registration::KnownPolicies,
     jobs: Option<Arc<jobs::JobPorts>>,
+    /// This process's queues for the registries' job paces.
+    pacer: Arc<jobs::Pacer>,
 }
 
 impl std::fmt::Debug for Service {
@@ -66,6 +68,7 @@ impl Service {
             thing_pattern,
             policies: registration::KnownPolicies::default(),
             jobs: None,
+            pacer: Arc::default(),
         }
     }
 

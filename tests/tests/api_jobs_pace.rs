@@ -25,6 +25,14 @@ use serde_json::json;
 
 const POLICY: &str = "MarshalDevice";
 
+/// The queue's visibility timeout for the workers, in seconds: the most a
+/// delivery of a chunk may take (a chunk of 25 certificates × 2 targets
+/// shares each registry's pace with the other chunk under way, so it needs
+/// about 5 s at 10 a second, more while throttling slows the pace), and how
+/// long the chunks the killed worker held wait before they are delivered
+/// again.
+const VISIBILITY: u64 = 45;
+
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -67,7 +75,7 @@ fn a_job_holds_to_the_modelled_budget_and_survives_its_worker() {
 
     let started = Instant::now();
     let pairs = 2 * count as u64;
-    let mut first = Worker::start(api.config_path(), &proxy.endpoint(), 20);
+    let mut first = Worker::start(api.config_path(), &proxy.endpoint(), VISIBILITY);
     proxy.take_calls();
     jobs::wait_for(&api, Some(&first), &id, Duration::from_secs(3600), |j| {
         j["counts"]["succeeded"].as_u64().unwrap() >= pairs / 2
@@ -77,18 +85,36 @@ fn a_job_holds_to_the_modelled_budget_and_survives_its_worker() {
     // The pace while the first worker ran, from the registrations the model
     // let through (RegisterCertificateWithoutCA: one per certificate and
     // target), less the first second's burst of each account.
-    let mut registrations: Vec<Duration> = proxy
-        .take_calls()
-        .into_iter()
+    let calls = proxy.take_calls();
+    let mut registrations: Vec<Duration> = calls
+        .iter()
         .filter(|c| c.operation.starts_with("POST /certificate/register-no-ca"))
         .map(|c| c.started)
         .collect();
+    // What each registration cost in calls, by service (DynamoDB and SQS
+    // name their operation in X-Amz-Target; STS's is `POST /`, AWS IoT's
+    // are REST paths).
+    let of = |prefix: &str| {
+        calls
+            .iter()
+            .filter(|c| c.operation.starts_with(prefix))
+            .count()
+    };
+    let (table, queue) = (of("DynamoDB_"), of("AmazonSQS."));
+    let sts = calls.iter().filter(|c| c.operation == "POST /").count();
+    let per_registration = |n: usize| n as f64 / registrations.len().max(1) as f64;
+    let costs = format!(
+        "per registration {:.1} AWS IoT, {:.1} DynamoDB and {:.2} SQS calls",
+        per_registration(calls.len() - table - queue - sts),
+        per_registration(table),
+        per_registration(queue)
+    );
     registrations.sort();
     let span = (*registrations.last().unwrap() - registrations[0]).as_secs_f64();
     let budget = 2.0 * rate;
     let sustained = (registrations.len() as f64 - budget) / span.max(1.0);
 
-    let second = Worker::start(api.config_path(), &proxy.endpoint(), 20);
+    let second = Worker::start(api.config_path(), &proxy.endpoint(), VISIBILITY);
     let job = jobs::wait_for(
         &api,
         Some(&second),
@@ -119,7 +145,7 @@ fn a_job_holds_to_the_modelled_budget_and_survives_its_worker() {
     println!(
         "job of {count} certificates × 2 targets, budget {rate}/s per account: {:.1} s in all, \
          worker killed at {:.1} s; until then {} registrations in {span:.1} s, {sustained:.1}/s \
-         sustained against {budget}/s ({:.0} %); throttling replies: {}; job rate {}/s",
+         sustained against {budget}/s ({:.0} %), {costs}; throttling replies: {}; job rate {}/s",
         took.as_secs_f64(),
         killed_after.as_secs_f64(),
         registrations.len(),

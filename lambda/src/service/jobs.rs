@@ -11,8 +11,11 @@
 //! its counts to the job, so a redelivered message changes nothing twice.
 
 mod pace;
+mod pacer;
 mod upload;
 mod worker;
+
+pub(crate) use pacer::Pacer;
 
 use std::{sync::Arc, time::SystemTime};
 

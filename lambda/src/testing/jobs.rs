@@ -26,6 +26,8 @@ struct State {
     queue: Vec<JobMessage>,
     /// Sends left to refuse (a queue that is down).
     failing_sends: usize,
+    /// Reads of registries' paces so far.
+    pace_reads: u64,
     files: HashMap<String, Vec<u8>>,
 }
 
@@ -65,6 +67,11 @@ impl InMemoryJobs {
     /// Refuses the next `count` sends, queueing nothing of them.
     pub fn fail_sends(&self, count: usize) {
         self.state().failing_sends = count;
+    }
+
+    /// How often a registry's pace was read.
+    pub fn pace_reads(&self) -> u64 {
+        self.state().pace_reads
     }
 
     /// Puts a file where an upload URL points (`uploads/<job id>`).
@@ -199,7 +206,9 @@ impl JobStore for InMemoryJobs {
     }
 
     async fn pace(&self, key: &str) -> Result<Option<(Pace, u64)>, StoreError> {
-        Ok(self.state().paces.get(key).copied())
+        let mut state = self.state();
+        state.pace_reads += 1;
+        Ok(state.paces.get(key).copied())
     }
 
     async fn set_pace(

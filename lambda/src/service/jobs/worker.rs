@@ -6,7 +6,7 @@
 use std::{
     collections::HashMap,
     sync::atomic::{AtomicU64, Ordering},
-    time::{Duration, Instant},
+    time::Instant,
 };
 
 use futures::{StreamExt, stream};
@@ -19,7 +19,7 @@ use marshal_shared::{
 use super::{
     ChunkCertificate, ChunkRecord, Done, JobMessage, JobPorts, JobRecord, ResultRow, Transition,
     chunk_records, job_error, now_ms,
-    pace::{Pace, Take},
+    pacer::{CANCEL_CHECK, Token},
     upload::{self, UploadProblem},
     upload_key,
 };
@@ -28,7 +28,7 @@ use crate::{
     error::ApiError,
     service::{
         Service,
-        ownership::{LeaseClock, StoreError},
+        ownership::LeaseClock,
         registration::{Acting, ReadyTarget, owner_of, register_pair},
     },
 };
@@ -429,18 +429,7 @@ impl Service {
         };
         let throttled = AtomicU64::new(0);
         let watch = CancelWatch::default();
-        // Every pair of the chunk waits for its registry's token at first.
-        let reserve = Reserve::default();
-        for target in ready.iter().flatten().map(|(t, _)| t) {
-            reserve
-                .expect(
-                    &format!("{}#{}", target.account_id, target.region),
-                    chunk.certificates.len(),
-                )
-                .await;
-        }
-        let (acting, throttled, policy_name, watch, reserve) =
-            (&acting, &throttled, &policy_name, &watch, &reserve);
+        let (acting, throttled, policy_name, watch) = (&acting, &throttled, &policy_name, &watch);
         let mut pairs = Vec::new();
         for cert in &chunk.certificates {
             for (target_id, opened) in job.targets.iter().zip(&ready) {
@@ -452,18 +441,16 @@ impl Service {
                             let key = format!("{}#{}", target.account_id, target.region);
                             let budget = self.config.jobs.pace_of(target);
                             // Waiting for the pace, the cancel is looked at again every second.
+                            let latest =
+                                deadline.checked_sub(self.pair_budget()).unwrap_or(deadline);
                             loop {
                                 if watch.cancelled(ports, &job.id).await {
                                     return Some(skipped_row(cert, target_id));
                                 }
-                                match self.take_token(ports, reserve, &key, budget).await {
-                                    Ok(None) => break,
-                                    Ok(Some(wait)) => {
-                                        if Instant::now() + wait + self.pair_budget() > deadline {
-                                            return None;
-                                        }
-                                        tokio::time::sleep(wait.min(CANCEL_CHECK)).await;
-                                    }
+                                match self.pacer.take(ports, &key, budget, latest).await {
+                                    Ok(Token::Taken) => break,
+                                    Ok(Token::Later) => {}
+                                    Ok(Token::TooLate) => return None,
                                     Err(e) => {
                                         tracing::warn!(error = %e, "the pace could not be read");
                                         return None;
@@ -475,8 +462,7 @@ impl Service {
                             {
                                 Err(e) if e.code == TargetErrorCode::AwsThrottled => {
                                     throttled.fetch_add(1, Ordering::Relaxed);
-                                    reserve.forfeit(&key).await;
-                                    self.slow_down(ports, &key, budget).await;
+                                    self.pacer.throttled(ports, &key, budget).await;
                                 }
                                 Err(e) if e.code == TargetErrorCode::NotAttempted => return None,
                                 other => break other,
@@ -499,75 +485,7 @@ impl Service {
         }
         Ok(rows.into_iter().collect())
     }
-
-    /// Takes one registration's token for `key`: from this chunk's reserve,
-    /// else from the registry's shared pace, a few at once (`want`: the
-    /// pairs still waiting for it here, capped to a quarter second of the
-    /// budget), so workers do not queue on one item for every pair. `None`
-    /// when taken, else how long to wait before asking again.
-    async fn take_token(
-        &self,
-        ports: &JobPorts,
-        reserve: &Reserve,
-        key: &str,
-        budget: f64,
-    ) -> Result<Option<Duration>, StoreError> {
-        if reserve.take(key).await {
-            return Ok(None);
-        }
-        let want = reserve
-            .waiting(key)
-            .await
-            .clamp(1, (budget / 4.0).ceil().max(1.0) as u32);
-        loop {
-            let now = now_ms();
-            let (pace, version) = match ports.store.pace(key).await? {
-                Some((pace, version)) => (pace, Some(version)),
-                None => (Pace::fresh(budget, now), None),
-            };
-            match pace.take_up_to(budget, now, want) {
-                Take::Granted(next, got) => match ports.store.set_pace(key, &next, version).await {
-                    Ok(()) => {
-                        reserve.add(key, got - 1).await;
-                        return Ok(None);
-                    }
-                    // Another worker took some meanwhile: read again, a moment later.
-                    Err(StoreError::Conflict) => jitter(20).await,
-                    Err(e) => return Err(e),
-                },
-                Take::Wait(ms) => return Ok(Some(Duration::from_millis(ms))),
-            }
-        }
-    }
-
-    /// A throttling reply from the registry: everyone's pace there slows.
-    async fn slow_down(&self, ports: &JobPorts, key: &str, budget: f64) {
-        for _ in 0..5 {
-            let now = now_ms();
-            let read = ports.store.pace(key).await;
-            let Ok(current) = read else { return };
-            let (pace, version) = match current {
-                Some((pace, version)) => (pace, Some(version)),
-                None => (Pace::fresh(budget, now), None),
-            };
-            match ports
-                .store
-                .set_pace(key, &pace.throttled(budget, now), version)
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(registry = %key, "throttled by AWS: slowing down");
-                    return;
-                }
-                Err(StoreError::Conflict) => jitter(20).await,
-                Err(_) => return,
-            }
-        }
-    }
 }
-
-/// How often a chunk under way looks whether its job was cancelled.
-const CANCEL_CHECK: Duration = Duration::from_secs(1);
 
 /// Whether the job was cancelled, read at most every [`CANCEL_CHECK`]: a
 /// cancel stops the pairs of chunks under way too, not only new chunks.
@@ -593,62 +511,6 @@ impl CancelWatch {
         *last = Some((Instant::now(), cancelled));
         cancelled
     }
-}
-
-/// Tokens this chunk took from a registry's pace beyond the one it needed,
-/// and how many of its pairs still wait for one, per registry.
-#[derive(Debug, Default)]
-struct Reserve {
-    /// (tokens held, pairs waiting) per registry key.
-    held: tokio::sync::Mutex<std::collections::HashMap<String, (u32, u32)>>,
-}
-
-impl Reserve {
-    async fn expect(&self, key: &str, pairs: usize) {
-        let mut held = self.held.lock().await;
-        held.entry(key.to_owned()).or_default().1 += u32::try_from(pairs).unwrap_or(u32::MAX);
-    }
-
-    /// Takes a held token (a pair goes ahead).
-    async fn take(&self, key: &str) -> bool {
-        let mut held = self.held.lock().await;
-        let entry = held.entry(key.to_owned()).or_default();
-        if entry.0 > 0 {
-            entry.0 -= 1;
-            entry.1 = entry.1.saturating_sub(1);
-            true
-        } else {
-            false
-        }
-    }
-
-    async fn waiting(&self, key: &str) -> u32 {
-        self.held.lock().await.get(key).map_or(1, |e| e.1)
-    }
-
-    /// A throttling reply: the tokens held for `key` are given up, and the
-    /// pair that met it waits again.
-    async fn forfeit(&self, key: &str) {
-        let mut held = self.held.lock().await;
-        let entry = held.entry(key.to_owned()).or_default();
-        entry.0 = 0;
-        entry.1 += 1;
-    }
-
-    /// One pair went ahead on a fresh token and `extra` more were taken.
-    async fn add(&self, key: &str, extra: u32) {
-        let mut held = self.held.lock().await;
-        let entry = held.entry(key.to_owned()).or_default();
-        entry.0 += extra;
-        entry.1 = entry.1.saturating_sub(1);
-    }
-}
-
-/// Sleeps up to `ms` milliseconds, at random.
-async fn jitter(ms: u64) {
-    let mut byte = [0u8; 1];
-    let _ = getrandom::fill(&mut byte);
-    tokio::time::sleep(Duration::from_millis(u64::from(byte[0]) * ms / 255 + 1)).await;
 }
 
 /// A pair refused before any AWS call.
