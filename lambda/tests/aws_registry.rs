@@ -272,7 +272,7 @@ async fn lifecycle(registry: &dyn CertificateRegistry, target: &Target, pem: &st
 
 #[tokio::test]
 async fn one_certificate_through_its_whole_life_in_two_regions_and_two_accounts() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = provider(&moto).await;
     let (pem, id) = certificate("t");
 
@@ -327,7 +327,7 @@ async fn one_certificate_through_its_whole_life_in_two_regions_and_two_accounts(
 
 #[tokio::test]
 async fn a_target_without_a_role_uses_the_functions_own_credentials() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = provider(&moto).await;
     let (pem, id) = certificate("own-credentials");
 
@@ -347,7 +347,7 @@ async fn a_target_without_a_role_uses_the_functions_own_credentials() {
 
 #[tokio::test]
 async fn missing_resources_are_not_found_or_absent() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = provider(&moto).await;
     let registry = registry(&provider, &tokyo_a()).await;
     let (_, id) = certificate("never-registered");
@@ -382,7 +382,7 @@ fn assume_role_calls(moto: &Moto) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_is_assumed_once_per_session_and_shared_by_its_regions() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = Arc::new(provider(&moto).await);
 
     let tasks: Vec<_> = (0..16)
@@ -414,7 +414,7 @@ async fn a_role_is_assumed_once_per_session_and_shared_by_its_regions() {
 
 #[tokio::test]
 async fn the_endpoint_is_asked_once_per_account_and_region() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = provider(&moto).await;
     let tokyo = registry(&provider, &tokyo_a()).await;
     let first = tokyo.data_ats_endpoint().await.unwrap();
@@ -442,7 +442,7 @@ async fn the_endpoint_is_asked_once_per_account_and_region() {
 
 #[tokio::test]
 async fn a_pem_moto_cannot_read_is_tried_three_times_then_unavailable() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let provider = provider(&moto).await;
     let registry = registry(&provider, &tokyo_a()).await;
     // AWS answers CertificateValidationException; moto answers an HTML 500,
@@ -520,7 +520,7 @@ async fn an_endpoint_that_refuses_connections_is_unavailable() {
 /// writes only at the version read, a second creator loses, deletes too.
 #[tokio::test]
 async fn ownership_records_in_dynamodb_are_compare_and_set() {
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let base = base_config(&moto).await;
     let store = DynamoOwnershipStore::new(&base, "ownership-test".into(), Duration::from_secs(5));
     assert!(
@@ -611,7 +611,7 @@ async fn the_inventory_index_and_the_ledger_in_dynamodb() {
         ledger::{LedgerStore, Recorded},
         ownership::{Facts, InventoryRead, OwnershipState, Registry},
     };
-    let moto = Moto::start();
+    let moto = Moto::start_logging_every_request();
     let base = base_config(&moto).await;
     let client = aws_sdk_dynamodb::Client::new(&base);
     client

@@ -25,14 +25,16 @@ must measure Marshal, not moto. Profiled with py-spy --gil during a job of
   request (to route it); the list is read once here.
 - `method_names_from_class()` inspects a response class's members on every
   request; it is kept per class here.
-- werkzeug logs every request; here only 4xx and 5xx answers (and errors).
+- werkzeug logs every request; here only 4xx and 5xx answers (and errors),
+  unless `--log-every-request` is given (tests that count moto's calls).
 - AWS IoT's `describe_thing`, `describe_certificate` (which
   `update_certificate` calls) and the look-up of a certificate by ARN scan
   every thing and every certificate of the account; here they are looked up
   by the key moto stores them under (the thing's ARN, the certificate's ID),
   so a job's calls do not slow down as its thousands of things accumulate.
 
-Usage: python tests/moto/launcher.py PORT   (run by tests/src/moto.rs)
+Usage: python tests/moto/launcher.py PORT [--log-every-request]
+(run by tests/src/moto.rs)
 """
 
 import functools
@@ -99,8 +101,6 @@ def _log_failures(self, code="-", size="-"):
         _log_request(self, code, size)
 
 
-MotoRequestHandler.log_request = _log_failures
-
 
 def _describe_thing(self, thing_name):
     partition = get_partition(self.region_name)
@@ -138,6 +138,10 @@ def _principal_by_key(self, principal_arn):
 IoTBackend._get_principal = _principal_by_key
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
-        sys.exit("usage: launcher.py PORT")
+    port, options = sys.argv[1:2], sys.argv[2:]
+    every = options == ["--log-every-request"]
+    if not (port and port[0].isdigit() and (every or not options)):
+        sys.exit("usage: launcher.py PORT [--log-every-request]")
+    if not every:
+        MotoRequestHandler.log_request = _log_failures
     moto.server.main(["--host", "127.0.0.1", "--port", sys.argv[1]])

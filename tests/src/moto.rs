@@ -38,12 +38,23 @@ impl Moto {
     /// Panics, with moto's output, when `MARSHAL_PYTHON` is unset or moto
     /// does not answer within 30 seconds.
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// [`Moto::start`], its output a line for every request (for tests
+    /// that count the calls moto answered), not only for 4xx and 5xx.
+    pub fn start_logging_every_request() -> Moto {
+        Moto::start_with(&["--log-every-request"])
+    }
+
+    fn start_with(options: &[&str]) -> Moto {
         let python = python_with_moto();
         let launcher = launcher();
         let port = free_port();
         let mut child = Command::new(&python)
             .arg(&launcher)
             .arg(port.to_string())
+            .args(options)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -88,9 +99,10 @@ impl Moto {
     }
 
     /// What moto has printed so far (the last 64 KiB): one line per request
-    /// answered 4xx or 5xx, like `127.0.0.1 - - [date] "POST / HTTP/1.1"
-    /// 400 -` (the launcher leaves out the others), plus Python tracebacks
-    /// when moto itself fails.
+    /// answered 4xx or 5xx (every request after
+    /// [`Moto::start_logging_every_request`]), like `127.0.0.1 - - [date]
+    /// "POST / HTTP/1.1" 400 -`, plus Python tracebacks when moto itself
+    /// fails.
     /// Colour codes (werkzeug colours 4xx and 5xx lines) are removed.
     pub fn log(&self) -> String {
         let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
