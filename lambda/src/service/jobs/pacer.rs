@@ -116,10 +116,7 @@ impl Pacer {
         let mut slept = false;
         loop {
             let now = now_ms();
-            let (pace, version) = match ports.store.pace(key).await? {
-                Some((pace, version)) => (pace, Some(version)),
-                None => (Pace::fresh(budget, now), None),
-            };
+            let (pace, version) = read(ports, key, budget, now).await?;
             match pace.take_up_to(budget, now, want) {
                 Take::Granted(next, got) => match ports.store.set_pace(key, &next, version).await {
                     Ok(()) => {
@@ -159,12 +156,8 @@ impl Pacer {
         *self.registry(key).spare.lock().await = (0, None);
         for _ in 0..5 {
             let now = now_ms();
-            let Ok(current) = ports.store.pace(key).await else {
+            let Ok((pace, version)) = read(ports, key, budget, now).await else {
                 return;
-            };
-            let (pace, version) = match current {
-                Some((pace, version)) => (pace, Some(version)),
-                None => (Pace::fresh(budget, now), None),
             };
             match ports
                 .store
@@ -180,6 +173,20 @@ impl Pacer {
             }
         }
     }
+}
+
+/// `key`'s bucket and the version to write it back at (`None`: not stored
+/// yet, a full one at `budget`).
+async fn read(
+    ports: &JobPorts,
+    key: &str,
+    budget: f64,
+    now: i64,
+) -> Result<(Pace, Option<u64>), StoreError> {
+    Ok(match ports.store.pace(key).await? {
+        Some((pace, version)) => (pace, Some(version)),
+        None => (Pace::fresh(budget, now), None),
+    })
 }
 
 /// Sleeps up to `ms` milliseconds, at random.
