@@ -265,6 +265,17 @@ fn hub_template_refuses_unsafe_parameters_and_keeps_the_reviewed_settings() {
 }
 
 #[test]
+fn jobs_expire_by_the_attribute_the_code_writes() {
+    let source = read(&workspace_dir().join("lambda/src/aws/jobs.rs"));
+    let written = format!("const EXPIRES_AT: &str = \"{}\";", settings::JOBS_EXPIRY);
+    assert!(
+        source.contains(&written),
+        "lambda/src/aws/jobs.rs must write {} on jobs and chunks: the template's TTL names it",
+        settings::JOBS_EXPIRY
+    );
+}
+
+#[test]
 fn target_role_refuses_unsafe_parameters() {
     let findings = settings::check(&template(TARGET), Kind::Target, TARGET_DEPLOYMENTS);
     assert_clean(TARGET, &findings);

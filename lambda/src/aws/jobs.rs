@@ -6,6 +6,8 @@
 //! position, `chunks_done`, `throttled`); its chunks share its `pk` with
 //! `sk` = `chunk#<index>`, their certificates and, once done, their rows as
 //! JSON; a registry's pace is `pk` = `pace#<account>#<region>`, `sk` = `pace`.
+//! Jobs and chunks carry `expires_at`, 90 days after they were written, by
+//! which the table's time to live removes them.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -32,6 +34,22 @@ use crate::service::{
     },
     ownership::StoreError,
 };
+
+/// The attribute the table's time to live deletes items by (Unix seconds).
+const EXPIRES_AT: &str = "expires_at";
+/// How long a job and its chunks are kept after they are written. They are
+/// working state (the ledger is the record), kept well past the results
+/// file in the bucket (30 days) and any job's run; the chunks a failed split
+/// stored, never queued, go with them.
+const KEEP_SECONDS: u64 = 90 * 24 * 60 * 60;
+
+/// When an item written now expires.
+fn expires_at() -> AttributeValue {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    n(now + KEEP_SECONDS)
+}
 
 /// Chunks written at once while a job is split.
 const PUTS_IN_FLIGHT: usize = 16;
@@ -229,6 +247,7 @@ impl JobStore for DynamoJobStore {
             ("chunks".to_owned(), n(0)),
             ("chunks_done".to_owned(), n(0)),
             ("throttled".to_owned(), n(0)),
+            (EXPIRES_AT.to_owned(), expires_at()),
         ]);
         if let Some(group) = &job.owner_group {
             item.insert("owner_group".into(), s(group));
@@ -365,6 +384,7 @@ impl JobStore for DynamoJobStore {
                     ("pk".to_owned(), job_pk(id)),
                     ("sk".to_owned(), chunk_sk(chunk.index)),
                     ("certificates".to_owned(), json(&chunk.certificates)?),
+                    (EXPIRES_AT.to_owned(), expires_at()),
                 ]);
                 // A chunk already done keeps its rows.
                 match self

@@ -316,6 +316,28 @@ fn a_missing_or_loose_ownership_table_is_caught() {
     });
 }
 
+#[test]
+fn jobs_that_never_expire_are_caught() {
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "Resources.JobsTable: needs TimeToLiveSpecification",
+        |t| {
+            t["Resources"]["JobsTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] =
+                json!(false);
+        },
+    );
+    assert_caught(
+        HUB,
+        Kind::Hub,
+        "Resources.JobsTable: needs TimeToLiveSpecification",
+        |t| {
+            t["Resources"]["JobsTable"]["Properties"]["TimeToLiveSpecification"]["AttributeName"] =
+                json!("ttl");
+        },
+    );
+}
+
 // ------------------------------------------------- M3 and friends
 
 #[test]

@@ -200,8 +200,25 @@ pub(crate) fn check(template: &Value, kind: Kind, deployments: &[&[(&str, &str)]
         function(template, &mut findings);
         sign_in(template, &mut findings);
         ownership_table(template, &mut findings);
+        jobs_table(template, &mut findings);
     }
     findings
+}
+
+/// The attribute whose time (Unix seconds) the jobs table's time to live
+/// removes an item at; `lambda/src/aws/jobs.rs` writes it on every job and
+/// chunk.
+pub(crate) const JOBS_EXPIRY: &str = "expires_at";
+
+fn jobs_table(template: &Value, findings: &mut Vec<String>) {
+    let ttl = template.pointer("/Resources/JobsTable/Properties/TimeToLiveSpecification");
+    if ttl != Some(&json!({"AttributeName": JOBS_EXPIRY, "Enabled": true})) {
+        findings.push(format!(
+            "Resources.JobsTable: needs TimeToLiveSpecification {{AttributeName: {JOBS_EXPIRY}, \
+             Enabled: true}}: jobs and chunks are working state, and the chunks of a split that \
+             failed are never read again"
+        ));
+    }
 }
 
 fn function(template: &Value, findings: &mut Vec<String>) {
