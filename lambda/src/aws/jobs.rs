@@ -209,6 +209,36 @@ fn chunk_from(item: &Item) -> Result<ChunkRecord, StoreError> {
     })
 }
 
+impl DynamoJobStore {
+    /// Updates a job's item if `condition` holds; false if it did not.
+    async fn update_job(
+        &self,
+        id: &str,
+        update: &str,
+        condition: String,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", job_pk(id))
+            .key("sk", s("job"))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(unavailable("UpdateItem", e)),
+        }
+    }
+}
+
 /// The condition `#state IN (…)` of `states`, their values added.
 fn state_in(states: &[JobState], values: &mut Item) -> String {
     let allowed: Vec<String> = states
@@ -322,23 +352,8 @@ impl JobStore for DynamoJobStore {
             add("error", json(error)?);
         }
         let in_state = state_in(from, &mut values);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", job_pk(id))
-            .key("sk", s("job"))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(in_state)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(unavailable("UpdateItem", e)),
-        }
+        let update = format!("SET {}", sets.join(", "));
+        self.update_job(id, &update, in_state, names, values).await
     }
 
     async fn claim_requeue(
@@ -353,25 +368,11 @@ impl JobStore for DynamoJobStore {
             (":after".to_owned(), n(after_ms)),
         ]);
         let in_state = state_in(states, &mut values);
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", job_pk(id))
-            .key("sk", s("job"))
-            .update_expression("SET requeued_ms = :now")
-            .condition_expression(format!(
-                "{in_state} AND (attribute_not_exists(requeued_ms) OR requeued_ms <= :after)"
-            ))
-            .expression_attribute_names("#state", "state")
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(unavailable("UpdateItem", e)),
-        }
+        let condition =
+            format!("{in_state} AND (attribute_not_exists(requeued_ms) OR requeued_ms <= :after)");
+        let names = HashMap::from([("#state".to_owned(), "state".to_owned())]);
+        self.update_job(id, "SET requeued_ms = :now", condition, names, values)
+            .await
     }
 
     async fn put_chunks(&self, id: &str, chunks: &[ChunkRecord]) -> Result<(), StoreError> {
