@@ -49,6 +49,9 @@ pub struct InMemoryProvider {
     calls: Arc<Mutex<Vec<String>>>,
     /// Operations that take this long before they act, by name.
     delays: Arc<Mutex<HashMap<&'static str, std::time::Duration>>>,
+    /// Operations that act, then answer with an error of this kind (a
+    /// reply lost and the SDK's retries refused), by target id.
+    lost_replies: Arc<Mutex<HashMap<(String, &'static str), RegistryErrorKind>>>,
 }
 
 impl InMemoryProvider {
@@ -62,9 +65,18 @@ impl InMemoryProvider {
         lock(&self.failures).insert((target.to_owned(), operation));
     }
 
+    /// Makes `operation` in `target` take effect and then answer `kind`,
+    /// from now on: what the SDK reports when its first attempt's reply was
+    /// lost after AWS acted and its retries were refused (throttled, say).
+    pub fn lose_reply(&self, target: &str, operation: &'static str, kind: RegistryErrorKind) {
+        lock(&self.lost_replies).insert((target.to_owned(), operation), kind);
+    }
+
     /// Makes `operation` in `target` work again.
     pub fn heal(&self, target: &str, operation: &'static str) {
-        lock(&self.failures).remove(&(target.to_owned(), operation));
+        let key = (target.to_owned(), operation);
+        lock(&self.lost_replies).remove(&key);
+        lock(&self.failures).remove(&key);
     }
 
     /// Makes `operation` (a registry method's name, e.g. `register_without_ca`;
@@ -191,7 +203,17 @@ impl InMemoryRegistry {
         let acct = accounts
             .entry((self.target.account_id.clone(), self.target.region.clone()))
             .or_default();
-        f(acct)
+        let result = f(acct);
+        let lost = lock(&self.provider.lost_replies)
+            .get(&(self.target.id.clone(), op))
+            .copied();
+        match lost {
+            Some(kind) => Err(RegistryError::new(
+                kind,
+                format!("injected lost reply of {op}"),
+            )),
+            None => result,
+        }
     }
 
     fn arn(&self, id: &str) -> String {

@@ -11,7 +11,7 @@ mod support;
 
 use std::{sync::Arc, time::Duration};
 
-use marshal_lambda::service::registry::{CertificateStatus, RegistryProvider};
+use marshal_lambda::service::registry::{CertificateStatus, RegistryErrorKind, RegistryProvider};
 use serde_json::{Value, json};
 use support::*;
 
@@ -208,6 +208,54 @@ async fn a_certificate_left_by_an_incomplete_rollback_stays_its_owners() {
     expect(&r, 200, None);
     assert_eq!(target_codes(&r), ["ok"]);
     assert_eq!(r.body["results"][0]["registration"]["status"], "ACTIVE");
+}
+
+/// A registration AWS carried out although the SDK's answer was an error
+/// (the first attempt's reply lost, its retries throttled) is undone, not
+/// left behind as a certificate "registered outside Marshal" that its owner
+/// could never register again (the fault test found this in CI).
+#[tokio::test]
+async fn a_registration_whose_reply_was_lost_to_throttling_is_undone_and_retried() {
+    let w = jwt_world();
+    let device = creds("lost-reply");
+    let before = snapshot(&w);
+    w.provider.lose_reply(
+        "a-tokyo",
+        "register_without_ca",
+        RegistryErrorKind::Throttled,
+    );
+    let r = w
+        .register_as(
+            &alice(),
+            &[(&device, Some("alice-lost"))],
+            &["a-tokyo"],
+            json!({}),
+        )
+        .await;
+    expect(&r, 207, None);
+    assert_eq!(target_codes(&r), ["aws_throttled"]);
+    assert_eq!(
+        snapshot(&w),
+        before,
+        "the certificate AWS registered is gone"
+    );
+    w.provider.heal("a-tokyo", "register_without_ca");
+
+    let r = w
+        .register_as(
+            &alice(),
+            &[(&device, Some("alice-lost"))],
+            &["a-tokyo"],
+            json!({}),
+        )
+        .await;
+    expect(&r, 200, None);
+    assert_eq!(target_codes(&r), ["ok"]);
+    assert_eq!(r.body["results"][0]["registration"]["status"], "ACTIVE");
+    assert_eq!(
+        r.body["results"][0]["registration"]["newlyRegistered"],
+        true
+    );
 }
 
 #[tokio::test]

@@ -495,9 +495,15 @@ async fn apply(
             record
         }
         Err(e) => {
+            // No answer, or an answer to a retry: the SDK retries a call
+            // whose reply was lost, so even a throttled last attempt may
+            // follow a first one that AWS carried out. Only a refusal of
+            // the request itself (invalid, denied) says nothing happened.
             if matches!(
                 e.kind,
-                RegistryErrorKind::Unavailable | RegistryErrorKind::Timeout
+                RegistryErrorKind::Unavailable
+                    | RegistryErrorKind::Timeout
+                    | RegistryErrorKind::Throttled
             ) {
                 undo.id = Some(cert.id.clone());
                 undo.maybe_registered_since = claimed_at;
