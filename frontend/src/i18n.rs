@@ -546,6 +546,10 @@ pub fn explain_error(code: ErrorCode, lang: Lang) -> &'static str {
             "The job cannot do that in its present state.",
             "ジョブは今の状態ではそれを行えません。",
         ),
+        ErrorCode::TooManyJobs => (
+            "You have as many jobs under way as you may. Wait for one to end, or cancel one you no longer need.",
+            "実行中のジョブが上限に達しています。どれかが終わるのを待つか、不要なジョブを取り消してください。",
+        ),
         ErrorCode::JobsUnavailable => (
             "This deployment does not run jobs; register the batch directly.",
             "このデプロイではジョブを使えません。バッチを直接登録してください。",

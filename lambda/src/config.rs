@@ -221,6 +221,10 @@ pub struct JobsConfig {
     pub chunk_size: usize,
     /// The most certificates in one job.
     pub max_certificates: u64,
+    /// The most jobs one caller may have that have not ended (awaiting
+    /// their upload, splitting or running): one user cannot fill the queue
+    /// and every target's pace ahead of everyone else.
+    pub max_active_per_caller: usize,
     /// The largest upload, in bytes. It is read a row at a time; 2 GiB
     /// holds a million certificates with room (an RSA-2048 one is a line
     /// of about 1.2 KB).
@@ -244,6 +248,7 @@ impl Default for JobsConfig {
             bucket: None,
             chunk_size: 25,
             max_certificates: 1_000_000,
+            max_active_per_caller: 3,
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             calls_per_second: 10.0,
             pairs_in_flight: 8,
@@ -546,6 +551,9 @@ impl Config {
                 "jobs",
                 "maxCertificates, maxUploadBytes and pairsInFlight must be greater than 0",
             );
+        }
+        if !(1..=100).contains(&jobs.max_active_per_caller) {
+            return fail("jobs.maxActivePerCaller", "must be 1 to 100");
         }
         if !(60..=3600).contains(&jobs.url_seconds) {
             return fail("jobs.urlSeconds", "must be 60 to 3600");

@@ -472,3 +472,98 @@ async fn bench_split_of_a_large_file() {
         job["chunks"]
     );
 }
+
+/// `POST /v1/jobs` as `who` for a file to upload: the job waits for it.
+async fn create_upload(w: &World, who: &Who) -> Reply {
+    w.send_as(
+        who,
+        "POST",
+        "/v1/jobs",
+        Some(&json!({"upload": "ndjson", "targets": ["a-tokyo"], "policy": "MarshalDevice"})),
+    )
+    .await
+}
+
+fn job_id(reply: &Reply) -> String {
+    reply.body["job"]["id"].as_str().unwrap().to_owned()
+}
+
+/// One user cannot fill the queue and every target's pace ahead of the
+/// other teams: a caller has at most `maxActivePerCaller` (3) jobs that
+/// have not ended. An ended job (finished, cancelled, failed) frees its
+/// place, even when the write that should have freed it was lost.
+#[tokio::test]
+async fn a_caller_has_at_most_three_jobs_under_way() {
+    use marshal_lambda::service::jobs::{JobStore, Transition};
+    use marshal_shared::api::JobState;
+
+    let w = jwt_world();
+    let waiting = job_id(&expect_created(create_upload(&w, &alice()).await));
+    let cert = creds("job-slot-1");
+    let small = job_id(&expect_created(
+        create_inline(&w, &alice(), &[&cert], &["a-tokyo"]).await,
+    ));
+    let third = job_id(&expect_created(create_upload(&w, &alice()).await));
+
+    let refused = create_upload(&w, &alice()).await;
+    expect(&refused, 429, Some("too_many_jobs"));
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    for id in [&waiting, &small, &third] {
+        assert!(message.contains(id.as_str()), "{message}");
+    }
+    assert!(message.contains("awaiting_upload"), "{message}");
+    // A refused job is not stored, and another user is not held back.
+    expect_created(create_upload(&w, &bob()).await);
+
+    // The small job runs to its end: its place is free.
+    run_worker(&w).await;
+    assert_eq!(job_of(&w, &small).await["state"], "finished");
+    let fourth = job_id(&expect_created(create_upload(&w, &alice()).await));
+    expect(
+        &create_upload(&w, &alice()).await,
+        429,
+        Some("too_many_jobs"),
+    );
+
+    // Cancelled: free.
+    let cancelled = w
+        .send_as(
+            &alice(),
+            "POST",
+            &format!("/v1/jobs/{waiting}/cancel"),
+            Some(&json!({})),
+        )
+        .await;
+    expect(&cancelled, 200, None);
+    expect_created(create_upload(&w, &alice()).await);
+    expect(
+        &create_upload(&w, &alice()).await,
+        429,
+        Some("too_many_jobs"),
+    );
+
+    // Ended without giving its place back (the write was lost): the place
+    // is taken back when it is in the way.
+    let moved = w
+        .jobs
+        .transition(
+            &fourth,
+            &[JobState::AwaitingUpload],
+            JobState::Failed,
+            &Transition::default(),
+        )
+        .await
+        .unwrap();
+    assert!(moved);
+    expect_created(create_upload(&w, &alice()).await);
+    expect(
+        &create_upload(&w, &alice()).await,
+        429,
+        Some("too_many_jobs"),
+    );
+}
+
+fn expect_created(reply: Reply) -> Reply {
+    expect(&reply, 201, None);
+    reply
+}

@@ -397,3 +397,25 @@ fn a_job_outlives_a_worker_killed_halfway() {
     let rows = results(&api, &id);
     assert_eq!(rows.len(), 240, "one row per certificate and target");
 }
+
+/// The limit of jobs under way per caller holds in DynamoDB (a conditional
+/// `ADD` to a string set): past it, 429 names the job in the way; a
+/// cancelled job frees its place.
+#[test]
+fn a_caller_past_their_jobs_under_way_is_refused_until_one_ends() {
+    let (_moto, _targets, _setup, api) = world("maxActivePerCaller = 1");
+    let body = json!({"upload": "ndjson", "targets": ["a-tokyo"], "policy": POLICY});
+    let first = api.post_json("/v1/jobs", &body).expect_status(201);
+    let id = first["job"]["id"].as_str().unwrap();
+
+    let refused = api.post_json("/v1/jobs", &body);
+    let answer = refused.expect_status(429);
+    assert_eq!(answer["error"]["code"], "too_many_jobs", "{answer:#}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(message.contains(id), "{message}");
+
+    api.post_json(&format!("/v1/jobs/{id}/cancel"), &json!({}))
+        .expect_status(200);
+    api.post_json("/v1/jobs", &body).expect_status(201);
+    api.post_json("/v1/jobs", &body).expect_status(429);
+}

@@ -5,7 +5,9 @@
 //! numbers that chunks add to (`ok_<i>`, `fail_<i>`, `skip_<i>` per target
 //! position, `chunks_done`, `throttled`); its chunks share its `pk` with
 //! `sk` = `chunk#<index>`, their certificates and, once done, their rows as
-//! JSON; a registry's pace is `pk` = `pace#<account>#<region>`, `sk` = `pace`.
+//! JSON; a registry's pace is `pk` = `pace#<account>#<region>`, `sk` = `pace`;
+//! a caller's jobs that have not ended are the string set `active` of
+//! `pk` = `caller#<subject>`, `sk` = `jobs`.
 //! Jobs and chunks carry `expires_at`, 90 days after they were written, by
 //! which the table's time to live removes them.
 
@@ -101,6 +103,10 @@ fn n(number: impl ToString) -> AttributeValue {
 
 fn job_pk(id: &str) -> AttributeValue {
     s(format!("job#{id}"))
+}
+
+fn caller_pk(subject: &str) -> AttributeValue {
+    s(format!("caller#{subject}"))
 }
 
 fn chunk_sk(index: u64) -> AttributeValue {
@@ -517,6 +523,62 @@ impl JobStore for DynamoJobStore {
             .key("sk", s("job"))
             .update_expression("ADD throttled :n")
             .expression_attribute_values(":n", n(count))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| unavailable("UpdateItem", e))
+    }
+
+    async fn open_slot(&self, subject: &str, job: &str, max: usize) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", caller_pk(subject))
+            .key("sk", s("jobs"))
+            .update_expression("ADD active :jobs")
+            .condition_expression(
+                "attribute_not_exists(active) OR size(active) < :max OR contains(active, :job)",
+            )
+            .expression_attribute_values(":jobs", AttributeValue::Ss(vec![job.to_owned()]))
+            .expression_attribute_values(":job", s(job))
+            .expression_attribute_values(":max", n(max))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional(&e) => Ok(false),
+            Err(e) => Err(unavailable("UpdateItem", e)),
+        }
+    }
+
+    async fn slots(&self, subject: &str) -> Result<Vec<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", caller_pk(subject))
+            .key("sk", s("jobs"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| unavailable("GetItem", e))?;
+        Ok(output
+            .item()
+            .and_then(|item| item.get("active"))
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn close_slot(&self, subject: &str, job: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", caller_pk(subject))
+            .key("sk", s("jobs"))
+            .update_expression("DELETE active :jobs")
+            .expression_attribute_values(":jobs", AttributeValue::Ss(vec![job.to_owned()]))
             .send()
             .await
             .map(drop)

@@ -252,6 +252,13 @@ pub trait JobStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// Adds to the job's count of throttling replies.
     async fn add_throttled(&self, id: &str, count: u64) -> Result<(), StoreError>;
+    /// Notes `job` among the jobs of `subject` that have not ended, if they
+    /// are fewer than `max` (or `job` is among them already); false if not.
+    async fn open_slot(&self, subject: &str, job: &str, max: usize) -> Result<bool, StoreError>;
+    /// The jobs noted for `subject` (some may have ended since).
+    async fn slots(&self, subject: &str) -> Result<Vec<String>, StoreError>;
+    /// Takes `job` off `subject`'s jobs (nothing if it is not there).
+    async fn close_slot(&self, subject: &str, job: &str) -> Result<(), StoreError>;
     /// A registry's pace and the version to write it back at.
     async fn pace(&self, key: &str) -> Result<Option<(Pace, u64)>, StoreError>;
     /// Writes a registry's pace if its version is still `version` (`None`: absent).
@@ -475,9 +482,11 @@ impl Service {
         };
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|e| unavailable("no randomness for a job id", &e))?;
+        let id = hex::encode(bytes);
+        self.take_slot(ports, caller, &id).await?;
         let created_ms = now_ms();
         let mut job = JobRecord {
-            id: hex::encode(bytes),
+            id,
             state: if inline.is_some() {
                 JobState::Splitting
             } else {
@@ -500,11 +509,10 @@ impl Service {
             requeued_ms: None,
             error: None,
         };
-        ports
-            .store
-            .create(&job)
-            .await
-            .map_err(|e| unavailable("the job could not be stored", &e))?;
+        if let Err(e) = ports.store.create(&job).await {
+            release_slot(ports, &job).await;
+            return Err(unavailable("the job could not be stored", &e));
+        }
         tracing::info!(job = %job.id, caller = %caller.subject, targets = job.targets.len(), "job created");
         let upload = match (inline, request.upload) {
             (Some(prepared), _) => {
@@ -555,6 +563,45 @@ impl Service {
             job: self.job_view(&job),
             upload,
         })
+    }
+
+    /// Notes job `id` among the caller's jobs that have not ended, or 429
+    /// when they are as many as a caller may have. A note left behind by a
+    /// job that ended without taking it back (a failed write) is cleared
+    /// here, when it is in the way.
+    async fn take_slot(&self, ports: &JobPorts, caller: &Caller, id: &str) -> Result<(), ApiError> {
+        let max = self.config.jobs.max_active_per_caller;
+        let store = ports.store.as_ref();
+        let subject = &caller.subject;
+        let open = |e: StoreError| unavailable("the caller's jobs could not be counted", &e);
+        if store.open_slot(subject, id, max).await.map_err(open)? {
+            return Ok(());
+        }
+        let mut active = Vec::new();
+        for noted in store.slots(subject).await.map_err(open)? {
+            match store.get(&noted).await.map_err(open)? {
+                Some(job) if !job.state.is_terminal() => active.push(job),
+                _ => store.close_slot(subject, &noted).await.map_err(open)?,
+            }
+        }
+        if active.len() < max && store.open_slot(subject, id, max).await.map_err(open)? {
+            return Ok(());
+        }
+        active.sort_by_key(|job| job.created_ms);
+        let listed: Vec<String> = active
+            .iter()
+            .map(|job| format!("{} ({})", job.id, job.state.as_str()))
+            .collect();
+        tracing::info!(caller = %subject, active = active.len(), "job refused: too many jobs under way");
+        Err(ApiError::new(
+            ErrorCode::TooManyJobs,
+            format!(
+                "you have {} jobs that have not ended, as many as a caller may have ({max}): {}; \
+                 wait for one to end, or cancel one you no longer need (POST /v1/jobs/{{id}}/cancel)",
+                active.len(),
+                listed.join(", ")
+            ),
+        ))
     }
 
     /// Stores a job's chunks, queues them and marks the job running.
@@ -753,6 +800,7 @@ impl Service {
             .map_err(|e| unavailable("the job could not be updated", &e))?;
         if moved {
             tracing::info!(job = %id, caller = %caller.subject, "job cancelled");
+            release_slot(ports, &job).await;
         }
         self.job(caller, id).await
     }
@@ -888,5 +936,13 @@ fn job_error(code: &str, message: impl Into<String>) -> JobError {
         code: code.to_owned(),
         message: message.into(),
         findings: Vec::new(),
+    }
+}
+
+/// Takes an ended job off its caller's jobs under way. A failure is only
+/// logged: the note is cleared when it is next in the caller's way.
+pub(crate) async fn release_slot(ports: &JobPorts, job: &JobRecord) {
+    if let Err(e) = ports.store.close_slot(&job.caller.subject, &job.id).await {
+        tracing::warn!(job = %job.id, error = %e, "could not take an ended job off its caller's jobs under way");
     }
 }

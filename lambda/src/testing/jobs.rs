@@ -23,6 +23,8 @@ struct State {
     jobs: HashMap<String, JobRecord>,
     chunks: HashMap<String, BTreeMap<u64, ChunkRecord>>,
     paces: HashMap<String, (Pace, u64)>,
+    /// The jobs of each caller that have not ended.
+    slots: HashMap<String, std::collections::BTreeSet<String>>,
     queue: Vec<JobMessage>,
     /// Sends left to refuse (a queue that is down).
     failing_sends: usize,
@@ -100,6 +102,32 @@ impl JobStore for InMemoryJobs {
 
     async fn get(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
         Ok(self.state().jobs.get(id).cloned())
+    }
+
+    async fn open_slot(&self, subject: &str, job: &str, max: usize) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let slots = state.slots.entry(subject.to_owned()).or_default();
+        if slots.len() >= max && !slots.contains(job) {
+            return Ok(false);
+        }
+        slots.insert(job.to_owned());
+        Ok(true)
+    }
+
+    async fn slots(&self, subject: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .state()
+            .slots
+            .get(subject)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn close_slot(&self, subject: &str, job: &str) -> Result<(), StoreError> {
+        if let Some(slots) = self.state().slots.get_mut(subject) {
+            slots.remove(job);
+        }
+        Ok(())
     }
 
     async fn transition(

@@ -66,6 +66,9 @@ pub enum ErrorCode {
     JobConflict,
     /// 503: this deployment runs no job queue (`[jobs]` is not configured).
     JobsUnavailable,
+    /// 429: the caller has as many jobs that have not ended as a caller may
+    /// (`[jobs] maxActivePerCaller`); the message names them.
+    TooManyJobs,
 }
 
 impl ErrorCode {
@@ -94,6 +97,7 @@ impl ErrorCode {
             | ErrorCode::TooManyTargets
             | ErrorCode::TooManyCertificates => 422,
             ErrorCode::JobConflict => 409,
+            ErrorCode::TooManyJobs => 429,
             ErrorCode::InternalError => 500,
             ErrorCode::JobsUnavailable => 503,
         }
@@ -127,6 +131,7 @@ impl ErrorCode {
         ErrorCode::JobNotFound,
         ErrorCode::JobConflict,
         ErrorCode::JobsUnavailable,
+        ErrorCode::TooManyJobs,
     ];
 }
 

@@ -174,6 +174,9 @@ fn refusal_hint(failure: Failure) -> Failure {
         "jobs_unavailable" => failure.with_hint(
             "this API runs no jobs: register without --job, and the batch goes out in requests",
         ),
+        "too_many_jobs" => failure.with_hint(
+            "wait for one of your jobs to end (`marshal job ID` follows one), or cancel one you no longer need (`marshal job ID --cancel`)",
+        ),
         "too_many_targets" => failure.with_hint(
             "a job takes as many targets as one request: run one job per group of targets",
         ),

@@ -20,6 +20,7 @@ use super::{
     ChunkCertificate, ChunkRecord, Done, JobMessage, JobPorts, JobRecord, ResultRow, Transition,
     chunk_records, job_error, now_ms,
     pacer::{CANCEL_CHECK, Token},
+    release_slot,
     upload::{self, UploadProblem},
     upload_key,
 };
@@ -279,7 +280,7 @@ impl Service {
         error: marshal_shared::api::JobError,
     ) -> Result<(), String> {
         tracing::info!(job = %job.id, code = %error.code, "job failed before registering anything");
-        ports
+        let moved = ports
             .store
             .transition(
                 &job.id,
@@ -292,8 +293,11 @@ impl Service {
                 },
             )
             .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if moved {
+            release_slot(ports, job).await;
+        }
+        Ok(())
     }
 
     /// Registers one chunk, paced; `Again` when time ran out first.
@@ -355,7 +359,7 @@ impl Service {
             return Ok(());
         };
         if job.chunks_done >= job.chunks && job.state == JobState::Running {
-            ports
+            let moved = ports
                 .store
                 .transition(
                     id,
@@ -368,7 +372,10 @@ impl Service {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-            tracing::info!(job = %id, "job finished");
+            if moved {
+                release_slot(ports, &job).await;
+                tracing::info!(job = %id, "job finished");
+            }
         }
         Ok(())
     }
