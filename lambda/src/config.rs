@@ -236,6 +236,12 @@ pub struct JobsConfig {
     pub calls_per_second: f64,
     /// Pairs one worker registers at once within its pace.
     pub pairs_in_flight: usize,
+    /// A job's chunks on the queue and not done, at most: the next goes out
+    /// as one is done, so jobs submitted later take turns with a large one
+    /// instead of waiting behind all of it. Above the workers' concurrency
+    /// (the template's `WorkerConcurrency`, 4 by default), so one job alone
+    /// keeps every worker busy.
+    pub chunks_queued_per_job: usize,
     /// How long presigned URLs work, in seconds (60 to 3600).
     pub url_seconds: u64,
 }
@@ -252,6 +258,7 @@ impl Default for JobsConfig {
             max_upload_bytes: 2 * 1024 * 1024 * 1024,
             calls_per_second: 10.0,
             pairs_in_flight: 8,
+            chunks_queued_per_job: 8,
             url_seconds: 900,
         }
     }
@@ -551,6 +558,9 @@ impl Config {
                 "jobs",
                 "maxCertificates, maxUploadBytes and pairsInFlight must be greater than 0",
             );
+        }
+        if !(1..=1000).contains(&jobs.chunks_queued_per_job) {
+            return fail("jobs.chunksQueuedPerJob", "must be 1 to 1000");
         }
         if !(1..=100).contains(&jobs.max_active_per_caller) {
             return fail("jobs.maxActivePerCaller", "must be 1 to 100");

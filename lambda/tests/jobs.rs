@@ -567,3 +567,174 @@ fn expect_created(reply: Reply) -> Reply {
     expect(&reply, 201, None);
     reply
 }
+
+/// A world whose jobs have one certificate per chunk and at most two
+/// chunks queued per job (and small jobs of up to 20 certificates).
+fn windowed_world() -> World {
+    let config = jwt_config().replace(
+        "maxCertificatesPerRequest = 5",
+        "maxCertificatesPerRequest = 20",
+    );
+    world_with(&(config + "\n[jobs]\nchunkSize = 1\nchunksQueuedPerJob = 2\n"))
+}
+
+/// The job and chunk of a queued message.
+fn chunk_of(body: &str) -> (String, u64) {
+    let message: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(message["kind"], "chunk", "{body}");
+    (
+        message["job"].as_str().unwrap().to_owned(),
+        message["chunk"].as_u64().unwrap(),
+    )
+}
+
+/// A job submitted behind a large one does not wait for all of it: a job
+/// keeps at most `chunksQueuedPerJob` chunks on the queue and queues the
+/// next as one is done, so the queue (first in, first out here) holds the
+/// two jobs' chunks in turns. Every chunk is still done exactly once.
+#[tokio::test]
+async fn a_later_job_takes_turns_with_a_large_one() {
+    let w = windowed_world();
+    let large: Vec<_> = (0..12).map(|i| creds(&format!("job-turn-a-{i}"))).collect();
+    let small: Vec<_> = (0..2).map(|i| creds(&format!("job-turn-b-{i}"))).collect();
+    let large_id = job_id(&expect_created(
+        create_inline(
+            &w,
+            &alice(),
+            &large.iter().collect::<Vec<_>>(),
+            &["a-tokyo"],
+        )
+        .await,
+    ));
+    let small_id = job_id(&expect_created(
+        create_inline(&w, &bob(), &small.iter().collect::<Vec<_>>(), &["a-tokyo"]).await,
+    ));
+
+    let mut queue: std::collections::VecDeque<String> = w.jobs.drain().into();
+    let mut order = Vec::new();
+    while let Some(body) = queue.pop_front() {
+        let queued_large = queue.iter().filter(|b| chunk_of(b).0 == large_id).count();
+        assert!(
+            queued_large <= 2,
+            "{queued_large} chunks of the large job queued at once"
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        assert_eq!(w.service.work(&body, deadline).await, WorkOutcome::Done);
+        order.push(chunk_of(&body));
+        queue.extend(w.jobs.drain());
+    }
+    let small_last = order.iter().rposition(|(job, _)| job == &small_id).unwrap();
+    assert!(
+        small_last < 5,
+        "the small job's last chunk came {}th of {}: {order:?}",
+        small_last + 1,
+        order.len()
+    );
+    let large_chunks: Vec<u64> = order
+        .iter()
+        .filter(|(job, _)| job == &large_id)
+        .map(|(_, chunk)| *chunk)
+        .collect();
+    assert_eq!(
+        large_chunks,
+        (0..12).collect::<Vec<_>>(),
+        "each chunk once, in order"
+    );
+    for (id, count) in [(&large_id, 12), (&small_id, 2)] {
+        let who = if id == &large_id { alice() } else { bob() };
+        let job = w
+            .send_as(&who, "GET", &format!("/v1/jobs/{id}"), None)
+            .await
+            .body;
+        assert_eq!(job["state"], "finished", "{job:#}");
+        assert_eq!(job["counts"]["succeeded"], count, "{job:#}");
+    }
+}
+
+/// The next chunk is queued when one is done; if that send fails, the
+/// message is delivered again and the chunk, done already, queues it then.
+/// A cancelled job's chunks still go through, each marked skipped.
+#[tokio::test]
+async fn a_lost_send_of_the_next_chunk_is_made_up_and_a_cancel_skips_the_rest() {
+    let w = windowed_world();
+    let certs: Vec<_> = (0..5).map(|i| creds(&format!("job-next-{i}"))).collect();
+    let id = job_id(&expect_created(
+        create_inline(
+            &w,
+            &alice(),
+            &certs.iter().collect::<Vec<_>>(),
+            &["a-tokyo"],
+        )
+        .await,
+    ));
+    let queued = w.jobs.drain();
+    assert_eq!(
+        queued.iter().map(|b| chunk_of(b).1).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    w.jobs.fail_sends(1);
+    assert_eq!(
+        w.service.work(&queued[0], deadline).await,
+        WorkOutcome::Again
+    );
+    assert!(w.jobs.drain().is_empty(), "the send failed");
+    // Delivered again: done already, it queues the next chunk.
+    assert_eq!(
+        w.service.work(&queued[0], deadline).await,
+        WorkOutcome::Done
+    );
+    let next = w.jobs.drain();
+    assert_eq!(next.iter().map(|b| chunk_of(b).1).collect::<Vec<_>>(), [2]);
+
+    let cancelled = w
+        .send_as(
+            &alice(),
+            "POST",
+            &format!("/v1/jobs/{id}/cancel"),
+            Some(&json!({})),
+        )
+        .await;
+    expect(&cancelled, 200, None);
+    let mut queue: std::collections::VecDeque<String> = [queued[1].clone(), next[0].clone()].into();
+    while let Some(body) = queue.pop_front() {
+        assert_eq!(w.service.work(&body, deadline).await, WorkOutcome::Done);
+        queue.extend(w.jobs.drain());
+    }
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "cancelled", "{job:#}");
+    assert_eq!(job["counts"]["succeeded"], 1, "{job:#}");
+    assert_eq!(job["counts"]["skipped"], 4, "{job:#}");
+}
+
+/// SQS may deliver a message twice at once: the second delivery finds the
+/// pairs' records held by the first, waits, and then finds them registered.
+/// Neither counts a failure.
+#[tokio::test]
+async fn a_chunk_delivered_twice_at_once_fails_nothing() {
+    let w = jwt_world();
+    let certs: Vec<_> = (0..3).map(|i| creds(&format!("job-twice-{i}"))).collect();
+    let id = job_id(&expect_created(
+        create_inline(
+            &w,
+            &alice(),
+            &certs.iter().collect::<Vec<_>>(),
+            &["a-tokyo"],
+        )
+        .await,
+    ));
+    let queued = w.jobs.drain();
+    assert_eq!(queued.len(), 1);
+    w.provider
+        .delay("register_without_ca", Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (first, second) = futures::join!(
+        w.service.work(&queued[0], deadline),
+        w.service.work(&queued[0], deadline)
+    );
+    assert_eq!((first, second), (WorkOutcome::Done, WorkOutcome::Done));
+    let job = job_of(&w, &id).await;
+    assert_eq!(job["state"], "finished", "{job:#}");
+    assert_eq!(job["counts"]["succeeded"], 3, "{job:#}");
+    assert_eq!(job["counts"]["failed"], 0, "{job:#}");
+}

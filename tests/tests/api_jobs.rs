@@ -419,3 +419,70 @@ fn a_caller_past_their_jobs_under_way_is_refused_until_one_ends() {
     api.post_json("/v1/jobs", &body).expect_status(201);
     api.post_json("/v1/jobs", &body).expect_status(429);
 }
+
+/// A job submitted behind a large one takes turns with it on the queue
+/// instead of waiting for all of it: each job keeps `chunksQueuedPerJob`
+/// chunks queued, and queues the next as one is done.
+#[test]
+fn a_small_job_behind_a_large_one_does_not_wait_for_all_of_it() {
+    // 5 registrations a second: the large job's 12 chunks of 5 take about 13 s.
+    let (moto, targets, _setup, api) =
+        world("chunkSize = 5\ncallsPerSecond = 5\nchunksQueuedPerJob = 2");
+    let dir = tempfile::tempdir().unwrap();
+    let inline = |name: &str, count: usize| -> (String, Vec<String>, Vec<String>) {
+        let file = dir.path().join(format!("{name}.ndjson"));
+        let (ids, things) = jobs::certificates_file(&file, count, name, "ndjson", &[]);
+        let certificates: Vec<Value> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let created = api
+            .post_json(
+                "/v1/jobs",
+                &json!({"certificates": certificates, "targets": ["a-tokyo"], "policy": POLICY}),
+            )
+            .expect_status(201);
+        (
+            created["job"]["id"].as_str().unwrap().to_owned(),
+            ids,
+            things,
+        )
+    };
+    let (large, large_ids, large_things) = inline("large", 60);
+    let (small, small_ids, small_things) = inline("small", 5);
+
+    let worker = Worker::start(api.config_path(), &moto.endpoint(), 30);
+    let small_job = jobs::wait_for(
+        &api,
+        Some(&worker),
+        &small,
+        Duration::from_secs(60),
+        jobs::settled,
+    );
+    let large_then = api.get(&format!("/v1/jobs/{large}")).expect_status(200);
+    assert_eq!(small_job["state"], "finished", "{small_job:#}");
+    let large_done = large_then["counts"]["succeeded"].as_u64().unwrap();
+    assert!(
+        large_done <= 30,
+        "the small job waited until {large_done} of the large job's 60 were registered"
+    );
+    let large_job = jobs::wait_for(
+        &api,
+        Some(&worker),
+        &large,
+        Duration::from_secs(90),
+        jobs::settled,
+    );
+    assert_eq!(
+        large_job["counts"],
+        json!({"pending": 0, "succeeded": 60, "failed": 0, "skipped": 0})
+    );
+    jobs::assert_registered_once(
+        &moto.endpoint(),
+        &targets[..1],
+        &[large_ids, small_ids].concat(),
+        &[large_things, small_things].concat(),
+        POLICY,
+    );
+}

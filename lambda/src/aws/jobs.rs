@@ -192,6 +192,10 @@ fn job_from(item: &Item) -> Result<JobRecord, StoreError> {
         certificates: count(item, "certificates"),
         chunks: count(item, "chunks"),
         chunks_done: count(item, "chunks_done"),
+        // A job from before the window had every chunk queued at once.
+        window: item
+            .get("window")
+            .map_or_else(|| count(item, "chunks"), |_| count(item, "window")),
         done,
         throttled: count(item, "throttled"),
         error,
@@ -353,6 +357,9 @@ impl JobStore for DynamoJobStore {
         }
         if let Some(c) = set.chunks {
             add("chunks", n(c));
+        }
+        if let Some(w) = set.window {
+            add("window", n(w));
         }
         if let Some(error) = &set.error {
             add("error", json(error)?);

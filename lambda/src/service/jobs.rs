@@ -113,6 +113,12 @@ pub struct JobRecord {
     pub chunks: u64,
     /// Chunks done or skipped.
     pub chunks_done: u64,
+    /// How many of its chunks are queued at once: the first `window` when
+    /// it starts to run, then chunk `k + window` once chunk `k` is done, so
+    /// other jobs' chunks take turns with its own on the queue (`[jobs]
+    /// chunksQueuedPerJob` when it started; a job from before had all of
+    /// them queued at once).
+    pub window: u64,
     /// Per target, in `targets` order.
     pub done: Vec<Done>,
     /// Throttling replies met.
@@ -207,6 +213,8 @@ pub struct Transition {
     pub certificates: Option<u64>,
     /// Set by the split.
     pub chunks: Option<u64>,
+    /// Set when the chunks are queued.
+    pub window: Option<u64>,
     /// Set when the job fails.
     pub error: Option<JobError>,
 }
@@ -504,6 +512,7 @@ impl Service {
             certificates: 0,
             chunks: 0,
             chunks_done: 0,
+            window: 0,
             done: vec![Done::default(); targets.len()],
             throttled: 0,
             requeued_ms: None,
@@ -633,6 +642,7 @@ impl Service {
     ) -> Result<(), String> {
         // Counts first, then the messages: a chunk done before the job says
         // how many there are could not tell that it was the last.
+        let window = self.config.jobs.chunks_queued_per_job as u64;
         let moved = ports
             .store
             .transition(
@@ -643,6 +653,7 @@ impl Service {
                     started_ms: Some(now_ms()),
                     certificates: Some(total),
                     chunks: Some(count),
+                    window: Some(window),
                     ..Transition::default()
                 },
             )
@@ -653,7 +664,7 @@ impl Service {
             // here first and queued the chunks itself.
             return Ok(());
         }
-        let messages: Vec<JobMessage> = (0..count)
+        let messages: Vec<JobMessage> = (0..count.min(window))
             .map(|chunk| JobMessage::Chunk {
                 job: job.id.clone(),
                 chunk,
@@ -662,14 +673,58 @@ impl Service {
         ports.queue.send(&messages).await
     }
 
-    /// Queues again every chunk of a running job that is not done yet; how
-    /// many. For a send that failed part-way: a chunk queued twice is done
-    /// once (its results are written in the transaction that counts it).
+    /// Queues the chunk that follows chunk `index` of `job` in its chain
+    /// (`index + window`), once chunk `index` is done: each chunk has one
+    /// chunk before it, so none is queued twice by workers finishing at
+    /// once, and a job has `window` chunks on the queue at most. A chunk
+    /// delivered again after it was done queues its follower again (the
+    /// first send may have been cut off); the follower is done once. A
+    /// cancelled job's chunks still go through, to be marked skipped.
+    pub(crate) async fn queue_after(
+        &self,
+        ports: &JobPorts,
+        job: &JobRecord,
+        index: u64,
+    ) -> Result<(), String> {
+        let next = index.saturating_add(job.window);
+        if job.window == 0
+            || !matches!(job.state, JobState::Running | JobState::Cancelled)
+            || next >= job.chunks
+        {
+            return Ok(());
+        }
+        ports
+            .queue
+            .send(&[JobMessage::Chunk {
+                job: job.id.clone(),
+                chunk: next,
+            }])
+            .await
+    }
+
+    /// Queues again every chunk of a running job that is not done and whose
+    /// chain has reached it (among the first `window`, or the chunk before
+    /// it is done): at most one per chain, what a send that failed part-way
+    /// may have lost; how many. A chunk queued twice is done once (its
+    /// results are written in the transaction that counts it).
     pub(crate) async fn requeue_pending(&self, ports: &JobPorts, id: &str) -> Result<u64, String> {
+        let Some(job) = ports.store.get(id).await.map_err(|e| e.to_string())? else {
+            return Ok(0);
+        };
         let chunks = ports.store.chunks(id).await.map_err(|e| e.to_string())?;
+        let done: std::collections::HashSet<u64> = chunks
+            .iter()
+            .filter(|c| c.results.is_some())
+            .map(|c| c.index)
+            .collect();
         let messages: Vec<JobMessage> = chunks
             .iter()
-            .filter(|c| c.results.is_none())
+            .filter(|c| {
+                c.results.is_none()
+                    && c.index
+                        .checked_sub(job.window)
+                        .is_none_or(|before| done.contains(&before))
+            })
             .map(|c| JobMessage::Chunk {
                 job: id.to_owned(),
                 chunk: c.index,

@@ -146,6 +146,7 @@ impl JobStore for InMemoryJobs {
         job.ended_ms = set.ended_ms.or(job.ended_ms);
         job.certificates = set.certificates.unwrap_or(job.certificates);
         job.chunks = set.chunks.unwrap_or(job.chunks);
+        job.window = set.window.unwrap_or(job.window);
         if set.error.is_some() {
             job.error.clone_from(&set.error);
         }

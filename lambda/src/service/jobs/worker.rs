@@ -6,7 +6,7 @@
 use std::{
     collections::HashMap,
     sync::atomic::{AtomicU64, Ordering},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use futures::{StreamExt, stream};
@@ -42,6 +42,10 @@ pub enum WorkOutcome {
     /// Not finished: leave it for redelivery.
     Again,
 }
+
+/// How long a pair whose records another delivery holds waits before it
+/// tries again.
+const BUSY_PAUSE: Duration = Duration::from_secs(1);
 
 /// Most findings a failed job reports.
 const MAX_FINDINGS: usize = 100;
@@ -318,6 +322,10 @@ impl Service {
             return Ok(WorkOutcome::Done);
         };
         if chunk.results.is_some() {
+            // Delivered again: what follows a chunk done (the next chunk
+            // queued, the job finished) may have been cut off the first time.
+            self.queue_after(ports, &job, index).await?;
+            self.finish_if_done(ports, id).await?;
             return Ok(WorkOutcome::Done);
         }
         let rows = if matches!(job.state, JobState::Splitting | JobState::Running) {
@@ -348,6 +356,7 @@ impl Service {
             .await
             .map_err(|e| e.to_string())?;
         if finished {
+            self.queue_after(ports, &job, index).await?;
             self.finish_if_done(ports, id).await?;
         }
         Ok(WorkOutcome::Done)
@@ -470,6 +479,12 @@ impl Service {
                                 Err(e) if e.code == TargetErrorCode::AwsThrottled => {
                                     throttled.fetch_add(1, Ordering::Relaxed);
                                     self.pacer.throttled(ports, &key, budget).await;
+                                }
+                                // The same chunk delivered twice at once (SQS delivers
+                                // at least once): the other delivery holds the records.
+                                // Once it is done, this one finds the pair registered.
+                                Err(e) if e.code == TargetErrorCode::CertificateBusy => {
+                                    tokio::time::sleep(BUSY_PAUSE).await;
                                 }
                                 Err(e) if e.code == TargetErrorCode::NotAttempted => return None,
                                 other => break other,
