@@ -9,7 +9,12 @@
 //!
 //! moto answers one call at a time in one Python process, so the figures
 //! here are moto's throughput more than the API's; what the test holds the
-//! API to is zero errors and a clean end under 50 concurrent clients.
+//! API to is zero errors and a clean end under 50 concurrent clients. Under
+//! fifty clients a call can wait in moto's queue past the most the request
+//! deadline allows it (3.5 s), and the API then answers `aws_timeout`,
+//! which tells a client to send the request again. The clients do, twice
+//! at most, as the CLI's users would; such answers are counted and printed,
+//! and more than one in twenty fails the test.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -58,6 +63,27 @@ struct Seen {
     register_ms: Vec<f64>,
     delete_ms: Vec<f64>,
     failures: Vec<String>,
+    /// Answers whose every error said "send it again" (moto's queue kept a
+    /// call past its timeout), which were sent again.
+    resent: usize,
+}
+
+/// Tries of one request: the first, and two more for answers that only
+/// say "send it again".
+const TRIES: usize = 3;
+
+/// Whether an answer's every error is one a client is told to meet by
+/// sending the request again: AWS (here moto's one-at-a-time queue) did
+/// not answer in time, was unavailable or throttled.
+fn only_transient(status: u16, body: &Value) -> bool {
+    const TRANSIENT: [&str; 3] = ["aws_timeout", "aws_unavailable", "aws_throttled"];
+    let codes: Vec<&str> = body["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["error"]["code"].as_str())
+        .collect();
+    status == 207 && !codes.is_empty() && codes.iter().all(|c| TRANSIENT.contains(c))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -153,22 +179,40 @@ fn fifty_clients_register_and_delete_without_an_error() {
                         "targets": target_ids,
                         "policy": POLICY,
                     });
-                    let t = Instant::now();
-                    let exchange = api.post_json("/v1/registrations", &body);
-                    mine.register_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                    if exchange.status() != 200 {
+                    // As a client does: an answer that only says "send it
+                    // again" is sent again; anything else is a failure.
+                    for tries in 1..=TRIES {
+                        let t = Instant::now();
+                        let exchange = api.post_json("/v1/registrations", &body);
+                        mine.register_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        let (status, answer) = (exchange.status(), exchange.json());
+                        if status == 200 {
+                            break;
+                        }
+                        if tries < TRIES && only_transient(status, &answer) {
+                            mine.resent += 1;
+                            continue;
+                        }
                         mine.failures
-                            .push(format!("register {cn}: {}", shorten(&exchange.json())));
+                            .push(format!("register {cn} (try {tries}): {}", shorten(&answer)));
+                        break;
                     }
-                    let t = Instant::now();
-                    let exchange = api.delete(&format!(
-                        "/v1/certificates/{id}?targets={}",
-                        target_ids.join(",")
-                    ));
-                    mine.delete_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                    if exchange.status() != 200 {
+                    let path = format!("/v1/certificates/{id}?targets={}", target_ids.join(","));
+                    for tries in 1..=TRIES {
+                        let t = Instant::now();
+                        let exchange = api.delete(&path);
+                        mine.delete_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+                        let (status, answer) = (exchange.status(), exchange.json());
+                        if status == 200 {
+                            break;
+                        }
+                        if tries < TRIES && only_transient(status, &answer) {
+                            mine.resent += 1;
+                            continue;
+                        }
                         mine.failures
-                            .push(format!("delete {cn}: {}", shorten(&exchange.json())));
+                            .push(format!("delete {cn} (try {tries}): {}", shorten(&answer)));
+                        break;
                     }
                 }
                 seen.lock().unwrap().push(mine);
@@ -187,6 +231,7 @@ fn fifty_clients_register_and_delete_without_an_error() {
     let mut register: Vec<f64> = seen.iter().flat_map(|s| s.register_ms.clone()).collect();
     let mut delete: Vec<f64> = seen.iter().flat_map(|s| s.delete_ms.clone()).collect();
     let failures: Vec<&String> = seen.iter().flat_map(|s| &s.failures).collect();
+    let resent: usize = seen.iter().map(|s| s.resent).sum();
     register.sort_by(f64::total_cmp);
     delete.sort_by(f64::total_cmp);
     let requests = register.len() + delete.len();
@@ -196,7 +241,8 @@ fn fifty_clients_register_and_delete_without_an_error() {
         target_ids.len()
     );
     println!(
-        "  {requests} requests, {:.1} per second ({} registrations, {} deletions); {} errors",
+        "  {requests} requests, {:.1} per second ({} registrations, {} deletions); {} errors; \
+         {resent} answered only \"send it again\" (a call waited in moto's queue past its timeout) and were sent again",
         requests as f64 / elapsed,
         register.len(),
         delete.len(),
@@ -219,6 +265,10 @@ fn fifty_clients_register_and_delete_without_an_error() {
         "  API process peak resident memory: {} MiB (after start-up: {} MiB)",
         mib(peak_kib),
         mib(baseline_kib)
+    );
+    assert!(
+        resent * 20 <= requests,
+        "{resent} of {requests} answers said \"send it again\": more than one in twenty"
     );
     assert!(
         failures.is_empty(),
