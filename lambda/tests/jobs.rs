@@ -499,10 +499,7 @@ async fn a_caller_has_at_most_three_jobs_under_way() {
 
     let w = jwt_world();
     let waiting = job_id(&expect_created(create_upload(&w, &alice()).await));
-    let cert = creds("job-slot-1");
-    let small = job_id(&expect_created(
-        create_inline(&w, &alice(), &[&cert], &["a-tokyo"]).await,
-    ));
+    let small = small_job(&w, &alice(), "job-slot", 1).await;
     let third = job_id(&expect_created(create_upload(&w, &alice()).await));
 
     let refused = create_upload(&w, &alice()).await;
@@ -568,6 +565,18 @@ fn expect_created(reply: Reply) -> Reply {
     reply
 }
 
+/// A small job of `count` new certificates (`cn_prefix-<i>`) into a-tokyo,
+/// created as `who`: its id.
+async fn small_job(w: &World, who: &Who, cn_prefix: &str, count: usize) -> String {
+    let certs: Vec<_> = (0..count)
+        .map(|i| creds(&format!("{cn_prefix}-{i}")))
+        .collect();
+    let refs: Vec<_> = certs.iter().collect();
+    job_id(&expect_created(
+        create_inline(w, who, &refs, &["a-tokyo"]).await,
+    ))
+}
+
 /// A world whose jobs have one certificate per chunk and at most two
 /// chunks queued per job (and small jobs of up to 20 certificates).
 fn windowed_world() -> World {
@@ -595,20 +604,8 @@ fn chunk_of(body: &str) -> (String, u64) {
 #[tokio::test]
 async fn a_later_job_takes_turns_with_a_large_one() {
     let w = windowed_world();
-    let large: Vec<_> = (0..12).map(|i| creds(&format!("job-turn-a-{i}"))).collect();
-    let small: Vec<_> = (0..2).map(|i| creds(&format!("job-turn-b-{i}"))).collect();
-    let large_id = job_id(&expect_created(
-        create_inline(
-            &w,
-            &alice(),
-            &large.iter().collect::<Vec<_>>(),
-            &["a-tokyo"],
-        )
-        .await,
-    ));
-    let small_id = job_id(&expect_created(
-        create_inline(&w, &bob(), &small.iter().collect::<Vec<_>>(), &["a-tokyo"]).await,
-    ));
+    let large_id = small_job(&w, &alice(), "job-turn-a", 12).await;
+    let small_id = small_job(&w, &bob(), "job-turn-b", 2).await;
 
     let mut queue: std::collections::VecDeque<String> = w.jobs.drain().into();
     let mut order = Vec::new();
@@ -657,16 +654,7 @@ async fn a_later_job_takes_turns_with_a_large_one() {
 #[tokio::test]
 async fn a_lost_send_of_the_next_chunk_is_made_up_and_a_cancel_skips_the_rest() {
     let w = windowed_world();
-    let certs: Vec<_> = (0..5).map(|i| creds(&format!("job-next-{i}"))).collect();
-    let id = job_id(&expect_created(
-        create_inline(
-            &w,
-            &alice(),
-            &certs.iter().collect::<Vec<_>>(),
-            &["a-tokyo"],
-        )
-        .await,
-    ));
+    let id = small_job(&w, &alice(), "job-next", 5).await;
     let queued = w.jobs.drain();
     assert_eq!(
         queued.iter().map(|b| chunk_of(b).1).collect::<Vec<_>>(),
@@ -713,16 +701,7 @@ async fn a_lost_send_of_the_next_chunk_is_made_up_and_a_cancel_skips_the_rest() 
 #[tokio::test]
 async fn a_chunk_delivered_twice_at_once_fails_nothing() {
     let w = jwt_world();
-    let certs: Vec<_> = (0..3).map(|i| creds(&format!("job-twice-{i}"))).collect();
-    let id = job_id(&expect_created(
-        create_inline(
-            &w,
-            &alice(),
-            &certs.iter().collect::<Vec<_>>(),
-            &["a-tokyo"],
-        )
-        .await,
-    ));
+    let id = small_job(&w, &alice(), "job-at-once", 3).await;
     let queued = w.jobs.drain();
     assert_eq!(queued.len(), 1);
     w.provider

@@ -66,6 +66,15 @@ fn results(api: &Api, id: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// The certificates of an NDJSON job file as a small job's body sends them.
+fn inline_certificates(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn queue_depth(moto: &Moto, url: &str) -> u64 {
     let answer = moto_state::ledger_state(
         &moto.endpoint(),
@@ -80,11 +89,7 @@ fn a_small_job_runs_through_the_queue_and_its_results_download() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("small.ndjson");
     let (ids, things) = jobs::certificates_file(&file, 23, "small", "ndjson", &[]);
-    let certificates: Vec<Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let certificates = inline_certificates(&file);
     let created = api
         .post_json(
             "/v1/jobs",
@@ -298,11 +303,7 @@ fn cancel_stops_work_within_a_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("slow.ndjson");
     let (ids, _) = jobs::certificates_file(&file, 60, "slow", "ndjson", &[]);
-    let certificates: Vec<Value> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let certificates = inline_certificates(&file);
     let created = api
         .post_json(
             "/v1/jobs",
@@ -432,11 +433,7 @@ fn a_small_job_behind_a_large_one_does_not_wait_for_all_of_it() {
     let inline = |name: &str, count: usize| -> (String, Vec<String>, Vec<String>) {
         let file = dir.path().join(format!("{name}.ndjson"));
         let (ids, things) = jobs::certificates_file(&file, count, name, "ndjson", &[]);
-        let certificates: Vec<Value> = std::fs::read_to_string(&file)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let certificates = inline_certificates(&file);
         let created = api
             .post_json(
                 "/v1/jobs",

@@ -70,6 +70,42 @@ struct Seen {
     resent: usize,
 }
 
+/// Which latencies a request adds to.
+#[derive(Clone, Copy)]
+enum Route {
+    Register,
+    Delete,
+}
+
+impl Seen {
+    /// Sends a request until it is answered 200, or with anything but
+    /// "send it again", or [`TRIES`] times; notes each try's latency and
+    /// what failed.
+    fn send(&mut self, what: &str, route: Route, send: impl Fn() -> marshal_tests::api::Exchange) {
+        for tries in 1..=TRIES {
+            let t = Instant::now();
+            let exchange = send();
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            match route {
+                Route::Register => self.register_ms.push(ms),
+                Route::Delete => self.delete_ms.push(ms),
+            }
+            let (status, answer) = (exchange.status(), exchange.json());
+            if status == 200 {
+                return;
+            }
+            if tries < TRIES && only_transient(status, &answer) {
+                self.resent += 1;
+                thread::sleep(Duration::from_secs(1 << (tries - 1)));
+                continue;
+            }
+            self.failures
+                .push(format!("{what} (try {tries}): {}", shorten(&answer)));
+            return;
+        }
+    }
+}
+
 /// Tries of one request: the first, and up to five more for answers that
 /// only say "send it again", after 1, 2, 4, 8 and 16 s: a record whose
 /// hand-back failed when moto's queue was long stays leased until its
@@ -192,41 +228,10 @@ fn fifty_clients_register_and_delete_without_an_error() {
                     });
                     // As a client does: an answer that only says "send it
                     // again" is sent again; anything else is a failure.
-                    for tries in 1..=TRIES {
-                        let t = Instant::now();
-                        let exchange = api.post_json("/v1/registrations", &body);
-                        mine.register_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                        let (status, answer) = (exchange.status(), exchange.json());
-                        if status == 200 {
-                            break;
-                        }
-                        if tries < TRIES && only_transient(status, &answer) {
-                            mine.resent += 1;
-                            thread::sleep(Duration::from_secs(1 << (tries - 1)));
-                            continue;
-                        }
-                        mine.failures
-                            .push(format!("register {cn} (try {tries}): {}", shorten(&answer)));
-                        break;
-                    }
+                    let register = || api.post_json("/v1/registrations", &body);
+                    mine.send(&format!("register {cn}"), Route::Register, register);
                     let path = format!("/v1/certificates/{id}?targets={}", target_ids.join(","));
-                    for tries in 1..=TRIES {
-                        let t = Instant::now();
-                        let exchange = api.delete(&path);
-                        mine.delete_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-                        let (status, answer) = (exchange.status(), exchange.json());
-                        if status == 200 {
-                            break;
-                        }
-                        if tries < TRIES && only_transient(status, &answer) {
-                            mine.resent += 1;
-                            thread::sleep(Duration::from_secs(1 << (tries - 1)));
-                            continue;
-                        }
-                        mine.failures
-                            .push(format!("delete {cn} (try {tries}): {}", shorten(&answer)));
-                        break;
-                    }
+                    mine.send(&format!("delete {cn}"), Route::Delete, || api.delete(&path));
                 }
                 seen.lock().unwrap().push(mine);
             })

@@ -229,15 +229,29 @@ impl DynamoJobStore {
         names: HashMap<String, String>,
         values: Item,
     ) -> Result<bool, StoreError> {
+        self.update_if((job_pk(id), s("job")), update, condition, names, values)
+            .await
+    }
+
+    /// Updates the item `(pk, sk)` if `condition` holds; false if it did not.
+    async fn update_if(
+        &self,
+        (pk, sk): (AttributeValue, AttributeValue),
+        update: &str,
+        condition: String,
+        names: HashMap<String, String>,
+        values: Item,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", job_pk(id))
-            .key("sk", s("job"))
+            .key("pk", pk)
+            .key("sk", sk)
             .update_expression(update)
             .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
+            // DynamoDB refuses an empty map of names.
+            .set_expression_attribute_names((!names.is_empty()).then_some(names))
             .set_expression_attribute_values(Some(values))
             .send()
             .await;
@@ -537,26 +551,20 @@ impl JobStore for DynamoJobStore {
     }
 
     async fn open_slot(&self, subject: &str, job: &str, max: usize) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", caller_pk(subject))
-            .key("sk", s("jobs"))
-            .update_expression("ADD active :jobs")
-            .condition_expression(
-                "attribute_not_exists(active) OR size(active) < :max OR contains(active, :job)",
-            )
-            .expression_attribute_values(":jobs", AttributeValue::Ss(vec![job.to_owned()]))
-            .expression_attribute_values(":job", s(job))
-            .expression_attribute_values(":max", n(max))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional(&e) => Ok(false),
-            Err(e) => Err(unavailable("UpdateItem", e)),
-        }
+        let values: Item = HashMap::from([
+            (":jobs".to_owned(), AttributeValue::Ss(vec![job.to_owned()])),
+            (":job".to_owned(), s(job)),
+            (":max".to_owned(), n(max)),
+        ]);
+        self.update_if(
+            (caller_pk(subject), s("jobs")),
+            "ADD active :jobs",
+            "attribute_not_exists(active) OR size(active) < :max OR contains(active, :job)"
+                .to_owned(),
+            HashMap::new(),
+            values,
+        )
+        .await
     }
 
     async fn slots(&self, subject: &str) -> Result<Vec<String>, StoreError> {
