@@ -75,6 +75,19 @@ fn inline_certificates(file: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Creates a small job of an NDJSON job file's certificates, sent in the
+/// body, into a-tokyo; its id.
+fn create_inline(api: &Api, file: &Path) -> String {
+    let certificates = inline_certificates(file);
+    let created = api
+        .post_json(
+            "/v1/jobs",
+            &json!({"certificates": certificates, "targets": ["a-tokyo"], "policy": POLICY}),
+        )
+        .expect_status(201);
+    created["job"]["id"].as_str().unwrap().to_owned()
+}
+
 fn queue_depth(moto: &Moto, url: &str) -> u64 {
     let answer = moto_state::ledger_state(
         &moto.endpoint(),
@@ -303,14 +316,7 @@ fn cancel_stops_work_within_a_chunk() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("slow.ndjson");
     let (ids, _) = jobs::certificates_file(&file, 60, "slow", "ndjson", &[]);
-    let certificates = inline_certificates(&file);
-    let created = api
-        .post_json(
-            "/v1/jobs",
-            &json!({"certificates": certificates, "targets": ["a-tokyo"], "policy": POLICY}),
-        )
-        .expect_status(201);
-    let id = created["job"]["id"].as_str().unwrap().to_owned();
+    let id = create_inline(&api, &file);
     // One chunk at a time: what runs when the cancel comes is one chunk.
     let worker = Worker::start_with(api.config_path(), &moto.endpoint(), 60, 1);
     let before = jobs::wait_for(&api, Some(&worker), &id, Duration::from_secs(60), |j| {
@@ -433,18 +439,7 @@ fn a_small_job_behind_a_large_one_does_not_wait_for_all_of_it() {
     let inline = |name: &str, count: usize| -> (String, Vec<String>, Vec<String>) {
         let file = dir.path().join(format!("{name}.ndjson"));
         let (ids, things) = jobs::certificates_file(&file, count, name, "ndjson", &[]);
-        let certificates = inline_certificates(&file);
-        let created = api
-            .post_json(
-                "/v1/jobs",
-                &json!({"certificates": certificates, "targets": ["a-tokyo"], "policy": POLICY}),
-            )
-            .expect_status(201);
-        (
-            created["job"]["id"].as_str().unwrap().to_owned(),
-            ids,
-            things,
-        )
+        (create_inline(&api, &file), ids, things)
     };
     let (large, large_ids, large_things) = inline("large", 60);
     let (small, small_ids, small_things) = inline("small", 5);
